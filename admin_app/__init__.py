@@ -1,0 +1,49 @@
+"""控辍保学 admin panel: the application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, redirect, url_for
+from werkzeug.wrappers import Response
+
+from .config import load_config
+from .extensions import babel, csrf, db, login_manager, migrate
+
+MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    load_config(app, test_config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)
+    babel.init_app(app, locale_selector=lambda: app.config["BABEL_DEFAULT_LOCALE"])
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    # history and audit hook ORM flushes when imported; auth wires Flask-Login.
+    from . import audit, auth, history  # noqa: F401
+
+    audit.init_app(app)
+    auth.init_app(app)
+
+    from .views import build_admin
+
+    build_admin(app)
+
+    from .cli import register_commands
+
+    register_commands(app)
+
+    from . import errors
+
+    errors.register(app)
+
+    @app.get("/")
+    def root() -> Response:
+        return redirect(url_for("admin.index"))
+
+    return app

@@ -1,0 +1,104 @@
+"""Command-line tasks: ``flask --app admin_app init-db | seed-demo | create-user | …``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask_migrate import upgrade
+from sqlalchemy import func, select
+
+from .choices import Role
+from .extensions import db
+from .models import Child, School, User, Village
+from .validation import check_user
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create or migrate the database schema to the newest version (Alembic)."""
+    upgrade(directory=current_app.extensions["migrate"].directory)
+    from seed.reference import load_reference
+
+    load_reference(db.session)
+    db.session.commit()
+    click.echo(f"数据库已就绪：{db.engine.url.render_as_string(hide_password=True)}")
+
+
+@click.command("seed-demo")
+@click.option(
+    "--scale",
+    type=click.Choice(["township", "county"]),
+    default="township",
+    show_default=True,
+    help="township: 联合乡, ~12 villages, ~1,500 children; county: 300 villages, 100,000 children.",
+)
+@click.option("--if-empty", is_flag=True, help="Do nothing when children already exist.")
+@click.option("--seed", "random_seed", type=int, default=2026, show_default=True)
+def seed_demo_command(scale: str, if_empty: bool, random_seed: int) -> None:
+    """Load the deterministic demo data set (and one user per role)."""
+    from seed.demo import build_demo
+
+    if if_empty and db.session.scalar(select(func.count(Child.id))):
+        click.echo("已有数据，跳过演示数据生成。")
+        return
+    summary = build_demo(db.session, scale=scale, random_seed=random_seed)
+    click.echo("演示数据已生成：" + "，".join(f"{k} {v}" for k, v in summary.items()))
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--name", "display_name", help="Display name (defaults to the username).")
+@click.option("--village", "village_name", help="村名, for --role village.")
+@click.option("--school", "school_name", help="校名, for --role school.")
+@click.option("--password", help="Prompted for (hidden, twice) when absent.")
+def create_user_command(
+    username: str,
+    role: str,
+    display_name: str | None,
+    village_name: str | None,
+    school_name: str | None,
+    password: str | None,
+) -> None:
+    """Create a user account."""
+    if password is None:
+        password = click.prompt("密码", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        raise click.UsageError("密码至少8位。")
+    user = User(username=username, display_name=display_name or username, role=Role(role))
+    if village_name:
+        user.village = db.session.scalar(select(Village).where(Village.name == village_name))
+        if user.village is None:
+            raise click.UsageError(f"找不到行政村“{village_name}”。")
+    if school_name:
+        user.school = db.session.scalar(select(School).where(School.name == school_name))
+        if user.school is None:
+            raise click.UsageError(f"找不到学校“{school_name}”。")
+    errors = check_user(db.session, user)
+    if errors:
+        raise click.UsageError("；".join(errors.values()))
+    user.set_password(password, current_app.config.get("PASSWORD_HASH_METHOD"))
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"已创建用户 {username}（{Role(role).label}）。")
+
+
+@click.command("demo-accounts")
+def demo_accounts_command() -> None:
+    """Print the demo accounts to log in with."""
+    from seed.demo import DEMO_ACCOUNTS
+
+    click.echo("面板地址：http://127.0.0.1:5000/admin/")
+    click.echo("演示账号（用户名 / 密码 / 角色）：")
+    for account in DEMO_ACCOUNTS:
+        click.echo(f"  {account.username:<10} {account.password:<12} {account.role.label}")
+
+
+def register_commands(app: Flask) -> None:
+    for command in (
+        init_db_command,
+        seed_demo_command,
+        create_user_command,
+        demo_accounts_command,
+    ):
+        app.cli.add_command(command)

@@ -1,0 +1,233 @@
+"""One declaration per entity of its columns: Chinese label, mask and import aliases.
+
+List screens, detail pages, Excel exports and imports all read their headers from here,
+so a column is named the same way everywhere a clerk meets it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .choices import CHILD_KEY_GROUPS, HOUSEHOLD_CATEGORIES
+from .models import (
+    AssessmentIndicator,
+    AssessmentPeriod,
+    AssistancePlan,
+    AssistanceRecord,
+    AuditLog,
+    Child,
+    Household,
+    Inspection,
+    InspectionItem,
+    InspectionScore,
+    ResponsibilityAgreement,
+    School,
+    User,
+    Village,
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    label: str
+    #: "id" or "phone": shown masked to roles that may not read them.
+    mask: str | None = None
+    #: Other headers that mean this column in files clerks receive.
+    aliases: tuple[str, ...] = ()
+
+
+def _flags(groups: dict[str, str]) -> dict[str, Column]:
+    return {name: Column(label) for name, label in groups.items()}
+
+
+CHILD = {
+    "name": Column("姓名", aliases=("学生姓名", "儿童姓名", "姓 名")),
+    "id_number": Column(
+        "身份证号",
+        mask="id",
+        aliases=("身份证号码", "证件号码", "公民身份号码", "身份证件号", "证件号"),
+    ),
+    "no_id_reason": Column("无证原因"),
+    "sex": Column("性别"),
+    "birth_date": Column("出生日期", aliases=("出生年月", "生日")),
+    "ethnicity": Column("民族"),
+    "village": Column("行政村", aliases=("村", "所在村", "村委会")),
+    "household": Column("家庭户"),
+    "guardian_name": Column("监护人", aliases=("监护人姓名", "家长姓名", "户主")),
+    "guardian_relation": Column("与儿童关系", aliases=("监护关系",)),
+    "guardian_phone": Column(
+        "监护人电话", mask="phone", aliases=("联系电话", "家长电话", "手机号")
+    ),
+    "guardian_migrant": Column("监护人外出务工"),
+    **_flags(CHILD_KEY_GROUPS),
+    "disability_category": Column("残疾类别"),
+    "disability_grade": Column("残疾等级"),
+    "disability_cert_no": Column("残疾证号"),
+    "school": Column("就读学校", aliases=("学校", "学校名称")),
+    "stage": Column("学段"),
+    "grade": Column("年级"),
+    "class_name": Column("班级", aliases=("班别",)),
+    "student_no": Column("学籍号", aliases=("全国学籍号", "学籍辅号")),
+    "status": Column("就学状态"),
+    "status_reason": Column("未入学/辍学原因"),
+    "status_note": Column("原因说明"),
+    "status_effective_on": Column("状态生效日期"),
+    "remarks": Column("备注"),
+    "updated_at": Column("更新时间"),
+}
+
+HOUSEHOLD = {
+    "village": Column("行政村"),
+    "head_name": Column("户主"),
+    "group_name": Column("村民小组"),
+    "address": Column("住址"),
+    "phone": Column("联系电话", mask="phone"),
+    **_flags(HOUSEHOLD_CATEGORIES),
+    "remarks": Column("备注"),
+    "children": Column("适龄儿童"),
+}
+
+AGREEMENT = {
+    "year": Column("年度"),
+    "line": Column("线别"),
+    "level": Column("层级"),
+    "party_a_name": Column("甲方"),
+    "party_a_org": Column("甲方单位"),
+    "party_b_name": Column("乙方"),
+    "party_b_org": Column("乙方单位"),
+    "village": Column("行政村"),
+    "school": Column("学校"),
+    "child": Column("儿童"),
+    "household": Column("家庭户"),
+    "target_enrolment_rate": Column("目标入学率(%)"),
+    "target_retention_rate": Column("目标巩固率(%)"),
+    "liability_clause": Column("责任条款"),
+    "signed_on": Column("签订日期"),
+    "valid_until": Column("有效期至"),
+    "status": Column("状态"),
+    "scan_file": Column("扫描件"),
+}
+
+PLAN = {
+    "child": Column("儿童"),
+    "household": Column("家庭户"),
+    "measures": Column("帮扶措施"),
+    "village_person": Column("村级责任人"),
+    "school_person": Column("学校责任人"),
+    "start_on": Column("开始日期"),
+    "review_on": Column("复核日期"),
+    "status": Column("状态"),
+}
+
+ASSISTANCE = {
+    "child": Column("儿童"),
+    "child.village": Column("行政村"),
+    "plan": Column("帮扶方案"),
+    "kind": Column("帮扶类型"),
+    "given_on": Column("帮扶日期"),
+    "person": Column("帮扶人"),
+    "amount": Column("金额(元)"),
+    "content": Column("帮扶内容"),
+    "outcome": Column("帮扶成效"),
+}
+
+INSPECTION = {
+    "period": Column("考核周期"),
+    "village": Column("行政村"),
+    "inspected_on": Column("检查日期"),
+    "inspectors": Column("检查人员"),
+    "summary": Column("检查情况"),
+    "scores": Column("评分"),
+}
+
+SCORE = {
+    "inspection": Column("督导检查"),
+    "inspection.village": Column("行政村"),
+    "inspection.period": Column("考核周期"),
+    "item": Column("检查项目"),
+    "max_points": Column("满分"),
+    "score": Column("得分"),
+    "deduction_reason": Column("扣分原因"),
+    "evidence_file": Column("佐证材料"),
+}
+
+VILLAGE = {
+    "township": Column("乡镇"),
+    "name": Column("村名"),
+    "code": Column("区划代码"),
+    "groups": Column("村民小组"),
+}
+
+SCHOOL = {
+    "township": Column("乡镇"),
+    "name": Column("校名"),
+    "code": Column("学校标识码"),
+    "kind": Column("类型"),
+}
+
+USER = {
+    "username": Column("用户名"),
+    "display_name": Column("姓名"),
+    "role": Column("角色"),
+    "village": Column("所属村"),
+    "school": Column("所属学校"),
+    "active": Column("启用"),
+    "last_login_at": Column("最近登录"),
+    "password": Column("密码"),
+}
+
+AUDIT = {
+    "at": Column("时间(UTC)"),
+    "username": Column("用户"),
+    "ip": Column("IP"),
+    "action": Column("操作"),
+    "table_name": Column("数据表"),
+    "record_id": Column("记录编号"),
+    "before": Column("修改前"),
+    "after": Column("修改后"),
+    "note": Column("说明"),
+}
+
+PERIOD = {"name": Column("名称"), "start_on": Column("开始日期"), "end_on": Column("结束日期")}
+
+ITEM = {
+    "name": Column("检查项目"),
+    "max_points": Column("满分"),
+    "sort_order": Column("排序"),
+    "active": Column("启用"),
+}
+
+INDICATOR = {
+    "code": Column("代码"),
+    "name": Column("指标"),
+    "points": Column("分值"),
+    "method": Column("计算方法"),
+    "params": Column("参数"),
+    "sort_order": Column("排序"),
+    "active": Column("启用"),
+}
+
+COLUMNS: dict[type, dict[str, Column]] = {
+    Child: CHILD,
+    Household: HOUSEHOLD,
+    ResponsibilityAgreement: AGREEMENT,
+    AssistancePlan: PLAN,
+    AssistanceRecord: ASSISTANCE,
+    Inspection: INSPECTION,
+    InspectionScore: SCORE,
+    Village: VILLAGE,
+    School: SCHOOL,
+    User: USER,
+    AuditLog: AUDIT,
+    AssessmentPeriod: PERIOD,
+    InspectionItem: ITEM,
+    AssessmentIndicator: INDICATOR,
+}
+
+
+def labels(model: type) -> dict[str, str]:
+    return {name: column.label for name, column in COLUMNS[model].items()}
+
+
+def masked(model: type, kind: str) -> tuple[str, ...]:
+    return tuple(name for name, column in COLUMNS[model].items() if column.mask == kind)

@@ -1,0 +1,74 @@
+"""Configuration from the environment, with safe defaults for a single-machine install."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+
+def secret_key_from_instance(instance_path: str) -> str:
+    """Read the key generated on first start, or generate it once.
+
+    A constant in code would let anyone who reads the repository forge sessions and
+    CSRF tokens; a key generated per install and kept in ``instance/`` does not.
+    """
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key
+
+
+def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    default_db = "sqlite:///" + str(Path(app.instance_path) / "kongchuo.db")
+    app.config.from_mapping(
+        SQLALCHEMY_DATABASE_URI=os.environ.get("DATABASE_URL", default_db),
+        SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
+        BABEL_DEFAULT_LOCALE="zh_Hans_CN",
+        BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
+        # Flask-Admin's model forms use SecureForm; Flask-WTF checks only where we ask it to.
+        WTF_CSRF_CHECK_DEFAULT=False,
+        WTF_CSRF_TIME_LIMIT=None,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_HTTPONLY=True,
+        FLASK_ADMIN_SWATCH="cerulean",
+        TOWNSHIP_NAME=os.environ.get("TOWNSHIP_NAME", "联合乡"),
+        PASSWORD_HASH_METHOD=None,  # werkzeug's default (scrypt); tests use a cheap one
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+    )
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or secret_key_from_instance(
+            app.instance_path
+        )
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    # Accept the common `postgresql://` spelling and use psycopg 3, the driver we ship.
+    if uri.startswith("postgresql://") or uri.startswith("postgres://"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.split("://", 1)[1]
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    """WAL lets readers work while a clerk saves; SQLite leaves foreign keys off by default."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

@@ -1,0 +1,689 @@
+"""The relational schema of DESIGN.md §2 as typed SQLAlchemy 2 models.
+
+Integrity that the domain states (unique ID numbers, score within 0..max, amounts ≥ 0,
+grade consistent with 学段) is enforced here by constraints, so that every path — panel,
+CLI, import, raw SQL — is held to it; the friendly Chinese messages come from
+``admin_app.validation`` before a row ever reaches these constraints.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .choices import (
+    AccountabilityAction,
+    AccountabilityStatus,
+    AgreementLevel,
+    AgreementLine,
+    AgreementStatus,
+    AssistanceKind,
+    AuditAction,
+    CaseKind,
+    CaseSource,
+    CaseStatus,
+    ChildStatus,
+    CodeEnum,
+    ImportSource,
+    IndicatorMethod,
+    NoticeKind,
+    OutOfSchoolReason,
+    PlanStatus,
+    Role,
+    SchoolKind,
+    Sex,
+    Stage,
+)
+from .extensions import db
+
+
+def code_enum(enum_class: type[CodeEnum], name: str) -> SAEnum:
+    """A portable enumeration column: VARCHAR plus a CHECK on the codes (no native types)."""
+    return SAEnum(
+        enum_class,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(m.value) for m in enum_class) + 4,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class TimestampMixin:
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+# --- Places ----------------------------------------------------------------------------
+
+
+class Township(db.Model):
+    __tablename__ = "township"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+    code: Mapped[str | None] = mapped_column(String(12))
+
+    villages: Mapped[list[Village]] = relationship(back_populates="township")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Village(db.Model):
+    __tablename__ = "village"
+    __table_args__ = (UniqueConstraint("township_id", "name", name="uq_village_township_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    township_id: Mapped[int] = mapped_column(ForeignKey("township.id", ondelete="RESTRICT"))
+    name: Mapped[str] = mapped_column(String(50), index=True)
+    code: Mapped[str | None] = mapped_column(String(12), index=True)
+    groups: Mapped[str | None] = mapped_column(Text)
+
+    township: Mapped[Township] = relationship(back_populates="villages")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class School(db.Model):
+    __tablename__ = "school"
+    __table_args__ = (UniqueConstraint("township_id", "name", name="uq_school_township_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    township_id: Mapped[int] = mapped_column(ForeignKey("township.id", ondelete="RESTRICT"))
+    name: Mapped[str] = mapped_column(String(80), index=True)
+    code: Mapped[str | None] = mapped_column(String(10))
+    kind: Mapped[SchoolKind] = mapped_column(code_enum(SchoolKind, "school_kind"))
+
+    township: Mapped[Township] = relationship()
+
+    def __str__(self) -> str:
+        return self.name
+
+
+# --- Users -----------------------------------------------------------------------------
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "user_account"
+    __table_args__ = (
+        CheckConstraint("role <> 'village' OR village_id IS NOT NULL", name="user_village_scope"),
+        CheckConstraint("role <> 'school' OR school_id IS NOT NULL", name="user_school_scope"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(50), unique=True)
+    display_name: Mapped[str] = mapped_column(String(50))
+    role: Mapped[Role] = mapped_column(code_enum(Role, "user_role"), index=True)
+    village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id", ondelete="RESTRICT"))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id", ondelete="RESTRICT"))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    village: Mapped[Village | None] = relationship()
+    school: Mapped[School | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users.
+        return bool(self.active)
+
+    def set_password(self, password: str, method: str | None = None) -> None:
+        kwargs = {"method": method} if method else {}
+        self.password_hash = generate_password_hash(password, **kwargs)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def __str__(self) -> str:
+        return f"{self.display_name}({self.username})"
+
+
+# --- Households and children -----------------------------------------------------------
+
+
+class Household(TimestampMixin, db.Model):
+    __tablename__ = "household"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(
+        ForeignKey("village.id", ondelete="RESTRICT"), index=True
+    )
+    head_name: Mapped[str] = mapped_column(String(50), index=True)
+    group_name: Mapped[str | None] = mapped_column(String(50))
+    address: Mapped[str | None] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    is_poverty_alleviated: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_monitored: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_dibao: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_tekun: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_disabled_family: Mapped[bool] = mapped_column(Boolean, default=False)
+    remarks: Mapped[str | None] = mapped_column(Text)
+
+    village: Mapped[Village] = relationship()
+    children: Mapped[list[Child]] = relationship(back_populates="household")
+
+    @property
+    def is_supported(self) -> bool:
+        """True for the households whose children 帮扶覆盖率 counts (DESIGN.md §4)."""
+        return any(
+            (
+                self.is_poverty_alleviated,
+                self.is_monitored,
+                self.is_dibao,
+                self.is_tekun,
+                self.is_disabled_family,
+            )
+        )
+
+    def __str__(self) -> str:
+        return f"{self.head_name}户"
+
+
+class Child(TimestampMixin, db.Model):
+    __tablename__ = "child"
+    __table_args__ = (
+        CheckConstraint("grade IS NULL OR (grade BETWEEN 1 AND 9)", name="child_grade_range"),
+        CheckConstraint(
+            "grade IS NULL OR stage IS NULL"
+            " OR (stage = 'primary' AND grade <= 6) OR (stage = 'junior' AND grade >= 7)",
+            name="child_grade_stage",
+        ),
+        CheckConstraint(
+            "status NOT IN ('not_enrolled', 'dropout') OR status_reason IS NOT NULL",
+            name="child_out_of_school_reason",
+        ),
+        CheckConstraint(
+            "id_number IS NOT NULL OR no_id_reason IS NOT NULL", name="child_id_or_reason"
+        ),
+        Index("ix_child_village_status", "village_id", "status"),
+        Index("ix_child_school_status", "school_id", "status"),
+        # varchar_pattern_ops lets PostgreSQL answer `name LIKE '张%'` from the index.
+        Index("ix_child_name", "name", postgresql_ops={"name": "varchar_pattern_ops"}),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id", ondelete="RESTRICT"))
+    household_id: Mapped[int | None] = mapped_column(
+        ForeignKey("household.id", ondelete="SET NULL"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(50))
+    sex: Mapped[Sex] = mapped_column(code_enum(Sex, "child_sex"))
+    id_number: Mapped[str | None] = mapped_column(String(18), unique=True)
+    no_id_reason: Mapped[str | None] = mapped_column(String(100))
+    birth_date: Mapped[dt.date] = mapped_column(Date, index=True)
+    ethnicity: Mapped[str | None] = mapped_column(String(20), default="汉族")
+
+    guardian_name: Mapped[str | None] = mapped_column(String(50))
+    guardian_relation: Mapped[str | None] = mapped_column(String(20))
+    guardian_phone: Mapped[str | None] = mapped_column(String(20))
+    guardian_migrant: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    is_left_behind: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_migrant: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    disability_category: Mapped[str | None] = mapped_column(String(20))
+    disability_grade: Mapped[str | None] = mapped_column(String(10))
+    disability_cert_no: Mapped[str | None] = mapped_column(String(30))
+    is_poor: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_prisoner_child: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_disabled_parent_child: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_orphan: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id", ondelete="SET NULL"))
+    stage: Mapped[Stage | None] = mapped_column(code_enum(Stage, "child_stage"))
+    grade: Mapped[int | None] = mapped_column(Integer)
+    class_name: Mapped[str | None] = mapped_column(String(20))
+    student_no: Mapped[str | None] = mapped_column(String(30), index=True)
+    status: Mapped[ChildStatus] = mapped_column(
+        code_enum(ChildStatus, "child_status"), default=ChildStatus.ENROLLED, index=True
+    )
+    status_reason: Mapped[OutOfSchoolReason | None] = mapped_column(
+        code_enum(OutOfSchoolReason, "child_status_reason")
+    )
+    status_note: Mapped[str | None] = mapped_column(String(200))
+    remarks: Mapped[str | None] = mapped_column(Text)
+
+    village: Mapped[Village] = relationship()
+    household: Mapped[Household | None] = relationship(back_populates="children")
+    school: Mapped[School | None] = relationship()
+    status_changes: Mapped[list[ChildStatusChange]] = relationship(
+        back_populates="child",
+        cascade="all, delete-orphan",
+        order_by="ChildStatusChange.effective_on, ChildStatusChange.id",
+    )
+
+    #: Not a column: set before a flush to date a status change other than today
+    #: (``admin_app.history`` reads and clears it).
+    status_effective_on = None
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChildStatusChange(db.Model):
+    """One row per status change; period indicators read status as of a date from here."""
+
+    __tablename__ = "child_status_change"
+    __table_args__ = (Index("ix_status_change_child_date", "child_id", "effective_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"))
+    from_status: Mapped[ChildStatus | None] = mapped_column(
+        code_enum(ChildStatus, "status_change_from")
+    )
+    to_status: Mapped[ChildStatus] = mapped_column(code_enum(ChildStatus, "status_change_to"))
+    effective_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    reason: Mapped[OutOfSchoolReason | None] = mapped_column(
+        code_enum(OutOfSchoolReason, "status_change_reason")
+    )
+    note: Mapped[str | None] = mapped_column(String(200))
+    changed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    child: Mapped[Child] = relationship(back_populates="status_changes")
+    changed_by: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{ChildStatus.label_of(self.from_status)}→{self.to_status.label}"
+
+
+# --- 双线 responsibility agreements ------------------------------------------------------
+
+
+class ResponsibilityAgreement(TimestampMixin, db.Model):
+    __tablename__ = "responsibility_agreement"
+    __table_args__ = (
+        CheckConstraint(
+            "target_enrolment_rate IS NULL OR "
+            "(target_enrolment_rate >= 0 AND target_enrolment_rate <= 100)",
+            name="agreement_enrolment_rate_range",
+        ),
+        CheckConstraint(
+            "target_retention_rate IS NULL OR "
+            "(target_retention_rate >= 0 AND target_retention_rate <= 100)",
+            name="agreement_retention_rate_range",
+        ),
+        CheckConstraint(
+            "valid_until IS NULL OR signed_on IS NULL OR valid_until >= signed_on",
+            name="agreement_validity_order",
+        ),
+        Index("ix_agreement_year_level", "year", "level"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    line: Mapped[AgreementLine] = mapped_column(code_enum(AgreementLine, "agreement_line"))
+    level: Mapped[AgreementLevel] = mapped_column(code_enum(AgreementLevel, "agreement_level"))
+    party_a_name: Mapped[str] = mapped_column(String(50))
+    party_a_org: Mapped[str] = mapped_column(String(80))
+    party_b_name: Mapped[str] = mapped_column(String(50))
+    party_b_org: Mapped[str | None] = mapped_column(String(80))
+    village_id: Mapped[int | None] = mapped_column(
+        ForeignKey("village.id", ondelete="RESTRICT"), index=True
+    )
+    school_id: Mapped[int | None] = mapped_column(
+        ForeignKey("school.id", ondelete="RESTRICT"), index=True
+    )
+    child_id: Mapped[int | None] = mapped_column(
+        ForeignKey("child.id", ondelete="CASCADE"), index=True
+    )
+    household_id: Mapped[int | None] = mapped_column(
+        ForeignKey("household.id", ondelete="CASCADE"), index=True
+    )
+    target_enrolment_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    target_retention_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    liability_clause: Mapped[str | None] = mapped_column(Text)
+    signed_on: Mapped[dt.date | None] = mapped_column(Date)
+    valid_until: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[AgreementStatus] = mapped_column(
+        code_enum(AgreementStatus, "agreement_status"), default=AgreementStatus.DRAFT, index=True
+    )
+    scan_file: Mapped[str | None] = mapped_column(String(255))
+
+    village: Mapped[Village | None] = relationship()
+    school: Mapped[School | None] = relationship()
+    child: Mapped[Child | None] = relationship()
+    household: Mapped[Household | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.year}年 {self.level.label} {self.party_b_name}"
+
+
+# --- 一家一案 assistance -------------------------------------------------------------------
+
+
+class AssistancePlan(TimestampMixin, db.Model):
+    __tablename__ = "assistance_plan"
+    __table_args__ = (
+        CheckConstraint(
+            "child_id IS NOT NULL OR household_id IS NOT NULL", name="plan_has_subject"
+        ),
+        CheckConstraint(
+            "review_on IS NULL OR review_on >= start_on", name="plan_review_after_start"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int | None] = mapped_column(
+        ForeignKey("child.id", ondelete="CASCADE"), index=True
+    )
+    household_id: Mapped[int | None] = mapped_column(
+        ForeignKey("household.id", ondelete="CASCADE"), index=True
+    )
+    measures: Mapped[str] = mapped_column(Text)
+    village_person: Mapped[str | None] = mapped_column(String(50))
+    school_person: Mapped[str | None] = mapped_column(String(50))
+    start_on: Mapped[dt.date] = mapped_column(Date)
+    review_on: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[PlanStatus] = mapped_column(
+        code_enum(PlanStatus, "plan_status"), default=PlanStatus.ACTIVE
+    )
+
+    child: Mapped[Child | None] = relationship()
+    household: Mapped[Household | None] = relationship()
+
+    def __str__(self) -> str:
+        subject = self.child or self.household
+        return f"帮扶方案#{self.id} {subject or ''}"
+
+
+class AssistanceRecord(TimestampMixin, db.Model):
+    __tablename__ = "assistance_record"
+    __table_args__ = (
+        CheckConstraint("amount >= 0", name="assistance_amount_non_negative"),
+        Index("ix_assistance_child_date", "child_id", "given_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"))
+    plan_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assistance_plan.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[AssistanceKind] = mapped_column(
+        code_enum(AssistanceKind, "assistance_kind"), index=True
+    )
+    given_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    person: Mapped[str | None] = mapped_column(String(50))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
+    content: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(Text)
+
+    child: Mapped[Child] = relationship()
+    plan: Mapped[AssistancePlan | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.kind.label} {self.given_on}"
+
+
+# --- 控辍 cases ----------------------------------------------------------------------------
+
+
+class DropoutCase(TimestampMixin, db.Model):
+    __tablename__ = "dropout_case"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[CaseKind] = mapped_column(code_enum(CaseKind, "case_kind"))
+    discovered_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    source: Mapped[CaseSource] = mapped_column(code_enum(CaseSource, "case_source"))
+    reason: Mapped[OutOfSchoolReason | None] = mapped_column(
+        code_enum(OutOfSchoolReason, "case_reason")
+    )
+    reason_note: Mapped[str | None] = mapped_column(String(200))
+    family_situation: Mapped[str | None] = mapped_column(Text)
+    village_person: Mapped[str | None] = mapped_column(String(50))
+    school_person: Mapped[str | None] = mapped_column(String(50))
+    status: Mapped[CaseStatus] = mapped_column(
+        code_enum(CaseStatus, "case_status"), default=CaseStatus.SUSPECTED, index=True
+    )
+    closed_on: Mapped[dt.date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(Text)
+
+    child: Mapped[Child] = relationship()
+    visits: Mapped[list[CaseVisit]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseVisit.seq"
+    )
+    notices: Mapped[list[Notice]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="Notice.issued_on"
+    )
+
+    def __str__(self) -> str:
+        return f"控辍案件#{self.id}"
+
+
+class CaseVisit(db.Model):
+    __tablename__ = "case_visit"
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_visit_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("dropout_case.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    visited_on: Mapped[dt.date] = mapped_column(Date)
+    persons: Mapped[str] = mapped_column(String(200))
+    result: Mapped[str | None] = mapped_column(Text)
+
+    case: Mapped[DropoutCase] = relationship(back_populates="visits")
+
+
+class Notice(db.Model):
+    __tablename__ = "notice"
+    __table_args__ = (
+        UniqueConstraint("township_id", "year", "seq", name="uq_notice_number_seq"),
+        CheckConstraint("deadline IS NULL OR deadline >= issued_on", name="notice_deadline_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("dropout_case.id", ondelete="CASCADE"))
+    township_id: Mapped[int] = mapped_column(ForeignKey("township.id", ondelete="RESTRICT"))
+    kind: Mapped[NoticeKind] = mapped_column(code_enum(NoticeKind, "notice_kind"))
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(50), unique=True)
+    issued_on: Mapped[dt.date] = mapped_column(Date)
+    deadline: Mapped[dt.date | None] = mapped_column(Date)
+    served_to: Mapped[str | None] = mapped_column(String(50))
+    served_on: Mapped[dt.date | None] = mapped_column(Date)
+    result: Mapped[str | None] = mapped_column(Text)
+
+    case: Mapped[DropoutCase] = relationship(back_populates="notices")
+
+    def __str__(self) -> str:
+        return self.number
+
+
+# --- Inspections and assessment --------------------------------------------------------
+
+
+class AssessmentPeriod(db.Model):
+    __tablename__ = "assessment_period"
+    __table_args__ = (CheckConstraint("end_on >= start_on", name="period_order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+    start_on: Mapped[dt.date] = mapped_column(Date)
+    end_on: Mapped[dt.date] = mapped_column(Date, index=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class InspectionItem(db.Model):
+    __tablename__ = "inspection_item"
+    __table_args__ = (CheckConstraint("max_points > 0", name="inspection_item_max_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    max_points: Mapped[Decimal] = mapped_column(Numeric(5, 1))
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}(满分{self.max_points:g})"
+
+
+class Inspection(TimestampMixin, db.Model):
+    __tablename__ = "inspection"
+    __table_args__ = (Index("ix_inspection_period_village", "period_id", "village_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(ForeignKey("assessment_period.id", ondelete="RESTRICT"))
+    village_id: Mapped[int] = mapped_column(
+        ForeignKey("village.id", ondelete="RESTRICT"), index=True
+    )
+    inspected_on: Mapped[dt.date] = mapped_column(Date)
+    inspectors: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str | None] = mapped_column(Text)
+
+    period: Mapped[AssessmentPeriod] = relationship()
+    village: Mapped[Village] = relationship()
+    scores: Mapped[list[InspectionScore]] = relationship(
+        back_populates="inspection", cascade="all, delete-orphan"
+    )
+
+    def __str__(self) -> str:
+        return f"{self.village} {self.inspected_on}督导"
+
+
+class InspectionScore(db.Model):
+    """A score of one item; ``max_points`` is the item's maximum copied at scoring time,
+    so that the database itself can hold every score within 0..max."""
+
+    __tablename__ = "inspection_score"
+    __table_args__ = (
+        UniqueConstraint("inspection_id", "item_id", name="uq_score_inspection_item"),
+        CheckConstraint("score >= 0 AND score <= max_points", name="score_within_max"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    inspection_id: Mapped[int] = mapped_column(
+        ForeignKey("inspection.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[int] = mapped_column(
+        ForeignKey("inspection_item.id", ondelete="RESTRICT"), index=True
+    )
+    max_points: Mapped[Decimal] = mapped_column(Numeric(5, 1))
+    score: Mapped[Decimal] = mapped_column(Numeric(5, 1))
+    deduction_reason: Mapped[str | None] = mapped_column(Text)
+    evidence_file: Mapped[str | None] = mapped_column(String(255))
+
+    inspection: Mapped[Inspection] = relationship(back_populates="scores")
+    item: Mapped[InspectionItem] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.item.name if self.item else ''} {self.score}"
+
+
+class AssessmentIndicator(db.Model):
+    __tablename__ = "assessment_indicator"
+    __table_args__ = (CheckConstraint("points >= 0", name="indicator_points_non_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(30), unique=True)
+    name: Mapped[str] = mapped_column(String(50))
+    points: Mapped[Decimal] = mapped_column(Numeric(5, 1))
+    method: Mapped[IndicatorMethod] = mapped_column(code_enum(IndicatorMethod, "indicator_method"))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Accountability(TimestampMixin, db.Model):
+    __tablename__ = "accountability"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period_id: Mapped[int] = mapped_column(
+        ForeignKey("assessment_period.id", ondelete="RESTRICT"), index=True
+    )
+    village_id: Mapped[int] = mapped_column(
+        ForeignKey("village.id", ondelete="RESTRICT"), index=True
+    )
+    person: Mapped[str] = mapped_column(String(50))
+    line: Mapped[AgreementLine] = mapped_column(code_enum(AgreementLine, "accountability_line"))
+    position: Mapped[str | None] = mapped_column(String(50))
+    problem: Mapped[str] = mapped_column(Text)
+    action: Mapped[AccountabilityAction] = mapped_column(
+        code_enum(AccountabilityAction, "accountability_action")
+    )
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    status: Mapped[AccountabilityStatus] = mapped_column(
+        code_enum(AccountabilityStatus, "accountability_status"),
+        default=AccountabilityStatus.PROPOSED,
+    )
+
+    period: Mapped[AssessmentPeriod] = relationship()
+    village: Mapped[Village] = relationship()
+
+
+# --- Imports and audit -----------------------------------------------------------------
+
+
+class ImportBatch(db.Model):
+    __tablename__ = "import_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[ImportSource] = mapped_column(code_enum(ImportSource, "import_source"))
+    file_name: Mapped[str] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    n_new: Mapped[int] = mapped_column(Integer, default=0)
+    n_updated: Mapped[int] = mapped_column(Integer, default=0)
+    n_rejected: Mapped[int] = mapped_column(Integer, default=0)
+
+    user: Mapped[User | None] = relationship()
+
+
+class AuditLog(db.Model):
+    """Append-only: the panel offers no edit or delete, and nothing in the code updates it."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_table_record", "table_name", "record_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    username: Mapped[str | None] = mapped_column(String(50))
+    ip: Mapped[str | None] = mapped_column(String(45))
+    action: Mapped[AuditAction] = mapped_column(code_enum(AuditAction, "audit_action"), index=True)
+    table_name: Mapped[str | None] = mapped_column(String(50))
+    record_id: Mapped[str | None] = mapped_column(String(50))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    note: Mapped[str | None] = mapped_column(String(500))
+
+    user: Mapped[User | None] = relationship()

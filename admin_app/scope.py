@@ -1,0 +1,122 @@
+"""Row scope: which rows a user may reach, as SQL criteria.
+
+One function answers for every path — list, count, details, edit, delete, inline edit,
+bulk actions, related pickers, exports and rankings — so that a village cadre can never
+reach another village's child by a path someone forgot to filter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import ColumnElement, false, or_, select, true
+
+from .choices import Role
+from .models import (
+    Accountability,
+    AssistancePlan,
+    AssistanceRecord,
+    CaseVisit,
+    Child,
+    ChildStatusChange,
+    DropoutCase,
+    Household,
+    Inspection,
+    InspectionScore,
+    Notice,
+    ResponsibilityAgreement,
+    School,
+    Village,
+)
+
+Criterion = ColumnElement[bool]
+
+
+def _children_in_scope(user: Any) -> Criterion:
+    if user.role == Role.VILLAGE:
+        return Child.village_id == user.village_id
+    return Child.school_id == user.school_id
+
+
+def _child_ids(user: Any) -> Any:
+    return select(Child.id).where(_children_in_scope(user))
+
+
+def _household_ids(user: Any) -> Any:
+    if user.role == Role.VILLAGE:
+        return select(Household.id).where(Household.village_id == user.village_id)
+    return select(Child.household_id).where(
+        Child.school_id == user.school_id, Child.household_id.is_not(None)
+    )
+
+
+def _case_ids(user: Any) -> Any:
+    return select(DropoutCase.id).where(DropoutCase.child_id.in_(_child_ids(user)))
+
+
+def _village_only(column: Any) -> Callable[[Any], Criterion]:
+    def criterion(user: Any) -> Criterion:
+        return column == user.village_id if user.role == Role.VILLAGE else false()
+
+    return criterion
+
+
+_LOCAL_SCOPES: dict[type, Callable[[Any], Criterion]] = {
+    Child: _children_in_scope,
+    Household: lambda u: Household.id.in_(_household_ids(u)),
+    Village: lambda u: (
+        Village.id == u.village_id
+        if u.role == Role.VILLAGE
+        else Village.id.in_(select(Child.village_id).where(Child.school_id == u.school_id))
+    ),
+    # School names are public: a village cadre records which school a child attends.
+    School: lambda u: true() if u.role == Role.VILLAGE else School.id == u.school_id,
+    ChildStatusChange: lambda u: ChildStatusChange.child_id.in_(_child_ids(u)),
+    ResponsibilityAgreement: lambda u: (
+        ResponsibilityAgreement.village_id == u.village_id
+        if u.role == Role.VILLAGE
+        else ResponsibilityAgreement.school_id == u.school_id
+    ),
+    AssistancePlan: lambda u: or_(
+        AssistancePlan.child_id.in_(_child_ids(u)),
+        AssistancePlan.household_id.in_(_household_ids(u)),
+    ),
+    AssistanceRecord: lambda u: AssistanceRecord.child_id.in_(_child_ids(u)),
+    DropoutCase: lambda u: DropoutCase.child_id.in_(_child_ids(u)),
+    CaseVisit: lambda u: CaseVisit.case_id.in_(_case_ids(u)),
+    Notice: lambda u: Notice.case_id.in_(_case_ids(u)),
+    Inspection: _village_only(Inspection.village_id),
+    InspectionScore: lambda u: InspectionScore.inspection_id.in_(
+        select(Inspection.id).where(Inspection.village_id == u.village_id)
+        if u.role == Role.VILLAGE
+        else select(Inspection.id).where(false())
+    ),
+    Accountability: _village_only(Accountability.village_id),
+}
+
+
+def is_township_wide(user: Any) -> bool:
+    return user.role not in (Role.VILLAGE, Role.SCHOOL)
+
+
+def scope_criterion(model: type, user: Any) -> Criterion:
+    """SQL criterion limiting ``model`` rows to those ``user`` may reach.
+
+    Township-wide roles reach every row; village and school users reach their own rows,
+    and nothing at all of a table that has no rule for them.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return false()
+    if is_township_wide(user):
+        return true()
+    rule = _LOCAL_SCOPES.get(model)
+    return rule(user) if rule is not None else false()
+
+
+def apply_scope(query: Any, model: type, user: Any) -> Any:
+    """Filter a legacy ``Query`` or a 2.0 ``Select`` by the user's scope."""
+    if getattr(user, "is_authenticated", False) and is_township_wide(user):
+        return query
+    criterion = scope_criterion(model, user)
+    return query.filter(criterion) if hasattr(query, "filter") else query.where(criterion)

@@ -1,0 +1,91 @@
+"""Assemble the panel: one Admin per app, one view class per file."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_admin import Admin
+from flask_admin.theme import Bootstrap4Theme
+
+from ..extensions import db
+from ..models import (
+    AssessmentPeriod,
+    AssistancePlan,
+    AssistanceRecord,
+    AuditLog,
+    Child,
+    Household,
+    Inspection,
+    InspectionItem,
+    InspectionScore,
+    ResponsibilityAgreement,
+    School,
+    User,
+)
+from ..models import Village as VillageModel
+from .agreement import AgreementView
+from .assistance import AssistanceView
+from .audit import AuditView
+from .child import ChildView
+from .household import HouseholdView
+from .index import DashboardView
+from .inspection import InspectionView
+from .inspection_item import InspectionItemView
+from .period import PeriodView
+from .plan import PlanView
+from .school import SchoolView
+from .score import ScoreView
+from .user import UserView
+from .village import VillageView
+
+REGISTERS = "台账"
+INSPECTION = "督导考核"
+SETTINGS = "系统设置"
+
+
+def build_admin(app: Flask) -> Admin:
+    admin = Admin(
+        app,
+        name=app.config.get("PANEL_NAME", "控辍保学管理平台"),
+        url="/admin",
+        index_view=DashboardView(name="首页", url="/admin"),
+        theme=Bootstrap4Theme(base_template="admin/app_base.html", swatch="cerulean", fluid=True),
+    )
+    s = db.session
+    admin.add_view(ChildView(Child, s, name="适龄儿童少年", endpoint="child", category=REGISTERS))
+    admin.add_view(
+        HouseholdView(Household, s, name="家庭户", endpoint="household", category=REGISTERS)
+    )
+    admin.add_view(
+        AgreementView(
+            ResponsibilityAgreement, s, name="目标责任书", endpoint="agreement", category=REGISTERS
+        )
+    )
+    admin.add_view(
+        PlanView(AssistancePlan, s, name="帮扶方案", endpoint="plan", category=REGISTERS)
+    )
+    admin.add_view(
+        AssistanceView(
+            AssistanceRecord, s, name="帮扶记录", endpoint="assistance", category=REGISTERS
+        )
+    )
+    admin.add_view(
+        InspectionView(Inspection, s, name="督导检查", endpoint="inspection", category=INSPECTION)
+    )
+    admin.add_view(
+        ScoreView(InspectionScore, s, name="督导评分", endpoint="score", category=INSPECTION)
+    )
+    admin.add_view(
+        PeriodView(AssessmentPeriod, s, name="考核周期", endpoint="period", category=INSPECTION)
+    )
+    admin.add_view(
+        InspectionItemView(
+            InspectionItem, s, name="检查项目", endpoint="inspection_item", category=SETTINGS
+        )
+    )
+    admin.add_view(
+        VillageView(VillageModel, s, name="行政村", endpoint="village", category=SETTINGS)
+    )
+    admin.add_view(SchoolView(School, s, name="学校", endpoint="school", category=SETTINGS))
+    admin.add_view(UserView(User, s, name="用户", endpoint="user", category=SETTINGS))
+    admin.add_view(AuditView(AuditLog, s, name="操作日志", endpoint="audit", category=SETTINGS))
+    return admin

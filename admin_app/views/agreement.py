@@ -1,0 +1,120 @@
+"""目标责任书: the 双线 responsibility agreements, from township down to parents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from .. import columns
+from ..choices import AgreementLevel, AgreementLine, AgreementStatus, Role
+from ..models import Child, ResponsibilityAgreement
+from ..sqlutil import starts_with
+from ..validation import check_agreement
+from .base import TOWNSHIP_READERS, OptionsFilter, SecureModelView, enum_filter
+from .options import school_options, village_options
+
+A = ResponsibilityAgreement
+
+
+class AgreementView(SecureModelView):
+    read_roles = TOWNSHIP_READERS | {Role.VILLAGE, Role.SCHOOL}
+    domain_check = staticmethod(check_agreement)
+    search_hint = "甲方/乙方姓名开头 / 儿童姓名开头"
+
+    column_list = (
+        "year",
+        "line",
+        "level",
+        "party_a_name",
+        "party_b_name",
+        "party_b_org",
+        "village",
+        "school",
+        "child",
+        "signed_on",
+        "valid_until",
+        "status",
+    )
+    column_details_list = (
+        "year",
+        "line",
+        "level",
+        "party_a_name",
+        "party_a_org",
+        "party_b_name",
+        "party_b_org",
+        "village",
+        "school",
+        "child",
+        "household",
+        "target_enrolment_rate",
+        "target_retention_rate",
+        "liability_clause",
+        "signed_on",
+        "valid_until",
+        "status",
+        "scan_file",
+    )
+    column_labels = columns.labels(A)
+    column_sortable_list = (
+        "year",
+        "level",
+        "party_b_name",
+        ("village", "village.name"),
+        "signed_on",
+        "status",
+    )
+    column_default_sort = [("year", True), ("id", True)]
+    column_filters = (
+        OptionsFilter(A.year, "年度", lambda: _years(), int),
+        enum_filter(A.line, "线别", AgreementLine),
+        enum_filter(A.level, "层级", AgreementLevel),
+        enum_filter(A.status, "状态", AgreementStatus),
+        OptionsFilter(A.village_id, "行政村", village_options, int),
+        OptionsFilter(A.school_id, "学校", school_options, int),
+    )
+    form_columns = (
+        "year",
+        "line",
+        "level",
+        "party_a_name",
+        "party_a_org",
+        "party_b_name",
+        "party_b_org",
+        "village",
+        "school",
+        "child",
+        "household",
+        "target_enrolment_rate",
+        "target_retention_rate",
+        "liability_clause",
+        "signed_on",
+        "valid_until",
+        "status",
+        "scan_file",
+    )
+    form_args = {
+        "line": {"description": "可留空，按层级自动确定"},
+        "scan_file": {"description": "扫描件存放位置或编号"},
+    }
+    form_ajax_refs = {
+        "village": {"fields": ("name",)},
+        "school": {"fields": ("name",)},
+        "child": {"fields": ("name",)},
+        "household": {"fields": ("head_name",)},
+    }
+
+    def search_criterion(self, term: str) -> Any:
+        return or_(
+            starts_with(A.party_a_name, term),
+            starts_with(A.party_b_name, term),
+            A.child_id.in_(select(Child.id).where(starts_with(Child.name, term))),
+        )
+
+
+def _years() -> list[tuple[int, str]]:
+    from ..extensions import db
+
+    years = db.session.scalars(select(A.year).distinct().order_by(A.year.desc())).all()
+    return [(y, f"{y}年") for y in years]

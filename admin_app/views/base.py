@@ -1,0 +1,350 @@
+"""The one secure base view every model screen inherits.
+
+It answers three questions on every endpoint, so a subclass cannot forget them:
+may this user open the screen (role), which rows may they reach (scope, ``get_one``
+included), and may they change them (write roles). Forms carry a CSRF token
+(SecureForm); domain rules from ``admin_app.validation`` put their messages next to
+the fields and keep the typed values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from flask import abort, flash, has_request_context, redirect, request, url_for
+from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_admin.form import SecureForm
+from flask_admin.model import typefmt
+from flask_login import current_user
+from markupsafe import Markup
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy import and_, inspect, or_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+from wtforms.validators import ValidationError
+
+from ..auth import has_role, may_see_unmasked
+from ..choices import CodeEnum, Role
+from ..masking import mask_id_number, mask_phone
+from ..scope import apply_scope
+from ..sqlutil import starts_with
+
+WRITERS = frozenset({Role.ADMIN, Role.CLERK})
+TOWNSHIP_READERS = frozenset({Role.ADMIN, Role.CLERK, Role.LEADER, Role.INSPECTOR})
+
+INTEGRITY_MESSAGE = (
+    "保存失败：数据与已有记录冲突（例如身份证号重复）或仍被其他记录引用，未作任何修改。"
+)
+
+
+def _enum_label(view: Any, value: CodeEnum, name: str) -> str:
+    return value.label
+
+
+def _bool_label(view: Any, value: bool, name: str) -> str:
+    return "是" if value else "否"
+
+
+LIST_FORMATTERS = {CodeEnum: _enum_label, bool: _bool_label, **typefmt.BASE_FORMATTERS}
+DETAIL_FORMATTERS = {CodeEnum: _enum_label, bool: _bool_label, **typefmt.DETAIL_FORMATTERS}
+
+
+class ScopedAjaxLoader(QueryAjaxModelLoader):
+    """A related-record picker that only offers, and only accepts, rows in the user's scope.
+
+    Matches by prefix so that a picker over 100,000 children is answered from an index
+    and returns one page, never the table.
+    """
+
+    def get_query(self) -> Any:
+        return apply_scope(super().get_query(), self.model, current_user)
+
+    def get_one(self, pk: Any) -> Any:
+        try:
+            key = int(pk)
+        except (TypeError, ValueError):
+            return None
+        session: Session = self.session
+        with session.no_autoflush:
+            primary = inspect(self.model).primary_key[0]
+            return self.get_query().filter(primary == key).one_or_none()
+
+    def __init__(self, name: str, session: Any, model: type, **options: Any) -> None:
+        #: Optional ``term -> criterion`` for pickers that search a related table.
+        self.search = options.pop("search", None)
+        super().__init__(name, session, model, **options)
+
+    def get_list(self, term: str, offset: int = 0, limit: int = 10) -> list[Any]:
+        query = self.get_query()
+        term = (term or "").strip()
+        if term and self.search is not None:
+            query = query.filter(self.search(term))
+        elif term:
+            query = query.filter(or_(*(starts_with(field, term) for field in self._cached_fields)))
+        if self.order_by:
+            query = query.order_by(self.order_by)
+        return query.offset(offset).limit(limit).all()
+
+    def format(self, model: Any) -> tuple[Any, str] | None:
+        if model is None:
+            return None
+        label = getattr(model, "picker_label", None)
+        return getattr(model, self.pk), label if label else str(model)
+
+
+class OptionsFilter(BaseSQLAFilter):
+    """A choice filter whose options are computed per request, within the user's scope.
+
+    Flask-Admin computes filter options once at start-up; ``SecureModelView`` asks
+    these again on every list request, so a village cadre is offered only their village.
+    """
+
+    def __init__(
+        self,
+        column: Any,
+        name: str,
+        options: Callable[[], list[tuple[Any, str]]],
+        coerce: Callable[[str], Any] = str,
+        criterion: Callable[[Any], Any] | None = None,
+    ) -> None:
+        super().__init__(column, name, options=options)
+        self.coerce = coerce
+        self.criterion = criterion or (lambda value: column == value)
+
+    def get_options(self, view: Any) -> list[tuple[str, str]]:
+        if not has_request_context() or not current_user.is_authenticated:
+            return []
+        return [(str(value), label) for value, label in self.options()]
+
+    def validate(self, value: str) -> bool:
+        try:
+            self.coerce(value)
+        except (TypeError, ValueError):
+            return False
+        return True
+
+    def apply(self, query: Any, value: str, alias: Any = None) -> Any:
+        return query.filter(self.criterion(self.coerce(value)))
+
+    def operation(self) -> str:
+        return "为"
+
+
+def enum_filter(column: Any, name: str, enum_class: type[CodeEnum]) -> OptionsFilter:
+    return OptionsFilter(column, name, enum_class.choices)
+
+
+class CriterionFilter(BaseSQLAFilter):
+    """A filter whose options each map to a SQL criterion (e.g. one key group)."""
+
+    def __init__(self, column: Any, name: str, criteria: dict[str, tuple[str, Any]]) -> None:
+        super().__init__(column, name, options=[(k, v[0]) for k, v in criteria.items()])
+        self.criteria = criteria
+
+    def validate(self, value: str) -> bool:
+        return value in self.criteria
+
+    def apply(self, query: Any, value: str, alias: Any = None) -> Any:
+        return query.filter(self.criteria[value][1])
+
+    def operation(self) -> str:
+        return "为"
+
+
+class SecureModelView(ModelView):
+    form_base_class = SecureForm
+    can_export = False  # Flask-Admin's tablib export stays off; the report engine replaces it.
+    can_view_details = True
+    can_set_page_size = True
+    page_size = 20
+    page_size_options = (20, 50, 100, 200)
+    details_modal = False
+    edit_modal = False
+    create_modal = False
+    column_display_pk = False
+    column_type_formatters = LIST_FORMATTERS
+    column_type_formatters_detail = DETAIL_FORMATTERS
+    # Lists only fetch what they display; relationships load per page, not per table.
+    column_display_all_relations = False
+
+    #: Roles that may open the screen at all (read).
+    read_roles: ClassVar[frozenset[Role]] = TOWNSHIP_READERS
+    #: Roles that may create, edit and delete (within their scope).
+    write_roles: ClassVar[frozenset[Role]] = WRITERS
+    #: Override per action where it differs from ``write_roles``.
+    create_roles: ClassVar[frozenset[Role] | None] = None
+    delete_roles: ClassVar[frozenset[Role] | None] = None
+    #: Columns shown masked to roles that may not read ID or phone numbers.
+    masked_id_columns: ClassVar[tuple[str, ...]] = ()
+    masked_phone_columns: ClassVar[tuple[str, ...]] = ()
+    #: The domain rule for this model: ``check(session, obj) -> {field: message}``.
+    domain_check: ClassVar[Callable[..., dict[str, str]] | None] = None
+
+    def __init__(self, model: type, session: Any, **kwargs: Any) -> None:
+        # Enumerations are offered with their Chinese labels and saved as their codes.
+        enum_choices = {
+            attr.key: attr.columns[0].type.enum_class.choices()
+            for attr in inspect(model).column_attrs
+            if isinstance(attr.columns[0].type, SAEnum)
+            and issubclass(attr.columns[0].type.enum_class or object, CodeEnum)
+        }
+        self.form_choices = {**enum_choices, **dict(self.form_choices or {})}
+        self.column_formatters = {**self._mask_formatters(), **dict(self.column_formatters or {})}
+        self.column_formatters_detail = {
+            **self._mask_formatters(),
+            **dict(self.column_formatters_detail or self.column_formatters),
+        }
+        super().__init__(model, session, **kwargs)
+
+    # --- Access ------------------------------------------------------------------------
+
+    def is_accessible(self) -> bool:
+        return has_role(self.read_roles)
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
+        if not current_user.is_authenticated:
+            return redirect(url_for("admin.login_view", next=request.full_path))
+        abort(403)
+
+    @property
+    def can_create(self) -> bool:  # type: ignore[override]
+        return has_role(self.create_roles if self.create_roles is not None else self.write_roles)
+
+    @property
+    def can_edit(self) -> bool:  # type: ignore[override]
+        return has_role(self.write_roles)
+
+    @property
+    def can_delete(self) -> bool:  # type: ignore[override]
+        return has_role(self.delete_roles if self.delete_roles is not None else self.write_roles)
+
+    # --- Scope -------------------------------------------------------------------------
+
+    def get_query(self) -> Any:
+        return apply_scope(super().get_query(), self.model, current_user)
+
+    def get_count_query(self) -> Any:
+        return apply_scope(super().get_count_query(), self.model, current_user)
+
+    def get_one(self, id: Any) -> Any:
+        """Fetch through the scoped query: Flask-Admin's own ``get_one`` ignores it."""
+        try:
+            key = int(id)
+        except (TypeError, ValueError):
+            abort(404)
+        record = self.get_query().filter(self.model.id == key).one_or_none()
+        if record is None:
+            abort(404)
+        return record
+
+    def _get_filter_groups(self) -> Any:
+        groups = super()._get_filter_groups()
+        for items in (groups or {}).values():
+            for item in items:
+                flt = self._filters[item["index"]]
+                if isinstance(flt, OptionsFilter):
+                    item["options"] = flt.get_options(self)
+        return groups
+
+    def filter_arg(self, name: str) -> str:
+        """The URL argument of the filter called ``name``, for links such as the dashboard's."""
+        for index, flt in enumerate(self._filters or ()):
+            if str(flt.name) == name:
+                return f"flt0_{self.get_filter_arg(index, flt)}"
+        raise KeyError(name)
+
+    def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> ScopedAjaxLoader:
+        remote = getattr(self.model, name).property.mapper.class_
+        options = {"minimum_input_length": 0, "page_size": 10, **options}
+        return ScopedAjaxLoader(name, self.session, remote, **options)
+
+    # --- Search: exact and prefix matches that an index can answer ------------------------
+
+    def search_criterion(self, term: str) -> Any:
+        """SQL for one search term; None where the screen has no search."""
+        return None
+
+    def init_search(self) -> bool:
+        self._search_supported = type(self).search_criterion is not (
+            SecureModelView.search_criterion
+        )
+        return self._search_supported
+
+    def search_placeholder(self) -> str | None:
+        return getattr(self, "search_hint", "搜索")
+
+    def _apply_search(
+        self, query: Any, count_query: Any, joins: Any, count_joins: Any, search: str
+    ) -> Any:
+        criteria = [self.search_criterion(term) for term in search.split() if term]
+        if criteria:
+            query = query.filter(and_(*criteria))
+            if count_query is not None:
+                count_query = count_query.filter(and_(*criteria))
+        return query, count_query, joins, count_joins
+
+    # --- Masking -------------------------------------------------------------------------
+
+    def _mask_formatters(self) -> dict[str, Callable[..., Any]]:
+        def masked(mask: Callable[[str], str]) -> Callable[..., Any]:
+            def formatter(view: Any, context: Any, model: Any, name: str) -> Any:
+                value = getattr(model, name)
+                if value is None:
+                    return ""
+                return value if may_see_unmasked() else mask(value)
+
+            return formatter
+
+        formatters: dict[str, Callable[..., Any]] = {}
+        for name in self.masked_id_columns:
+            formatters[name] = masked(mask_id_number)
+        for name in self.masked_phone_columns:
+            formatters[name] = masked(mask_phone)
+        return formatters
+
+    # --- Validation and saving -----------------------------------------------------------
+
+    def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        check = type(self).domain_check
+        if check is None:
+            return
+        errors = check(self.session, model)
+        if errors:
+            self.attach_errors(form, errors)
+            raise ValidationError("未保存，请改正以下问题：" + "；".join(errors.values()))
+
+    @staticmethod
+    def attach_errors(form: Any, errors: dict[str, str]) -> None:
+        """Put each message under its field, where the user typed the value."""
+        for name, message in errors.items():
+            field = _find_field(form, name)
+            if field is not None:
+                field.errors = [*field.errors, message]
+
+    def handle_view_exception(self, exc: Exception) -> bool:
+        if isinstance(exc, ValidationError):
+            flash(str(exc), "error")
+            return True
+        if isinstance(exc, IntegrityError):
+            flash(INTEGRITY_MESSAGE, "error")
+            return True
+        return super().handle_view_exception(exc)
+
+    def ajax_update(self) -> Any:
+        """Inline edit; Flask-Admin answers refusals with HTTP 500, we answer 400."""
+        result = super().ajax_update()
+        if isinstance(result, tuple) and result[1] == 500:
+            return result[0], 400
+        return result
+
+
+def _find_field(form: Any, name: str) -> Any:
+    return form[name] if name in form else None  # noqa: SIM401 - WTForms forms have no get()
+
+
+def link(endpoint: str, record_id: int, text: str) -> Markup:
+    return Markup('<a href="{}">{}</a>').format(url_for(endpoint, id=record_id), text)

@@ -1,0 +1,189 @@
+"""适龄儿童少年: the children register, the heart of the panel."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask_login import current_user
+from sqlalchemy import or_
+from wtforms import DateField
+from wtforms.validators import Optional
+
+from .. import columns
+from ..auth import has_role
+from ..choices import CHILD_KEY_GROUPS, ChildStatus, OutOfSchoolReason, Role, Stage
+from ..models import Child
+from ..sqlutil import starts_with
+from ..validation import check_child, normalize_id_number
+from .base import WRITERS, CriterionFilter, OptionsFilter, SecureModelView, enum_filter
+from .options import school_options, village_options
+
+ID_LIKE = re.compile(r"^[0-9０-９]{6,17}[0-9Xx０-９ｘＸ]$")
+#: What a school user may change: enrolment, not identity or family data.
+SCHOOL_EDITABLE = frozenset(
+    {
+        "school",
+        "stage",
+        "grade",
+        "class_name",
+        "student_no",
+        "status",
+        "status_reason",
+        "status_note",
+        "status_effective_on",
+        "remarks",
+        "csrf_token",
+    }
+)
+
+
+class ChildView(SecureModelView):
+    read_roles = frozenset(Role)
+    write_roles = WRITERS | {Role.VILLAGE, Role.SCHOOL}
+    create_roles = WRITERS | {Role.VILLAGE}
+    delete_roles = WRITERS
+    domain_check = staticmethod(check_child)
+    search_hint = "姓名开头 / 身份证号 / 学籍号"
+
+    column_list = (
+        "name",
+        "id_number",
+        "sex",
+        "birth_date",
+        "village",
+        "school",
+        "grade",
+        "class_name",
+        "status",
+        "status_reason",
+        "guardian_name",
+        "guardian_phone",
+    )
+    column_details_list = (
+        "name",
+        "id_number",
+        "no_id_reason",
+        "sex",
+        "birth_date",
+        "ethnicity",
+        "village",
+        "household",
+        "guardian_name",
+        "guardian_relation",
+        "guardian_phone",
+        "guardian_migrant",
+        *CHILD_KEY_GROUPS,
+        "disability_category",
+        "disability_grade",
+        "disability_cert_no",
+        "school",
+        "stage",
+        "grade",
+        "class_name",
+        "student_no",
+        "status",
+        "status_reason",
+        "status_note",
+        "remarks",
+        "updated_at",
+    )
+    column_labels = columns.labels(Child)
+    masked_id_columns = columns.masked(Child, "id")
+    masked_phone_columns = columns.masked(Child, "phone")
+    column_sortable_list = (
+        "name",
+        "birth_date",
+        ("village", "village.name"),
+        ("school", "school.name"),
+        "grade",
+        "status",
+        "updated_at",
+    )
+    column_default_sort = ("id", True)
+    column_editable_list = ("class_name",)
+    column_filters = (
+        OptionsFilter(Child.village_id, "行政村", village_options, int),
+        OptionsFilter(Child.school_id, "学校", school_options, int),
+        enum_filter(Child.status, "就学状态", ChildStatus),
+        enum_filter(Child.status_reason, "未入学/辍学原因", OutOfSchoolReason),
+        CriterionFilter(
+            Child.id,
+            "重点群体",
+            {
+                key: (label, getattr(Child, key).is_(True))
+                for key, label in CHILD_KEY_GROUPS.items()
+            },
+        ),
+        enum_filter(Child.stage, "学段", Stage),
+        OptionsFilter(Child.grade, "年级", lambda: [(g, f"{g}年级") for g in range(1, 10)], int),
+        CriterionFilter(
+            Child.id,
+            "身份证号",
+            {"missing": ("无身份证号", Child.id_number.is_(None))},
+        ),
+    )
+    form_columns = (
+        "name",
+        "id_number",
+        "no_id_reason",
+        "sex",
+        "birth_date",
+        "ethnicity",
+        "village",
+        "household",
+        "guardian_name",
+        "guardian_relation",
+        "guardian_phone",
+        "guardian_migrant",
+        *CHILD_KEY_GROUPS,
+        "disability_category",
+        "disability_grade",
+        "disability_cert_no",
+        "school",
+        "stage",
+        "grade",
+        "class_name",
+        "student_no",
+        "status",
+        "status_reason",
+        "status_note",
+        "status_effective_on",
+        "remarks",
+    )
+    form_extra_fields = {
+        "status_effective_on": DateField(
+            "状态生效日期", validators=[Optional()], description="就学状态变化时填写，默认今天"
+        ),
+    }
+    form_args = {
+        "id_number": {"description": "18位，填写后自动带出出生日期和性别"},
+        "birth_date": {"validators": [Optional()]},
+        "sex": {"validators": [Optional()]},
+        "no_id_reason": {"description": "无身份证号时必填，如“未落户”"},
+        "status_reason": {"description": "未入学或辍学时必填"},
+    }
+    form_ajax_refs = {
+        "village": {"fields": ("name",)},
+        "household": {"fields": ("head_name",)},
+        "school": {"fields": ("name",)},
+    }
+
+    def search_criterion(self, term: str) -> Any:
+        if ID_LIKE.match(term):
+            number = normalize_id_number(term)
+            return or_(Child.id_number == number, Child.student_no == number)
+        return or_(starts_with(Child.name, term), Child.student_no == term)
+
+    def create_form(self, obj: Any = None) -> Any:
+        form = super().create_form(obj)
+        if has_role({Role.VILLAGE}) and not form.village.data:
+            form.village.data = current_user.village
+        return form
+
+    def edit_form(self, obj: Any = None) -> Any:
+        form = super().edit_form(obj)
+        if has_role({Role.SCHOOL}):
+            for name in [field.name for field in form if field.name not in SCHOOL_EDITABLE]:
+                del form[name]
+        return form

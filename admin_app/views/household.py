@@ -1,0 +1,78 @@
+"""家庭户: households and their support categories (帮扶类别)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_login import current_user
+from sqlalchemy import and_, or_
+
+from .. import columns
+from ..auth import has_role
+from ..choices import HOUSEHOLD_CATEGORIES, Role
+from ..models import Household
+from ..sqlutil import starts_with
+from ..validation import check_household
+from .base import TOWNSHIP_READERS, WRITERS, CriterionFilter, OptionsFilter, SecureModelView
+from .options import village_options
+
+_NONE_OF_THEM = and_(*(getattr(Household, key).is_(False) for key in HOUSEHOLD_CATEGORIES))
+
+
+class HouseholdView(SecureModelView):
+    read_roles = TOWNSHIP_READERS | {Role.VILLAGE}
+    write_roles = WRITERS | {Role.VILLAGE}
+    domain_check = staticmethod(check_household)
+    search_hint = "户主姓名开头"
+
+    column_list = ("head_name", "village", "group_name", "phone", *HOUSEHOLD_CATEGORIES)
+    column_details_list = (
+        "head_name",
+        "village",
+        "group_name",
+        "address",
+        "phone",
+        *HOUSEHOLD_CATEGORIES,
+        "remarks",
+        "children",
+    )
+    column_labels = columns.labels(Household)
+    masked_phone_columns = columns.masked(Household, "phone")
+    column_sortable_list = ("head_name", ("village", "village.name"), "group_name")
+    column_default_sort = ("id", True)
+    column_filters = (
+        OptionsFilter(Household.village_id, "行政村", village_options, int),
+        CriterionFilter(
+            Household.id,
+            "帮扶类别",
+            {
+                **{
+                    k: (label, getattr(Household, k).is_(True))
+                    for k, label in HOUSEHOLD_CATEGORIES.items()
+                },
+                "general": ("一般户", _NONE_OF_THEM),
+            },
+        ),
+    )
+    form_columns = (
+        "village",
+        "head_name",
+        "group_name",
+        "address",
+        "phone",
+        *HOUSEHOLD_CATEGORIES,
+        "remarks",
+    )
+    form_ajax_refs = {"village": {"fields": ("name",)}}
+    column_formatters_detail = {
+        "children": lambda v, c, m, n: "、".join(child.name for child in m.children) or "无",
+    }
+
+    def search_criterion(self, term: str) -> Any:
+        return or_(starts_with(Household.head_name, term), Household.phone == term)
+
+    def create_form(self, obj: Any = None) -> Any:
+        form = super().create_form(obj)
+        if has_role({Role.VILLAGE}) and not form.village.data:
+            form.village.data = current_user.village
+        return form

@@ -1,0 +1,17 @@
+"""检查项目: the configurable inspection items and their maximum points."""
+
+from __future__ import annotations
+
+from .. import columns
+from ..choices import Role
+from ..models import InspectionItem
+from .base import SecureModelView
+
+
+class InspectionItemView(SecureModelView):
+    write_roles = frozenset({Role.ADMIN})
+    column_list = ("name", "max_points", "sort_order", "active")
+    column_labels = columns.labels(InspectionItem)
+    column_default_sort = ("sort_order", False)
+    form_columns = ("name", "max_points", "sort_order", "active")
+    form_args = {"max_points": {"description": "大于0；已有评分保留评分时的满分"}}

@@ -1,0 +1,30 @@
+"""学校: the schools children of the township attend."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import columns
+from ..choices import Role, SchoolKind
+from ..models import School
+from ..sqlutil import starts_with
+from ..validation import check_school
+from .base import TOWNSHIP_READERS, SecureModelView, enum_filter
+
+
+class SchoolView(SecureModelView):
+    read_roles = TOWNSHIP_READERS | {Role.VILLAGE, Role.SCHOOL}
+    write_roles = frozenset({Role.ADMIN, Role.CLERK})
+    delete_roles = frozenset({Role.ADMIN})
+    domain_check = staticmethod(check_school)
+    search_hint = "校名开头 / 学校标识码"
+    column_list = ("name", "code", "kind", "township")
+    column_labels = columns.labels(School)
+    column_sortable_list = ("name", "code", "kind")
+    column_default_sort = ("name", False)
+    column_filters = (enum_filter(School.kind, "类型", SchoolKind),)
+    form_columns = ("township", "name", "code", "kind")
+    form_args = {"code": {"description": "10位学校标识码（可不填）"}}
+
+    def search_criterion(self, term: str) -> Any:
+        return starts_with(School.name, term) | (School.code == term)

@@ -1,0 +1,29 @@
+"""行政村: the villages of the township."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import columns
+from ..choices import Role
+from ..models import Village
+from ..sqlutil import starts_with
+from ..validation import check_village
+from .base import TOWNSHIP_READERS, SecureModelView
+
+
+class VillageView(SecureModelView):
+    read_roles = TOWNSHIP_READERS | {Role.VILLAGE}
+    write_roles = frozenset({Role.ADMIN, Role.CLERK})
+    delete_roles = frozenset({Role.ADMIN})
+    domain_check = staticmethod(check_village)
+    search_hint = "村名开头 / 区划代码"
+    column_list = ("name", "code", "township", "groups")
+    column_labels = columns.labels(Village)
+    column_sortable_list = ("name", "code")
+    column_default_sort = ("code", False)
+    form_columns = ("township", "name", "code", "groups")
+    form_args = {"code": {"description": "12位统计用区划代码（可不填）"}}
+
+    def search_criterion(self, term: str) -> Any:
+        return starts_with(Village.name, term) | (Village.code == term)

@@ -13,7 +13,7 @@ import unicodedata
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
@@ -36,6 +36,7 @@ from .models import (
     AssistancePlan,
     AssistanceRecord,
     Child,
+    ChildStatusChange,
     Household,
     Inspection,
     InspectionScore,
@@ -195,6 +196,21 @@ def check_child(session: Session, child: Child, today: dt.date | None = None) ->
     if status not in OUT_OF_SCHOOL_STATUSES and status != ChildStatus.MOVED_OUT:
         # A stale reason would make the child count as 因贫辍学 in reports.
         child.status_reason = None
+    effective_on = child.status_effective_on
+    if effective_on is not None:
+        if effective_on > today:
+            errors["status_effective_on"] = "状态生效日期不能晚于今天"
+        elif child.id is not None:
+            with session.no_autoflush:
+                last = session.scalar(
+                    select(func.max(ChildStatusChange.effective_on)).where(
+                        ChildStatusChange.child_id == child.id
+                    )
+                )
+            if last is not None and effective_on < last:
+                errors["status_effective_on"] = (
+                    f"状态生效日期不能早于上一次状态变更（{last:%Y-%m-%d}）"
+                )
     if status in {ChildStatus.ENROLLED, ChildStatus.INCLUSIVE} and child.school is None:
         errors["school"] = f"状态为“{status.label}”时须选择就读学校"
     if status in IN_SCHOOL_STATUSES and status != ChildStatus.ELSEWHERE and child.grade is None:

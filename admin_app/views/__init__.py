@@ -50,7 +50,7 @@ def build_admin(app: Flask) -> Admin:
         index_view=DashboardView(name="首页", url="/admin"),
         theme=Bootstrap4Theme(base_template="admin/app_base.html", swatch="cerulean", fluid=True),
     )
-    s = db.session
+    s = db
     admin.add_view(ChildView(Child, s, name="适龄儿童少年", endpoint="child", category=REGISTERS))
     admin.add_view(
         HouseholdView(Household, s, name="家庭户", endpoint="household", category=REGISTERS)

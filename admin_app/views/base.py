@@ -16,19 +16,20 @@ from flask import abort, flash, has_request_context, redirect, request, url_for
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
-from flask_admin.form import SecureForm
+from flask_admin.contrib.sqla.validators import Unique
+from flask_admin.form import SecureForm, Select2Field
 from flask_admin.model import typefmt
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy import and_, inspect, or_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
-from wtforms.validators import ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from ..auth import has_role, may_see_unmasked
 from ..choices import CodeEnum, Role
+from ..extensions import db
 from ..masking import mask_id_number, mask_phone
 from ..scope import apply_scope
 from ..sqlutil import starts_with
@@ -68,8 +69,7 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
             key = int(pk)
         except (TypeError, ValueError):
             return None
-        session: Session = self.session
-        with session.no_autoflush:
+        with db.session.no_autoflush:
             primary = inspect(self.model).primary_key[0]
             return self.get_query().filter(primary == key).one_or_none()
 
@@ -181,6 +181,9 @@ class SecureModelView(ModelView):
     #: Columns shown masked to roles that may not read ID or phone numbers.
     masked_id_columns: ClassVar[tuple[str, ...]] = ()
     masked_phone_columns: ClassVar[tuple[str, ...]] = ()
+    #: Fields whose presence and uniqueness the domain rule checks, with a better message
+    #: than WTForms' (e.g. a duplicate ID number names the village that holds it).
+    domain_checked_fields: ClassVar[tuple[str, ...]] = ()
     #: The domain rule for this model: ``check(session, obj) -> {field: message}``.
     domain_check: ClassVar[Callable[..., dict[str, str]] | None] = None
 
@@ -199,6 +202,22 @@ class SecureModelView(ModelView):
             **dict(self.column_formatters_detail or self.column_formatters),
         }
         super().__init__(model, session, **kwargs)
+
+    def scaffold_form(self) -> Any:
+        form_class = super().scaffold_form()
+        for name in self.domain_checked_fields:
+            unbound = getattr(form_class, name, None)
+            if unbound is None:
+                continue
+            kept = [
+                v
+                for v in unbound.kwargs.get("validators", [])
+                if not isinstance(v, InputRequired | DataRequired | Length | Unique)
+            ]
+            unbound.kwargs["validators"] = [Optional(), *kept]
+            if issubclass(unbound.field_class, Select2Field):
+                unbound.kwargs["allow_blank"] = True
+        return form_class
 
     # --- Access ------------------------------------------------------------------------
 
@@ -250,11 +269,14 @@ class SecureModelView(ModelView):
                     item["options"] = flt.get_options(self)
         return groups
 
-    def filter_arg(self, name: str) -> str:
-        """The URL argument of the filter called ``name``, for links such as the dashboard's."""
+    def filter_arg(self, name: str, position: int = 0) -> str:
+        """The URL argument of the filter called ``name``, for links such as the dashboard's.
+
+        ``position`` orders several filters in one link (``flt0_…``, ``flt1_…``).
+        """
         for index, flt in enumerate(self._filters or ()):
             if str(flt.name) == name:
-                return f"flt0_{self.get_filter_arg(index, flt)}"
+                return f"flt{position}_{self.get_filter_arg(index, flt)}"
         raise KeyError(name)
 
     def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> ScopedAjaxLoader:
@@ -309,10 +331,14 @@ class SecureModelView(ModelView):
     # --- Validation and saving -----------------------------------------------------------
 
     def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        # An empty choice arrives as "", which no enumeration column accepts: it means "none".
+        for key in self.form_choices:
+            if getattr(model, key, None) == "":
+                setattr(model, key, None)
         check = type(self).domain_check
         if check is None:
             return
-        errors = check(self.session, model)
+        errors = check(db.session, model)
         if errors:
             self.attach_errors(form, errors)
             raise ValidationError("未保存，请改正以下问题：" + "；".join(errors.values()))

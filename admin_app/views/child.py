@@ -156,10 +156,11 @@ class ChildView(SecureModelView):
             "状态生效日期", validators=[Optional()], description="就学状态变化时填写，默认今天"
         ),
     }
+    domain_checked_fields = ("id_number", "birth_date", "sex")
     form_args = {
         "id_number": {"description": "18位，填写后自动带出出生日期和性别"},
-        "birth_date": {"validators": [Optional()]},
-        "sex": {"validators": [Optional()]},
+        "birth_date": {"description": "可留空，按身份证号自动带出"},
+        "sex": {"description": "可留空，按身份证号自动带出"},
         "no_id_reason": {"description": "无身份证号时必填，如“未落户”"},
         "status_reason": {"description": "未入学或辍学时必填"},
     }

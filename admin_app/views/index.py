@@ -52,11 +52,16 @@ class DashboardView(AdminIndexView):
         by_village: dict[int, dict[str, Any]] = {}
         totals: dict[str, int] = {s.value: 0 for s in ChildStatus}
         for village_id, name, status, count in db.session.execute(stmt):
-            row = by_village.setdefault(village_id, {"name": name, "counts": {}, "total": 0})
+            row = by_village.setdefault(
+                village_id, {"id": village_id, "name": name, "counts": {}, "total": 0}
+            )
             row["counts"][status.value] = count
             row["total"] += count
             totals[status.value] += count
+        child_view = next(v for v in self.admin._views if v.endpoint == "child")
         return {
+            "village_arg": child_view.filter_arg("行政村", 0),
+            "status_arg": child_view.filter_arg("就学状态", 1),
             "villages": list(by_village.values()),
             "totals": totals,
             "grand_total": sum(totals.values()),

@@ -1,0 +1,257 @@
+"""Fixtures: a fresh database per test, on SQLite by default or PostgreSQL via TEST_DATABASE_URL.
+
+SQLite gets a new file per test. PostgreSQL gets its schema once per run and every table
+truncated (identities restarted) before each test: the same fresh start, much faster.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import text
+
+from admin_app import create_app
+from admin_app.choices import Role
+from admin_app.extensions import db
+from seed.reference import load_reference
+from tests import factories as f
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+_pg_schema_ready = False
+
+
+def reset_postgres_schema_flag() -> None:
+    """Called by tests that drop the schema, so the next test recreates it."""
+    global _pg_schema_ready
+    _pg_schema_ready = False
+
+
+def _fresh_postgres() -> None:
+    global _pg_schema_ready
+    if not _pg_schema_ready:
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.create_all()
+        _pg_schema_ready = True
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    uri = TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'test.db'}"
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "SQLALCHEMY_DATABASE_URI": uri,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        }
+    )
+    with app.app_context():
+        if TEST_DATABASE_URL:
+            _fresh_postgres()
+        else:
+            db.create_all()
+        load_reference(db.session)
+        db.session.commit()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@dataclass
+class World:
+    """Two villages, two schools, a child in each, and one user per role (ids only)."""
+
+    village_a: int
+    village_b: int
+    school_a: int
+    school_b: int
+    household_a: int
+    household_b: int
+    child_a: int
+    child_b: int
+    users: dict[Role, str]
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    with app.app_context():
+        township = f.make_township()
+        village_a = f.make_village(township, name="联合村", code="430121100201")
+        village_b = f.make_village(township, name="新华村", code="430121100202")
+        school_a = f.make_school(township, name="联合乡中心小学")
+        school_b = f.make_school(township, name="新华小学")
+        household_a = f.make_household(village_a, head_name="王大山")
+        household_b = f.make_household(village_b, head_name="李长河")
+        child_a = f.make_child(
+            name="王小明", village=village_a, household=household_a, school=school_a
+        )
+        child_b = f.make_child(
+            name="李小红", village=village_b, household=household_b, school=school_b
+        )
+        users = {}
+        for role in Role:
+            extra: dict[str, Any] = {}
+            if role == Role.VILLAGE:
+                extra["village"] = village_a
+            if role == Role.SCHOOL:
+                extra["school"] = school_a
+            users[role] = f.make_user(role, username=role.value, **extra).username
+        db.session.commit()
+        return World(
+            village_a=village_a.id,
+            village_b=village_b.id,
+            school_a=school_a.id,
+            school_b=school_b.id,
+            household_a=household_a.id,
+            household_b=household_b.id,
+            child_a=child_a.id,
+            child_b=child_b.id,
+            users=users,
+        )
+
+
+# The form's own token (SecureForm or Flask-WTF), not the navbar's logout token.
+CSRF_RE = re.compile(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "page carries no CSRF token"
+    return match.group(1)
+
+
+def login(client: FlaskClient, username: str, password: str = f.PASSWORD) -> Any:
+    page = client.get("/admin/login/")
+    token = csrf_from(page.get_data(as_text=True))
+    return client.post(
+        "/admin/login/",
+        data={"username": username, "password": password, "csrf_token": token},
+    )
+
+
+@pytest.fixture
+def client_as(app: Flask, world: World) -> Callable[[Role], FlaskClient]:
+    """A logged-in client for a role of the world (a new client per call)."""
+
+    def make(role: Role) -> FlaskClient:
+        client = app.test_client()
+        response = login(client, world.users[role])
+        assert response.status_code == 302, response.get_data(as_text=True)
+        return client
+
+    return make
+
+
+def form_token(client: FlaskClient, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return csrf_from(response.get_data(as_text=True))
+
+
+def fetch(app: Flask, model: type, pk: int) -> Any:
+    with app.app_context():
+        return db.session.get(model, pk)
+
+
+class _FormReader(HTMLParser):
+    """Collects the values a browser would submit from the first model form of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.values: dict[str, str] = {}
+        self._in_form = False
+        self._done = False
+        self._select: str | None = None
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        if self._done:
+            return
+        if tag == "form" and "admin-form" in a.get("class", ""):
+            self._in_form = True
+        if not self._in_form:
+            return
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = a.get("type", "text")
+            if kind in ("checkbox", "radio"):
+                if "checked" in a:
+                    self.values[name] = a.get("value", "y")
+            elif kind != "submit":
+                self.values[name] = a.get("value", "")
+        elif tag == "select" and name:
+            self._select = name
+            self.values.setdefault(name, "")
+        elif tag == "option" and self._select and "selected" in a:
+            self.values[self._select] = a.get("value", "")
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.values[name] = ""
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+        elif tag == "form" and self._in_form:
+            self._in_form = False
+            self._done = True
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea:
+            self.values[self._textarea] += data
+
+
+def read_form(html: str) -> dict[str, str]:
+    reader = _FormReader()
+    reader.feed(html)
+    return reader.values
+
+
+def submit(client: FlaskClient, url: str, changes: dict[str, Any] | None = None) -> Any:
+    """Open a create/edit page, keep what it shows, apply ``changes``, and post it back."""
+    page = client.get(url)
+    assert page.status_code == 200, (url, page.status_code)
+    values = read_form(page.get_data(as_text=True))
+    for key, value in (changes or {}).items():
+        if value is None:
+            values.pop(key, None)
+        else:
+            values[key] = str(value)
+    return client.post(url, data=values)
+
+
+def field_errors(response: Any) -> list[str]:
+    """The messages shown next to fields."""
+    return re.findall(r"<li>([^<]+)</li>", response.get_data(as_text=True))
+
+
+def view_of(app: Flask, endpoint: str) -> Any:
+    admin = app.extensions["admin"][0]
+    return next(v for v in admin._views if v.endpoint == endpoint)

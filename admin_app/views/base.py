@@ -13,12 +13,14 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from flask import abort, flash, has_request_context, redirect, request, url_for
+from flask_admin import expose
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_admin.contrib.sqla.validators import Unique
 from flask_admin.form import SecureForm, Select2Field
 from flask_admin.model import typefmt
+from flask_admin.model.fields import AjaxSelectField
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import Enum as SAEnum
@@ -94,6 +96,16 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
             return None
         label = getattr(model, "picker_label", None)
         return getattr(model, self.pk), label if label else str(model)
+
+
+class ScopedAjaxSelectField(AjaxSelectField):
+    """Refuses a submitted id that the scoped picker cannot find, instead of clearing it."""
+
+    def pre_validate(self, form: Any) -> None:
+        submitted = self._formdata
+        if submitted not in (None, "", "__None") and self.data is None:
+            raise ValidationError("所选记录不存在或不在您的管辖范围内")
+        super().pre_validate(form)
 
 
 class OptionsFilter(BaseSQLAFilter):
@@ -205,6 +217,9 @@ class SecureModelView(ModelView):
 
     def scaffold_form(self) -> Any:
         form_class = super().scaffold_form()
+        for unbound in vars(form_class).values():
+            if getattr(unbound, "field_class", None) is AjaxSelectField:
+                unbound.field_class = ScopedAjaxSelectField
         for name in self.domain_checked_fields:
             unbound = getattr(form_class, name, None)
             if unbound is None:
@@ -228,6 +243,21 @@ class SecureModelView(ModelView):
         if not current_user.is_authenticated:
             return redirect(url_for("admin.login_view", next=request.full_path))
         abort(403)
+
+    def _handle_view(self, name: str, **kwargs: Any) -> Any:
+        """Refuse with 403, not a silent redirect, a write the role may not make."""
+        response = super()._handle_view(name, **kwargs)
+        if response is not None:
+            return response
+        allowed = {
+            "create_view": self.can_create,
+            "edit_view": self.can_edit,
+            "ajax_update": self.can_edit,
+            "delete_view": self.can_delete,
+        }.get(name, True)
+        if not allowed:
+            abort(403)
+        return None
 
     @property
     def can_create(self) -> bool:  # type: ignore[override]
@@ -360,6 +390,7 @@ class SecureModelView(ModelView):
             return True
         return super().handle_view_exception(exc)
 
+    @expose("/ajax/update/", methods=("POST",))
     def ajax_update(self) -> Any:
         """Inline edit; Flask-Admin answers refusals with HTTP 500, we answer 400."""
         result = super().ajax_update()

@@ -1,0 +1,97 @@
+"""Each role on each screen: allowed, refused with 403, or sent to the login page."""
+
+from __future__ import annotations
+
+import pytest
+
+from admin_app.choices import Role
+
+A, C, L, I, V, S = (Role.ADMIN, Role.CLERK, Role.LEADER, Role.INSPECTOR, Role.VILLAGE, Role.SCHOOL)
+TOWNSHIP = {A, C, L, I}
+
+#: Who may open each list screen.
+READERS = {
+    "/admin/": set(Role),
+    "/admin/child/": set(Role),
+    "/admin/household/": TOWNSHIP | {V},
+    "/admin/agreement/": TOWNSHIP | {V, S},
+    "/admin/plan/": TOWNSHIP | {V, S},
+    "/admin/assistance/": TOWNSHIP | {V, S},
+    "/admin/inspection/": TOWNSHIP | {V},
+    "/admin/score/": TOWNSHIP | {V},
+    "/admin/period/": TOWNSHIP,
+    "/admin/inspection_item/": TOWNSHIP,
+    "/admin/village/": TOWNSHIP | {V},
+    "/admin/school/": TOWNSHIP | {V, S},
+    "/admin/user/": {A},
+    "/admin/audit/": {A},
+}
+
+#: Who may open each create form.
+CREATORS = {
+    "/admin/child/new/": {A, C, V},
+    "/admin/household/new/": {A, C, V},
+    "/admin/agreement/new/": {A, C},
+    "/admin/plan/new/": {A, C, V},
+    "/admin/assistance/new/": {A, C, V, S},
+    "/admin/inspection/new/": {A, C, I},
+    "/admin/score/new/": {A, C, I},
+    "/admin/period/new/": {A},
+    "/admin/inspection_item/new/": {A},
+    "/admin/village/new/": {A, C},
+    "/admin/school/new/": {A, C},
+    "/admin/user/new/": {A},
+    "/admin/audit/new/": set(),
+}
+
+
+@pytest.mark.parametrize("url", sorted(READERS))
+def test_anonymous_is_sent_to_login(client, world, url):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert "/admin/login/" in response.headers["Location"]
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_each_role_on_each_list_screen(client_as, role):
+    client = client_as(role)
+    for url, readers in READERS.items():
+        expected = 200 if role in readers else 403
+        assert client.get(url).status_code == expected, (role, url)
+
+
+@pytest.mark.parametrize("role", list(Role), ids=lambda r: r.value)
+def test_each_role_on_each_create_form(client_as, role):
+    client = client_as(role)
+    for url, creators in CREATORS.items():
+        expected = 200 if role in creators else 403
+        assert client.get(url).status_code == expected, (role, url)
+
+
+def test_read_only_roles_see_no_create_or_edit_buttons(client_as, world):
+    html = client_as(Role.LEADER).get("/admin/child/").get_data(as_text=True)
+    assert "/admin/child/new/" not in html
+    assert "/admin/child/edit/" not in html
+    assert "/admin/child/details/" in html
+
+
+def test_leader_cannot_edit_or_delete_by_url(app, client_as, world):
+    leader = client_as(Role.LEADER)
+    assert leader.get(f"/admin/child/edit/?id={world.child_a}").status_code == 403
+    assert leader.post("/admin/child/delete/", data={"id": world.child_a}).status_code == 403
+
+
+def test_menu_shows_only_reachable_screens(client_as):
+    html = client_as(Role.SCHOOL).get("/admin/").get_data(as_text=True)
+    assert "/admin/child/" in html
+    assert "/admin/household/" not in html
+    assert "/admin/user/" not in html
+
+
+def test_error_pages_are_in_chinese(client_as):
+    response = client_as(Role.LEADER).get("/admin/user/")
+    assert response.status_code == 403
+    assert "无权访问" in response.get_data(as_text=True)
+    response = client_as(Role.CLERK).get("/admin/no-such-page/")
+    assert response.status_code == 404
+    assert "不存在" in response.get_data(as_text=True)

@@ -6,8 +6,15 @@ import pytest
 
 from admin_app.choices import Role
 
-A, C, L, I, V, S = (Role.ADMIN, Role.CLERK, Role.LEADER, Role.INSPECTOR, Role.VILLAGE, Role.SCHOOL)
-TOWNSHIP = {A, C, L, I}
+A, C, L, INS, V, S = (
+    Role.ADMIN,
+    Role.CLERK,
+    Role.LEADER,
+    Role.INSPECTOR,
+    Role.VILLAGE,
+    Role.SCHOOL,
+)
+TOWNSHIP = {A, C, L, INS}
 
 #: Who may open each list screen.
 READERS = {
@@ -34,8 +41,8 @@ CREATORS = {
     "/admin/agreement/new/": {A, C},
     "/admin/plan/new/": {A, C, V},
     "/admin/assistance/new/": {A, C, V, S},
-    "/admin/inspection/new/": {A, C, I},
-    "/admin/score/new/": {A, C, I},
+    "/admin/inspection/new/": {A, C, INS},
+    "/admin/score/new/": {A, C, INS},
     "/admin/period/new/": {A},
     "/admin/inspection_item/new/": {A},
     "/admin/village/new/": {A, C},

@@ -107,7 +107,6 @@ def test_bulk_action_skips_rows_outside_scope(app, village_user, world):
 
 
 def test_inline_edit_of_another_village_child_is_refused(app, village_user, world):
-    html = village_user.get("/admin/child/").get_data(as_text=True)
     token = form_token_of(village_user, world)
     response = village_user.post(
         "/admin/child/ajax/update/",

@@ -54,6 +54,7 @@ from .choices import (
     Sex,
     Stage,
 )
+from .display import points
 from .extensions import db
 
 
@@ -547,7 +548,7 @@ class InspectionItem(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     def __str__(self) -> str:
-        return f"{self.name}(满分{self.max_points:g})"
+        return f"{self.name}(满分{points(self.max_points)})"
 
 
 class Inspection(TimestampMixin, db.Model):

@@ -32,6 +32,7 @@ from .choices import (
     Stage,
 )
 from .dates import age_on, local_today, school_year_cutoff
+from .display import points
 from .models import (
     AssistancePlan,
     AssistanceRecord,
@@ -340,7 +341,7 @@ def score_error(score: InspectionScore) -> str | None:
     if Decimal(score.score) < 0:
         return "得分不能为负数"
     if Decimal(score.score) > Decimal(score.item.max_points):
-        return f"得分不能超过该项满分{score.item.max_points:g}分"
+        return f"得分不能超过该项满分{points(score.item.max_points)}分"
     return None
 
 

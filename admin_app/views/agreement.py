@@ -20,6 +20,7 @@ A = ResponsibilityAgreement
 class AgreementView(SecureModelView):
     read_roles = TOWNSHIP_READERS | {Role.VILLAGE, Role.SCHOOL}
     domain_check = staticmethod(check_agreement)
+    domain_checked_fields = ("line",)
     search_hint = "甲方/乙方姓名开头 / 儿童姓名开头"
 
     column_list = (

@@ -368,7 +368,9 @@ class SecureModelView(ModelView):
         check = type(self).domain_check
         if check is None:
             return
-        errors = check(db.session, model)
+        # Lazy loads inside the rule must not flush the half-checked row into a constraint.
+        with db.session.no_autoflush:
+            errors = check(db.session, model)
         if errors:
             self.attach_errors(form, errors)
             raise ValidationError("未保存，请改正以下问题：" + "；".join(errors.values()))

@@ -11,6 +11,7 @@ from wtforms.validators import ValidationError
 
 from .. import columns
 from ..choices import Role
+from ..display import points
 from ..models import Inspection, InspectionScore, Village
 from ..sqlutil import starts_with
 from ..validation import check_inspection, score_error
@@ -65,7 +66,8 @@ class InspectionView(SecureModelView):
     column_formatters = {"summary": lambda v, c, m, n: (m.summary or "")[:40]}
     column_formatters_detail = {
         "scores": lambda v, c, m, n: (
-            "；".join(f"{s.item.name} {s.score:g}/{s.max_points:g}" for s in m.scores) or "无"
+            "；".join(f"{s.item.name} {points(s.score)}/{points(s.max_points)}" for s in m.scores)
+            or "无"
         ),
     }
 

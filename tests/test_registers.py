@@ -1,0 +1,359 @@
+"""Agreements, assistance records and plans, households, inspections and their scores."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from admin_app.choices import Role
+from admin_app.extensions import db
+from admin_app.models import (
+    AssistanceRecord,
+    Household,
+    Inspection,
+    InspectionItem,
+    InspectionScore,
+    ResponsibilityAgreement,
+    Village,
+)
+from tests.conftest import field_errors, read_form, submit
+from tests.factories import make_inspection, make_item, make_period
+
+
+def count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(model.id)))
+
+
+# --- 目标责任书 ---------------------------------------------------------------------------
+
+
+def agreement_values(world, **changes):
+    values = {
+        "year": 2026,
+        "level": "township_village",
+        "party_a_name": "张乡长",
+        "party_a_org": "联合乡人民政府",
+        "party_b_name": "刘主任",
+        "party_b_org": "联合村村委会",
+        "village": world.village_a,
+        "target_enrolment_rate": "100",
+        "target_retention_rate": "99",
+        "signed_on": "2026-02-01",
+        "valid_until": "2026-12-31",
+        "status": "signed",
+    }
+    values.update(changes)
+    return values
+
+
+def test_clerk_adds_finds_edits_and_deletes_an_agreement(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    response = submit(clerk, "/admin/agreement/new/", agreement_values(world))
+    assert response.status_code == 302
+    with app.app_context():
+        agreement = db.session.scalar(select(ResponsibilityAgreement))
+        assert agreement.line.value == "government"  # derived from the level
+        agreement_id = agreement.id
+    assert "刘主任" in clerk.get("/admin/agreement/?search=刘").get_data(as_text=True)
+    response = submit(clerk, f"/admin/agreement/edit/?id={agreement_id}", {"party_b_name": "刘新"})
+    assert response.status_code == 302
+    token = read_form(clerk.get(f"/admin/agreement/edit/?id={agreement_id}").get_data(as_text=True))
+    clerk.post(
+        "/admin/agreement/delete/", data={"id": agreement_id, "csrf_token": token["csrf_token"]}
+    )
+    assert count(app, ResponsibilityAgreement) == 0
+
+
+def test_agreement_rules(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    cases = [
+        ({"valid_until": "2026-01-01"}, "有效期至不能早于签订日期"),
+        ({"line": "school"}, "“乡政府—村委会”属于政府线"),
+        ({"level": "teacher_parent", "village": ""}, "学校线责任书须选择学校"),
+        ({"level": "village_parent"}, "与家长签订的责任书须选择儿童或家庭户"),
+        ({"signed_on": "", "status": "signed", "valid_until": ""}, "已签订的责任书须填写签订日期"),
+        ({"target_retention_rate": "120"}, "目标比例应在0–100之间"),
+    ]
+    for changes, message in cases:
+        response = submit(clerk, "/admin/agreement/new/", agreement_values(world, **changes))
+        assert response.status_code == 200, changes
+        assert message in field_errors(response), (changes, field_errors(response))
+    assert count(app, ResponsibilityAgreement) == 0
+
+
+# --- 帮扶记录 -----------------------------------------------------------------------------
+
+
+def assistance_values(world, **changes):
+    values = {
+        "child": world.child_a,
+        "kind": "living_allowance",
+        "given_on": "2026-03-01",
+        "person": "李老师",
+        "amount": "500.00",
+        "content": "发放生活补助",
+    }
+    values.update(changes)
+    return values
+
+
+def test_clerk_adds_edits_and_deletes_an_assistance_record(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    assert submit(clerk, "/admin/assistance/new/", assistance_values(world)).status_code == 302
+    with app.app_context():
+        record = db.session.scalar(select(AssistanceRecord))
+        assert record.amount == Decimal("500.00")
+        record_id = record.id
+    assert "王小明" in clerk.get("/admin/assistance/?search=王").get_data(as_text=True)
+    response = submit(clerk, f"/admin/assistance/edit/?id={record_id}", {"amount": "750.5"})
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(AssistanceRecord, record_id).amount == Decimal("750.50")
+    token = read_form(clerk.get(f"/admin/assistance/edit/?id={record_id}").get_data(as_text=True))
+    clerk.post(
+        "/admin/assistance/delete/", data={"id": record_id, "csrf_token": token["csrf_token"]}
+    )
+    assert count(app, AssistanceRecord) == 0
+
+
+def test_negative_amount_and_future_date_are_refused(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    response = submit(clerk, "/admin/assistance/new/", assistance_values(world, amount="-1"))
+    assert "金额不能为负数" in field_errors(response)
+    assert 'value="-1"' in response.get_data(as_text=True)
+    future = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    response = submit(clerk, "/admin/assistance/new/", assistance_values(world, given_on=future))
+    assert "帮扶日期不能晚于今天" in field_errors(response)
+    assert count(app, AssistanceRecord) == 0
+
+
+def test_amount_that_is_not_a_number_is_refused_in_chinese(app, client_as, world):
+    response = submit(
+        client_as(Role.CLERK), "/admin/assistance/new/", assistance_values(world, amount="五百")
+    )
+    assert response.status_code == 200
+    assert field_errors(response)
+    assert count(app, AssistanceRecord) == 0
+
+
+# --- 帮扶方案 -----------------------------------------------------------------------------
+
+
+def test_plan_needs_a_subject_and_ordered_dates(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    response = submit(
+        clerk,
+        "/admin/plan/new/",
+        {"measures": "落实生活补助", "start_on": "2026-03-01", "status": "active"},
+    )
+    assert "帮扶方案须对应一名儿童或一个家庭户" in field_errors(response)
+    response = submit(
+        clerk,
+        "/admin/plan/new/",
+        {
+            "child": world.child_a,
+            "measures": "落实生活补助",
+            "start_on": "2026-03-01",
+            "review_on": "2026-02-01",
+            "status": "active",
+        },
+    )
+    assert "复核日期不能早于开始日期" in field_errors(response)
+    response = submit(
+        clerk,
+        "/admin/plan/new/",
+        {
+            "child": world.child_a,
+            "household": world.household_a,
+            "measures": "落实生活补助，每月走访",
+            "start_on": "2026-03-01",
+            "review_on": "2026-06-01",
+            "status": "active",
+        },
+    )
+    assert response.status_code == 302
+
+
+# --- 家庭户 -------------------------------------------------------------------------------
+
+
+def test_household_phone_is_checked_and_categories_filter(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    response = submit(
+        clerk,
+        "/admin/household/new/",
+        {"village": world.village_a, "head_name": "周强", "phone": "123"},
+    )
+    assert any("电话号码" in e for e in field_errors(response))
+    response = submit(
+        clerk,
+        "/admin/household/new/",
+        {
+            "village": world.village_a,
+            "head_name": "周强",
+            "phone": "0731-84012345",
+            "is_dibao": "y",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(Household).where(Household.head_name == "周强")).is_dibao
+
+
+# --- 督导检查 and 督导评分 ------------------------------------------------------------------
+
+
+def make_inspection_with_item(app, world, max_points=10):
+    with app.app_context():
+        village = db.session.get(Village, world.village_a)
+        inspection = make_inspection(village, make_period())
+        item = make_item(name="台账管理", max_points=Decimal(max_points))
+        db.session.commit()
+        return inspection.id, item.id
+
+
+def test_clerk_adds_edits_and_deletes_an_inspection_score(app, client_as, world):
+    inspection_id, item_id = make_inspection_with_item(app, world)
+    clerk = client_as(Role.CLERK)
+    response = submit(
+        clerk,
+        "/admin/score/new/",
+        {
+            "inspection": inspection_id,
+            "item": item_id,
+            "score": "8.5",
+            "deduction_reason": "台账不全",
+        },
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        score = db.session.scalar(select(InspectionScore))
+        assert (score.score, score.max_points) == (Decimal("8.5"), Decimal("10"))
+        score_id = score.id
+    assert "台账管理" in clerk.get("/admin/score/?search=联合").get_data(as_text=True)
+    assert submit(clerk, f"/admin/score/edit/?id={score_id}", {"score": "9"}).status_code == 302
+    token = read_form(clerk.get(f"/admin/score/edit/?id={score_id}").get_data(as_text=True))
+    clerk.post("/admin/score/delete/", data={"id": score_id, "csrf_token": token["csrf_token"]})
+    assert count(app, InspectionScore) == 0
+
+
+def test_score_above_the_item_maximum_is_refused(app, client_as, world):
+    inspection_id, item_id = make_inspection_with_item(app, world)
+    response = submit(
+        client_as(Role.INSPECTOR),
+        "/admin/score/new/",
+        {"inspection": inspection_id, "item": item_id, "score": "12"},
+    )
+    assert "得分不能超过该项满分10分" in field_errors(response)
+    response = submit(
+        client_as(Role.INSPECTOR),
+        "/admin/score/new/",
+        {"inspection": inspection_id, "item": item_id, "score": "-1"},
+    )
+    assert "得分不能为负数" in field_errors(response)
+    assert count(app, InspectionScore) == 0
+
+
+def test_second_score_for_the_same_item_is_refused(app, client_as, world):
+    inspection_id, item_id = make_inspection_with_item(app, world)
+    inspector = client_as(Role.INSPECTOR)
+    values = {"inspection": inspection_id, "item": item_id, "score": "5"}
+    assert submit(inspector, "/admin/score/new/", values).status_code == 302
+    response = submit(inspector, "/admin/score/new/", values)
+    assert "该次检查已有此项目的评分" in field_errors(response)
+
+
+def test_inline_score_edit_above_maximum_is_refused(app, client_as, world):
+    inspection_id, item_id = make_inspection_with_item(app, world)
+    inspector = client_as(Role.INSPECTOR)
+    submit(
+        inspector, "/admin/score/new/", {"inspection": inspection_id, "item": item_id, "score": "5"}
+    )
+    with app.app_context():
+        score_id = db.session.scalar(select(InspectionScore.id))
+    html = inspector.get("/admin/score/").get_data(as_text=True)
+    token = html.split('data-csrf="')[1].split('"')[0]
+    response = inspector.post(
+        "/admin/score/ajax/update/",
+        data={"list_form_pk": score_id, "score": "99", "csrf_token": token},
+    )
+    assert response.status_code == 400
+    assert "得分不能超过该项满分" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(InspectionScore, score_id).score == Decimal("5")
+
+
+def test_inspection_with_inline_scores(app, client_as, world):
+    with app.app_context():
+        period = make_period()
+        item = make_item(name="双线责任书", max_points=Decimal(15))
+        db.session.commit()
+        period_id, item_id = period.id, item.id
+    inspector = client_as(Role.INSPECTOR)
+    base = {
+        "period": period_id,
+        "village": world.village_a,
+        "inspected_on": "2026-05-10",
+        "inspectors": "李督导、王督导",
+        "summary": "责任书签订齐全",
+        "scores-0-item": item_id,
+        "scores-0-score": "16",
+    }
+    response = submit(inspector, "/admin/inspection/new/", base)
+    assert response.status_code == 200
+    assert "得分不能超过该项满分15分" in field_errors(response)
+    assert count(app, Inspection) == 0
+    response = submit(inspector, "/admin/inspection/new/", {**base, "scores-0-score": "14"})
+    assert response.status_code == 302
+    with app.app_context():
+        inspection = db.session.scalar(select(Inspection))
+        assert [(s.item_id, s.score) for s in inspection.scores] == [(item_id, Decimal("14"))]
+
+
+def test_inspection_date_outside_the_period_is_refused(app, client_as, world):
+    with app.app_context():
+        period_id = make_period().id
+        db.session.commit()
+    response = submit(
+        client_as(Role.INSPECTOR),
+        "/admin/inspection/new/",
+        {
+            "period": period_id,
+            "village": world.village_a,
+            "inspected_on": "2025-05-10",
+            "inspectors": "李",
+        },
+    )
+    assert any("不在考核周期" in e for e in field_errors(response))
+
+
+# --- Integrity: no 500 ----------------------------------------------------------------
+
+
+def test_deleting_a_village_that_still_has_children_is_refused_in_chinese(app, client_as, world):
+    admin = client_as(Role.ADMIN)
+    token = read_form(
+        admin.get(f"/admin/village/edit/?id={world.village_a}").get_data(as_text=True)
+    )
+    response = admin.post(
+        "/admin/village/delete/",
+        data={"id": world.village_a, "csrf_token": token["csrf_token"]},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert "仍被其他记录引用" in response.get_data(as_text=True)
+    assert count(app, Village) == 2
+
+
+def test_inspection_item_maximum_must_be_positive(app, client_as):
+    response = submit(
+        client_as(Role.ADMIN), "/admin/inspection_item/new/", {"name": "新项目", "max_points": "0"}
+    )
+    assert response.status_code == 200
+    with app.app_context():
+        assert (
+            db.session.scalar(select(InspectionItem).where(InspectionItem.name == "新项目")) is None
+        )

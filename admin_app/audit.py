@@ -73,8 +73,9 @@ def _changed_values(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _record_id(obj: Any) -> str:
-    identity = inspect(obj).identity
-    return ",".join(str(v) for v in identity) if identity else ""
+    # Read the key off the row: new objects get their identity only after the flush ends.
+    key = inspect(obj).mapper.primary_key_from_instance(obj)
+    return ",".join(str(v) for v in key if v is not None)
 
 
 @event.listens_for(Session, "after_flush")

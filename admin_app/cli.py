@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
@@ -14,6 +15,7 @@ from .validation import check_user
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db_command() -> None:
     """Create or migrate the database schema to the newest version (Alembic)."""
     upgrade(directory=current_app.extensions["migrate"].directory)
@@ -25,6 +27,7 @@ def init_db_command() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option(
     "--scale",
     type=click.Choice(["township", "county"]),
@@ -46,6 +49,7 @@ def seed_demo_command(scale: str, if_empty: bool, random_seed: int) -> None:
 
 
 @click.command("create-user")
+@with_appcontext
 @click.argument("username")
 @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
 @click.option("--name", "display_name", help="Display name (defaults to the username).")
@@ -84,6 +88,7 @@ def create_user_command(
 
 
 @click.command("demo-accounts")
+@with_appcontext
 def demo_accounts_command() -> None:
     """Print the demo accounts to log in with."""
     from seed.demo import DEMO_ACCOUNTS

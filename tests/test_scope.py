@@ -104,6 +104,8 @@ def test_bulk_action_skips_rows_outside_scope(app, village_user, world):
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(Household, world.household_b) is not None
+        # The selected row in scope went; only the other village's row was out of reach.
+        assert db.session.get(Household, world.household_a) is None
 
 
 def test_inline_edit_of_another_village_child_is_refused(app, village_user, world):

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from flask import abort, flash, has_request_context, redirect, request, url_for
 from flask_admin import expose
+from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
@@ -391,6 +392,15 @@ class SecureModelView(ModelView):
             flash(INTEGRITY_MESSAGE, "error")
             return True
         return super().handle_view_exception(exc)
+
+    @action("delete", "删除", "确定要删除所选记录吗？")
+    def action_delete(self, ids: Any) -> None:
+        """Bulk delete through the scoped query, with ids typed as the key column is.
+
+        PostgreSQL refuses to compare an integer key with the strings a form posts.
+        """
+        keys = tuple(int(i) for i in ids if str(i).isdigit())
+        super().action_delete(keys)
 
     @expose("/ajax/update/", methods=("POST",))
     def ajax_update(self) -> Any:

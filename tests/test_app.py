@@ -1,0 +1,56 @@
+"""The factory's configuration: secret key, SQLite pragmas, Chinese UI, offline assets."""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+
+import pytest
+from sqlalchemy import text
+
+from admin_app.choices import Role
+from admin_app.config import secret_key_from_instance
+from admin_app.extensions import db
+from tests import conftest
+
+
+def test_secret_key_is_generated_once_into_instance(tmp_path):
+    first = secret_key_from_instance(str(tmp_path))
+    second = secret_key_from_instance(str(tmp_path))
+    assert first == second and len(first) >= 64
+    mode = stat.S_IMODE(os.stat(tmp_path / "secret_key").st_mode)
+    assert mode == 0o600
+    assert secret_key_from_instance(str(tmp_path / "other")) != first
+
+
+def test_database_url_from_environment(monkeypatch, tmp_path):
+    from admin_app import create_app
+
+    monkeypatch.setenv("DATABASE_URL", "postgresql://someone@db.example/kongchuo")
+    app = create_app({"SECRET_KEY": "x"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == (
+        "postgresql+psycopg://someone@db.example/kongchuo"
+    )
+
+
+@pytest.mark.skipif(bool(conftest.TEST_DATABASE_URL), reason="SQLite pragmas")
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(app):
+    with app.app_context(), db.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_flask_admin_strings_are_chinese(client_as):
+    html = client_as(Role.CLERK).get("/admin/child/").get_data(as_text=True)
+    for english in ("Create", "Delete", "Search", "Filter", "List"):
+        assert f">{english}<" not in html
+    assert "列表" in html and "搜索" in html
+
+
+def test_pages_load_no_asset_from_the_internet(client_as):
+    clerk = client_as(Role.CLERK)
+    for url in ("/admin/", "/admin/child/", "/admin/child/new/", "/admin/login/"):
+        html = clerk.get(url).get_data(as_text=True)
+        external = re.findall(r'(?:src|href)="(https?://[^"]+)"', html)
+        assert external == [], (url, external)

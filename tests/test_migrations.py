@@ -1,0 +1,61 @@
+"""Alembic migrations build exactly the schema the models declare, and init-db applies them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask import Flask
+from sqlalchemy import func, inspect, select, text
+
+from admin_app import create_app
+from admin_app.extensions import db
+from admin_app.models import AssessmentIndicator, InspectionItem
+from tests import conftest
+
+
+@pytest.fixture
+def empty_app(tmp_path: Path) -> Iterator[Flask]:
+    """An app on an empty database (no tables at all)."""
+    uri = conftest.TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'empty.db'}"
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": uri})
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    conftest.reset_postgres_schema_flag()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.engine.dispose()
+
+
+def test_init_db_migrates_an_empty_database_to_the_models(empty_app):
+    result = empty_app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "数据库已就绪" in result.output
+    with empty_app.app_context():
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn), db.metadata)
+        assert diff == [], diff
+        tables = set(inspect(db.engine).get_table_names())
+        assert {"child", "child_status_change", "audit_log", "inspection_score"} <= tables
+        # Reference data: the default inspection items and the assessment scheme of §5.
+        assert db.session.scalar(select(func.count(InspectionItem.id))) == 7
+        total = db.session.scalar(select(func.sum(AssessmentIndicator.points)))
+        assert total == 100
+
+
+def test_init_db_is_idempotent(empty_app):
+    runner = empty_app.test_cli_runner()
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    with empty_app.app_context():
+        assert db.session.scalar(select(func.count(InspectionItem.id))) == 7

@@ -262,8 +262,12 @@ class Child(TimestampMixin, db.Model):
     grade: Mapped[int | None] = mapped_column(Integer)
     class_name: Mapped[str | None] = mapped_column(String(20))
     student_no: Mapped[str | None] = mapped_column(String(30), index=True)
+    # active_history: the history listener needs the old status even when it was expired.
     status: Mapped[ChildStatus] = mapped_column(
-        code_enum(ChildStatus, "child_status"), default=ChildStatus.ENROLLED, index=True
+        code_enum(ChildStatus, "child_status"),
+        default=ChildStatus.ENROLLED,
+        index=True,
+        active_history=True,
     )
     status_reason: Mapped[OutOfSchoolReason | None] = mapped_column(
         code_enum(OutOfSchoolReason, "child_status_reason")

@@ -25,6 +25,7 @@ class SchoolView(SecureModelView):
     column_filters = (enum_filter(School.kind, "类型", SchoolKind),)
     form_columns = ("township", "name", "code", "kind")
     form_args = {"code": {"description": "10位学校标识码（可不填）"}}
+    form_ajax_refs = {"township": {"fields": ("name",)}}
 
     def search_criterion(self, term: str) -> Any:
         return starts_with(School.name, term) | (School.code == term)

@@ -24,6 +24,7 @@ class VillageView(SecureModelView):
     column_default_sort = ("code", False)
     form_columns = ("township", "name", "code", "groups")
     form_args = {"code": {"description": "12位统计用区划代码（可不填）"}}
+    form_ajax_refs = {"township": {"fields": ("name",)}}
 
     def search_criterion(self, term: str) -> Any:
         return starts_with(Village.name, term) | (Village.code == term)

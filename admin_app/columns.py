@@ -72,6 +72,7 @@ CHILD = {
     "status_reason": Column("未入学/辍学原因"),
     "status_note": Column("原因说明"),
     "status_effective_on": Column("状态生效日期"),
+    "status_changes": Column("状态变更记录"),
     "remarks": Column("备注"),
     "updated_at": Column("更新时间"),
 }

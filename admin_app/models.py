@@ -318,7 +318,9 @@ class ChildStatusChange(db.Model):
     changed_by: Mapped[User | None] = relationship()
 
     def __str__(self) -> str:
-        return f"{ChildStatus.label_of(self.from_status)}→{self.to_status.label}"
+        if self.from_status is None:
+            return self.to_status.label
+        return f"{self.from_status.label}→{self.to_status.label}"
 
 
 # --- 双线 responsibility agreements ------------------------------------------------------

@@ -268,3 +268,16 @@ def test_filters_by_village_status_and_key_group(app, client_as, world):
 def test_list_page_size_choice(app, client_as, world):
     html = client_as(Role.CLERK).get("/admin/child/?page_size=50").get_data(as_text=True)
     assert "王小明" in html
+
+
+def test_details_page_shows_the_status_history(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    submit(
+        clerk,
+        edit_url(world.child_a),
+        {"status": "dropout", "status_reason": "work", "status_effective_on": "2026-03-10"},
+    )
+    html = clerk.get(f"/admin/child/details/?id={world.child_a}").get_data(as_text=True)
+    assert "状态变更记录" in html
+    assert "2025-09-01 在校就读" in html
+    assert "2026-03-10 在校就读→辍学（外出务工）" in html

@@ -312,7 +312,12 @@ class SecureModelView(ModelView):
 
     def _create_ajax_loader(self, name: str, options: dict[str, Any]) -> ScopedAjaxLoader:
         remote = getattr(self.model, name).property.mapper.class_
-        options = {"minimum_input_length": 0, "page_size": 10, **options}
+        options = {
+            "minimum_input_length": 0,
+            "page_size": 10,
+            "placeholder": "请选择（可输入开头几个字查找）",
+            **options,
+        }
         return ScopedAjaxLoader(name, self.session, remote, **options)
 
     # --- Search: exact and prefix matches that an index can answer ------------------------

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import or_
 from wtforms import DateField
 from wtforms.validators import Optional
@@ -36,6 +37,19 @@ SCHOOL_EDITABLE = frozenset(
         "csrf_token",
     }
 )
+
+
+def _history(child: Child) -> Markup:
+    """The status history, oldest first, as the details page shows it."""
+    items = [
+        Markup("<li>{} {}{}</li>").format(
+            change.effective_on.isoformat(),
+            str(change),
+            f"（{change.reason.label}）" if change.reason else "",
+        )
+        for change in child.status_changes
+    ]
+    return Markup("<ul class='mb-0 pl-3'>{}</ul>").format(Markup("").join(items))
 
 
 class ChildView(SecureModelView):
@@ -85,10 +99,12 @@ class ChildView(SecureModelView):
         "status",
         "status_reason",
         "status_note",
+        "status_changes",
         "remarks",
         "updated_at",
     )
     column_labels = columns.labels(Child)
+    column_formatters_detail = {"status_changes": lambda v, c, m, n: _history(m)}
     masked_id_columns = columns.masked(Child, "id")
     masked_phone_columns = columns.masked(Child, "phone")
     column_sortable_list = (

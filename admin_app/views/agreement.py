@@ -66,7 +66,7 @@ class AgreementView(SecureModelView):
         "signed_on",
         "status",
     )
-    column_default_sort = [("year", True), ("id", True)]
+    column_default_sort = ("id", True)
     column_filters = (
         OptionsFilter(A.year, "年度", lambda: _years(), int),
         enum_filter(A.line, "线别", AgreementLine),

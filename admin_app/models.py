@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -569,6 +570,8 @@ class Inspection(TimestampMixin, db.Model):
     inspected_on: Mapped[dt.date] = mapped_column(Date)
     inspectors: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str | None] = mapped_column(Text)
+    #: 发现瞒报、漏报: puts the village under 一票否决 for the period (DESIGN.md §5).
+    concealment_found: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     period: Mapped[AssessmentPeriod] = relationship()
     village: Mapped[Village] = relationship()

@@ -13,7 +13,7 @@ from sqlalchemy import func, inspect, select, text
 
 from admin_app import create_app
 from admin_app.extensions import db
-from admin_app.models import AssessmentIndicator, InspectionItem
+from admin_app.models import AssessmentIndicator, InspectionItem, InspectionScore
 from tests import conftest
 
 
@@ -59,3 +59,41 @@ def test_init_db_is_idempotent(empty_app):
     assert result.exit_code == 0, result.output
     with empty_app.app_context():
         assert db.session.scalar(select(func.count(InspectionItem.id))) == 7
+
+
+def test_upgrading_keeps_rows_that_refer_to_rebuilt_tables(empty_app):
+    """SQLite rebuilds a table to add a column; the scores referring to it must survive."""
+    runner = empty_app.test_cli_runner()
+    assert runner.invoke(args=["db", "upgrade", "a47017366eeb"]).exit_code == 0
+    with empty_app.app_context(), db.engine.begin() as conn:
+        conn.execute(text("INSERT INTO township (id, name) VALUES (1, '联合乡')"))
+        conn.execute(text("INSERT INTO village (id, township_id, name) VALUES (1, 1, '联合村')"))
+        conn.execute(
+            text(
+                "INSERT INTO assessment_period (id, name, start_on, end_on)"
+                " VALUES (1, '2026年度', '2026-01-01', '2026-12-31')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO inspection_item (id, name, max_points, sort_order, active)"
+                " VALUES (1, '台账', 10, 1, true)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO inspection (id, period_id, village_id, inspected_on, inspectors,"
+                " created_at, updated_at) VALUES (1, 1, 1, '2026-05-01', '李', "
+                "'2026-05-01', '2026-05-01')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO inspection_score (id, inspection_id, item_id, max_points, score)"
+                " VALUES (1, 1, 1, 10, 8)"
+            )
+        )
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    with empty_app.app_context():
+        assert db.session.scalar(select(func.count(InspectionScore.id))) == 1

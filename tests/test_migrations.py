@@ -65,34 +65,23 @@ def test_upgrading_keeps_rows_that_refer_to_rebuilt_tables(empty_app):
     """SQLite rebuilds a table to add a column; the scores referring to it must survive."""
     runner = empty_app.test_cli_runner()
     assert runner.invoke(args=["db", "upgrade", "a47017366eeb"]).exit_code == 0
+    # Keys come from the database (no literal ids), so PostgreSQL's sequences stay right.
+    statements = [
+        "INSERT INTO township (name) VALUES ('联合乡')",
+        "INSERT INTO village (township_id, name) SELECT id, '联合村' FROM township",
+        "INSERT INTO assessment_period (name, start_on, end_on)"
+        " VALUES ('2026年度', '2026-01-01', '2026-12-31')",
+        "INSERT INTO inspection_item (name, max_points, sort_order, active)"
+        " VALUES ('旧项目', 10, 1, true)",
+        "INSERT INTO inspection (period_id, village_id, inspected_on, inspectors, created_at,"
+        " updated_at) SELECT p.id, v.id, '2026-05-01', '李', '2026-05-01', '2026-05-01'"
+        " FROM assessment_period p, village v",
+        "INSERT INTO inspection_score (inspection_id, item_id, max_points, score)"
+        " SELECT i.id, t.id, 10, 8 FROM inspection i, inspection_item t",
+    ]
     with empty_app.app_context(), db.engine.begin() as conn:
-        conn.execute(text("INSERT INTO township (id, name) VALUES (1, '联合乡')"))
-        conn.execute(text("INSERT INTO village (id, township_id, name) VALUES (1, 1, '联合村')"))
-        conn.execute(
-            text(
-                "INSERT INTO assessment_period (id, name, start_on, end_on)"
-                " VALUES (1, '2026年度', '2026-01-01', '2026-12-31')"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO inspection_item (id, name, max_points, sort_order, active)"
-                " VALUES (1, '台账', 10, 1, true)"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO inspection (id, period_id, village_id, inspected_on, inspectors,"
-                " created_at, updated_at) VALUES (1, 1, 1, '2026-05-01', '李', "
-                "'2026-05-01', '2026-05-01')"
-            )
-        )
-        conn.execute(
-            text(
-                "INSERT INTO inspection_score (id, inspection_id, item_id, max_points, score)"
-                " VALUES (1, 1, 1, 10, 8)"
-            )
-        )
+        for statement in statements:
+            conn.execute(text(statement))
     result = runner.invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
     with empty_app.app_context():

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from flask import abort, flash, has_request_context, redirect, request, url_for
-from flask_admin import expose
+from flask_admin import BaseView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
@@ -166,6 +166,20 @@ class CriterionFilter(BaseSQLAFilter):
 
     def operation(self) -> str:
         return "为"
+
+
+class SecureView(BaseView):
+    """The secure base of screens that are not a table's CRUD (rankings, reports)."""
+
+    read_roles: ClassVar[frozenset[Role]] = TOWNSHIP_READERS
+
+    def is_accessible(self) -> bool:
+        return has_role(self.read_roles)
+
+    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
+        if not current_user.is_authenticated:
+            return redirect(url_for("admin.login_view", next=request.full_path))
+        abort(403)
 
 
 class SecureModelView(ModelView):

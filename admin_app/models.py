@@ -294,10 +294,20 @@ class Child(TimestampMixin, db.Model):
 
 
 class ChildStatusChange(db.Model):
-    """One row per status change; period indicators read status as of a date from here."""
+    """One row per status change; period indicators read status as of a date from here.
+
+    Each row holds for [effective_on, ended_on): ``ended_on`` is the next change's date,
+    NULL while the row is current. "Status on day D" is then a range filter, not a
+    window over the whole history (``admin_app.history`` keeps it up to date).
+    """
 
     __tablename__ = "child_status_change"
-    __table_args__ = (Index("ix_status_change_child_date", "child_id", "effective_on"),)
+    __table_args__ = (
+        Index("ix_status_change_child_date", "child_id", "effective_on"),
+        CheckConstraint(
+            "ended_on IS NULL OR ended_on >= effective_on", name="status_change_period_order"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"))
@@ -306,6 +316,7 @@ class ChildStatusChange(db.Model):
     )
     to_status: Mapped[ChildStatus] = mapped_column(code_enum(ChildStatus, "status_change_to"))
     effective_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    ended_on: Mapped[dt.date | None] = mapped_column(Date)
     reason: Mapped[OutOfSchoolReason | None] = mapped_column(
         code_enum(OutOfSchoolReason, "status_change_reason")
     )

@@ -1079,6 +1079,7 @@ def status_history_rows(ctx: Context, children: Iterable[DemoChild]) -> Iterator
                 "from_status": previous,
                 "to_status": status,
                 "effective_on": day,
+                "ended_on": None if final else child.timeline[step][0],
                 "reason": child.row["status_reason"] if final else None,
                 "note": child.row["status_note"] if final else None,
                 "changed_by_id": None,

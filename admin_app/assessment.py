@@ -1,0 +1,772 @@
+"""Village assessment: indicators of DESIGN.md §4, scored by the configured scheme of §5.
+
+Every number is computed from the records for a period P = [start, end], with each child's
+status *as of* a date read from the status history (not today's status). The child-based
+indicators come from one "facts" query: a row per child with a flag for each numerator and
+denominator. Grouped by village it gives every child-based indicator for all villages in
+one statement; filtered to one village it lists the children behind each number (the
+drill-down). Cases, inspections and the township–village agreements take one query each,
+so a ranking costs the same handful of queries for 12 villages or 300.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select, union
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement, Select
+
+from .choices import (
+    IN_SCHOOL_STATUSES,
+    PARENT_LEVELS,
+    AgreementLevel,
+    AgreementStatus,
+    CaseStatus,
+    ChildStatus,
+    IndicatorMethod,
+    OutOfSchoolReason,
+)
+from .dates import COMPULSORY_AGE_MAX, COMPULSORY_AGE_MIN, school_year_cutoff
+from .models import (
+    AssessmentIndicator,
+    AssessmentPeriod,
+    AssistanceRecord,
+    CaseVisit,
+    Child,
+    ChildStatusChange,
+    DropoutCase,
+    Household,
+    Inspection,
+    InspectionScore,
+    ResponsibilityAgreement,
+    Village,
+)
+
+HUNDRED = Decimal(100)
+#: Statuses that take a child out of 应入学 (DESIGN.md §4).
+NOT_DUE = (ChildStatus.EXEMPTED, ChildStatus.MOVED_OUT, ChildStatus.COMPLETED)
+OUT_OF_SCHOOL = (ChildStatus.DROPOUT, ChildStatus.NOT_ENROLLED)
+#: Statuses in a local school, for which the ledger needs school, grade and class.
+LOCAL_SCHOOL = (ChildStatus.ENROLLED, ChildStatus.INCLUSIVE)
+RETAINED = (*IN_SCHOOL_STATUSES, ChildStatus.COMPLETED)
+
+
+# --- Parameters of each method (the low-code part) ------------------------------------
+
+
+@dataclass(frozen=True)
+class Param:
+    label: str
+    default: float
+    minimum: float = 0.0
+    maximum: float | None = None
+    integer: bool = False
+
+
+PARAMS: dict[IndicatorMethod, dict[str, Param]] = {
+    IndicatorMethod.ENROLMENT_RATE: {
+        "target": Param("目标入学率(%)", 100, 0, 100),
+        "deduct_per_child": Param("每差1人扣分", 3),
+    },
+    IndicatorMethod.RETENTION_RATE: {
+        "target": Param("目标巩固率(%)", 99, 0, 100),
+        "step_pp": Param("每低于目标多少个百分点为一档", 0.5, 0.01, 100),
+        "deduct_per_step": Param("每档扣分", 5),
+    },
+    IndicatorMethod.DROPOUT_RETURN: {"deduct_per_child": Param("每名未劝返辍学儿童扣分", 5)},
+    IndicatorMethod.AGREEMENT_COVERAGE: {
+        "village_agreement_deduct": Param("未签乡政府—村委会责任书扣分", 0),
+    },
+    IndicatorMethod.LEDGER_COMPLETENESS: {},
+    IndicatorMethod.ASSISTANCE_COVERAGE: {},
+    IndicatorMethod.VISIT_TIMELINESS: {"days": Param("首次走访期限(天)", 7, 1, 90, integer=True)},
+    IndicatorMethod.INSPECTION_SCORE: {},
+}
+
+#: How each method turns its number into points, shown on the drill-down.
+FORMULAS: dict[IndicatorMethod, str] = {
+    IndicatorMethod.ENROLMENT_RATE: (
+        "入学率 = 应入学儿童中在校（在校就读、异地就读、随班就读、送教上门、特教学校）人数 ÷ "
+        "应入学人数（6–15周岁，不含免缓学、迁出/死亡、已完成义务教育）；"
+        "低于目标时每差1人扣{deduct_per_child}分"
+    ),
+    IndicatorMethod.RETENTION_RATE: (
+        "巩固率 = 期初在校且期末仍在校（含已完成义务教育、异地就读）人数 ÷ 期初在校人数"
+        "（不含期末迁出/死亡）；低于{target}%时每低{step_pp}个百分点扣{deduct_per_step}分"
+        "（不足一档按一档计）"
+    ),
+    IndicatorMethod.DROPOUT_RETURN: (
+        "期末仍为辍学或未入学（既未劝返复学也未依法安置）的应入学儿童，每人扣{deduct_per_child}分"
+    ),
+    IndicatorMethod.AGREEMENT_COVERAGE: (
+        "责任书覆盖率 = 监护人签订了本期有效家长责任书（任一条线）的应入学儿童 ÷ 应入学人数；"
+        "得分 = 分值 × 覆盖率；未签乡政府—村委会责任书另扣{village_agreement_deduct}分"
+    ),
+    IndicatorMethod.LEDGER_COMPLETENESS: (
+        "台账完整率 = 必填项齐全的儿童 ÷ 本村在册儿童（身份证号或无证原因、监护人、监护人电话、"
+        "家庭户；在本地学校就读的另需学校、年级、班级）；得分 = 分值 × 完整率"
+    ),
+    IndicatorMethod.ASSISTANCE_COVERAGE: (
+        "帮扶覆盖率 = 本期有帮扶记录的脱贫/监测/低保/特困/残疾家庭应入学儿童 ÷ 此类儿童；"
+        "得分 = 分值 × 覆盖率"
+    ),
+    IndicatorMethod.VISIT_TIMELINESS: (
+        "劝返及时率 = 本期发现的控辍案件中{days}天内首次走访的 ÷ 本期发现的案件；"
+        "得分 = 分值 × 及时率"
+    ),
+    IndicatorMethod.INSPECTION_SCORE: (
+        "督导检查得分率 = 本期各次督导评分之和 ÷ 满分之和；得分 = 分值 × 得分率；本期未督导为0分"
+    ),
+}
+
+
+def method_params(indicator: AssessmentIndicator) -> dict[str, float]:
+    """The indicator's parameters, with defaults for any left out."""
+    given = indicator.params or {}
+    return {
+        key: float(given.get(key, spec.default))
+        for key, spec in PARAMS[IndicatorMethod(indicator.method)].items()
+    }
+
+
+def check_params(method: IndicatorMethod, params: Any) -> str | None:
+    """Why these parameters are impossible for the method, in Chinese, or None."""
+    if params is None:
+        return None
+    if not isinstance(params, dict):
+        return '参数应为键值对，例如 {"target": 100}'
+    specs = PARAMS[method]
+    unknown = sorted(set(params) - set(specs))
+    if unknown:
+        allowed = "、".join(f"{k}（{s.label}）" for k, s in specs.items()) or "无"
+        return f"“{method.label}”没有参数 {'、'.join(unknown)}；可用参数：{allowed}"
+    for key, value in params.items():
+        spec = specs[key]
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return f"{spec.label}（{key}）应为数字"
+        if spec.integer and value != int(value):
+            return f"{spec.label}（{key}）应为整数"
+        if value < spec.minimum or (spec.maximum is not None and value > spec.maximum):
+            upper = "" if spec.maximum is None else f"至{spec.maximum:g}"
+            return f"{spec.label}（{key}）应在{spec.minimum:g}{upper}之间"
+    return None
+
+
+# --- The facts query --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """The dates a period's indicators are taken on."""
+
+    start: dt.date
+    end: dt.date
+    born_after: dt.date
+    born_by: dt.date
+
+    @classmethod
+    def of(cls, period: AssessmentPeriod) -> Window:
+        cutoff = school_year_cutoff(period.end_on)
+        # 6–15 completed years on the cutoff (31 August of the school year).
+        born_by = cutoff.replace(year=cutoff.year - COMPULSORY_AGE_MIN)
+        born_after = cutoff.replace(year=cutoff.year - COMPULSORY_AGE_MAX - 1)
+        return cls(period.start_on, period.end_on, born_after, born_by)
+
+
+def status_as_of(day: dt.date) -> Any:
+    """(child_id, status, reason) of the history row holding on ``day``, one per child."""
+    held = ChildStatusChange
+    return (
+        select(held.child_id, held.to_status.label("status"), held.reason.label("reason"))
+        .where(held.effective_on <= day, or_(held.ended_on.is_(None), held.ended_on > day))
+        .subquery()
+    )
+
+
+def _valid_parent_agreement(window: Window) -> ColumnElement[bool]:
+    A = ResponsibilityAgreement
+    return and_(
+        A.level.in_(PARENT_LEVELS),
+        A.status == AgreementStatus.SIGNED,
+        A.signed_on <= window.end,
+        or_(A.valid_until.is_(None), A.valid_until >= window.start),
+    )
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return case((condition, 1), else_=0)
+
+
+def facts_query(window: Window) -> Select[Any]:
+    """One row per child registered by the window's end, with a 0/1 flag per numerator and
+    denominator of DESIGN.md §4. The rules live here only: the ranking sums the flags per
+    village, the drill-down lists the children behind them."""
+    end = status_as_of(window.end)
+    start = status_as_of(window.start)
+    due = and_(
+        Child.birth_date > window.born_after,
+        Child.birth_date <= window.born_by,
+        end.c.status.not_in(NOT_DUE),
+    )
+    present = end.c.status != ChildStatus.MOVED_OUT
+    supported = and_(
+        due,
+        or_(
+            Household.is_poverty_alleviated,
+            Household.is_monitored,
+            Household.is_dibao,
+            Household.is_tekun,
+            Household.is_disabled_family,
+        ),
+    )
+    # Children with assistance / a parent agreement, as derived tables joined once: a
+    # hash (PostgreSQL) or automatic-index (SQLite) join beats 100,000 correlated probes.
+    assisted_ids = (
+        select(AssistanceRecord.child_id)
+        .where(AssistanceRecord.given_on.between(window.start, window.end))
+        .distinct()
+        .subquery()
+    )
+    covered_ids = covered_children(window).subquery()
+    ledger_complete = and_(
+        or_(Child.id_number.is_not(None), Child.no_id_reason.is_not(None)),
+        Child.guardian_name.is_not(None),
+        Child.guardian_phone.is_not(None),
+        Child.household_id.is_not(None),
+        or_(
+            end.c.status.not_in(LOCAL_SCHOOL),
+            and_(
+                Child.school_id.is_not(None),
+                Child.grade.is_not(None),
+                Child.class_name.is_not(None),
+            ),
+        ),
+    )
+    enrolled_at_start = and_(start.c.status.in_(IN_SCHOOL_STATUSES), present)
+    dropout = and_(due, end.c.status.in_(OUT_OF_SCHOOL))
+    return (
+        select(
+            Child.id.label("child_id"),
+            Child.village_id.label("village_id"),
+            end.c.status.label("status"),
+            _flag(due).label("due"),
+            _flag(and_(due, end.c.status.in_(IN_SCHOOL_STATUSES))).label("enrolled"),
+            _flag(enrolled_at_start).label("enrolled_at_start"),
+            _flag(and_(enrolled_at_start, end.c.status.in_(RETAINED))).label("retained"),
+            _flag(dropout).label("dropout"),
+            _flag(and_(dropout, end.c.reason == OutOfSchoolReason.POVERTY)).label("poor_dropout"),
+            _flag(and_(due, covered_ids.c.child_id.is_not(None))).label("covered"),
+            _flag(present).label("registered"),
+            _flag(and_(present, ledger_complete)).label("ledger_ok"),
+            _flag(supported).label("supported"),
+            _flag(and_(supported, assisted_ids.c.child_id.is_not(None))).label("assisted"),
+        )
+        .join(end, end.c.child_id == Child.id)
+        .outerjoin(start, start.c.child_id == Child.id)
+        .outerjoin(Household, Household.id == Child.household_id)
+        .outerjoin(assisted_ids, assisted_ids.c.child_id == Child.id)
+        .outerjoin(covered_ids, covered_ids.c.child_id == Child.id)
+    )
+
+
+FACT_COLUMNS = (
+    "due",
+    "enrolled",
+    "enrolled_at_start",
+    "retained",
+    "dropout",
+    "poor_dropout",
+    "covered",
+    "registered",
+    "ledger_ok",
+    "supported",
+    "assisted",
+)
+
+
+def covered_children(window: Window) -> Any:
+    """Ids of children with a signed parent agreement valid in the window, on either line.
+
+    An agreement names the child, or the household for all its children.
+    """
+    A = ResponsibilityAgreement
+    by_child = select(A.child_id.label("child_id")).where(
+        _valid_parent_agreement(window), A.child_id.is_not(None)
+    )
+    by_household = (
+        select(Child.id.label("child_id"))
+        .join(A, A.household_id == Child.household_id)
+        .where(_valid_parent_agreement(window), A.child_id.is_(None))
+    )
+    return union(by_child, by_household)
+
+
+FACT_COLUMNS = (
+    "due",
+    "enrolled",
+    "enrolled_at_start",
+    "retained",
+    "dropout",
+    "poor_dropout",
+    "covered",
+    "registered",
+    "ledger_ok",
+    "supported",
+    "assisted",
+)
+
+
+@dataclass
+class VillageCounts:
+    """Raw counts of one village for a period, before any scoring."""
+
+    facts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(FACT_COLUMNS, 0))
+    cases: int = 0
+    timely_cases: int = 0
+    inspection_score: Decimal = Decimal(0)
+    inspection_max: Decimal = Decimal(0)
+    inspections: int = 0
+    concealment: bool = False
+    village_agreement: bool = False
+
+
+def count_all(session: Session, period: AssessmentPeriod, days: int) -> dict[int, VillageCounts]:
+    """Every village's counts for the period, in a constant number of queries."""
+    window = Window.of(period)
+    counts: dict[int, VillageCounts] = defaultdict(VillageCounts)
+    facts = facts_query(window).subquery()
+    grouped = select(
+        facts.c.village_id, *(func.sum(facts.c[name]).label(name) for name in FACT_COLUMNS)
+    ).group_by(facts.c.village_id)
+    for row in session.execute(grouped):
+        counts[row.village_id].facts = {name: int(row._mapping[name] or 0) for name in FACT_COLUMNS}
+
+    for village_id, discovered_on, first_visit in session.execute(case_timeliness(window)):
+        village = counts[village_id]
+        village.cases += 1
+        village.timely_cases += is_timely(discovered_on, first_visit, days)
+
+    scores = (
+        select(
+            Inspection.village_id,
+            func.coalesce(func.sum(InspectionScore.score), 0),
+            func.coalesce(func.sum(InspectionScore.max_points), 0),
+            func.count(func.distinct(Inspection.id)),
+            func.max(case((Inspection.concealment_found, 1), else_=0)),
+        )
+        .outerjoin(InspectionScore, InspectionScore.inspection_id == Inspection.id)
+        .where(Inspection.period_id == period.id)
+        .group_by(Inspection.village_id)
+    )
+    for village_id, score, maximum, n, concealed in session.execute(scores):
+        village = counts[village_id]
+        village.inspection_score, village.inspection_max = Decimal(score), Decimal(maximum)
+        village.inspections, village.concealment = n, bool(concealed)
+
+    for village_id in session.scalars(village_agreements(window)):
+        counts[village_id].village_agreement = True
+    return counts
+
+
+def case_timeliness(window: Window, village_id: int | None = None) -> Select[Any]:
+    """Cases discovered in the window with their first visit date (village, found, first)."""
+    first_visit = (
+        select(func.min(CaseVisit.visited_on))
+        .where(CaseVisit.case_id == DropoutCase.id)
+        .scalar_subquery()
+    )
+    stmt = (
+        select(Child.village_id, DropoutCase.discovered_on, first_visit.label("first_visit"))
+        .join(Child, Child.id == DropoutCase.child_id)
+        .where(DropoutCase.discovered_on.between(window.start, window.end))
+    )
+    if village_id is not None:
+        stmt = stmt.where(Child.village_id == village_id)
+    return stmt
+
+
+def is_timely(discovered_on: dt.date, first_visit: dt.date | None, days: int) -> bool:
+    return first_visit is not None and (first_visit - discovered_on).days <= days
+
+
+def village_agreements(window: Window) -> Select[Any]:
+    A = ResponsibilityAgreement
+    return (
+        select(A.village_id)
+        .where(
+            A.level == AgreementLevel.TOWNSHIP_VILLAGE,
+            A.status == AgreementStatus.SIGNED,
+            A.signed_on <= window.end,
+            or_(A.valid_until.is_(None), A.valid_until >= window.start),
+            A.village_id.is_not(None),
+        )
+        .distinct()
+    )
+
+
+# --- Scoring ----------------------------------------------------------------------------
+
+
+@dataclass
+class IndicatorScore:
+    code: str
+    name: str
+    method: IndicatorMethod
+    points: Decimal
+    numerator: int | Decimal | None
+    denominator: int | Decimal | None
+    score: Decimal
+    note: str = ""
+
+    @property
+    def value(self) -> Decimal | None:
+        """The indicator's value in percent (or a count for 辍学劝返), None when undefined."""
+        if self.method == IndicatorMethod.DROPOUT_RETURN:
+            return Decimal(self.numerator or 0)
+        if not self.denominator:
+            return None
+        return rate(self.numerator or 0, self.denominator)
+
+    @property
+    def deduction(self) -> Decimal:
+        return self.points - self.score
+
+
+def rate(numerator: int | Decimal, denominator: int | Decimal) -> Decimal:
+    return (Decimal(numerator) * HUNDRED / Decimal(denominator)).quantize(
+        Decimal("0.01"), ROUND_HALF_UP
+    )
+
+
+def _round(value: Decimal) -> Decimal:
+    return max(Decimal(0), value).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
+def _proportional(points: Decimal, numerator: int | Decimal, denominator: int | Decimal) -> Decimal:
+    if not denominator:
+        return points
+    return _round(points * Decimal(numerator) / Decimal(denominator))
+
+
+def score_indicator(indicator: AssessmentIndicator, counts: VillageCounts) -> IndicatorScore:
+    method = IndicatorMethod(indicator.method)
+    points = Decimal(indicator.points)
+    p = method_params(indicator)
+    f = counts.facts
+    note = ""
+    numerator: int | Decimal | None
+    denominator: int | Decimal | None
+    if method == IndicatorMethod.ENROLMENT_RATE:
+        numerator, denominator = f["enrolled"], f["due"]
+        required = math.ceil(Decimal(denominator) * Decimal(str(p["target"])) / HUNDRED)
+        short = max(0, required - numerator)
+        score = _round(points - Decimal(str(p["deduct_per_child"])) * short)
+        if short:
+            note = f"差{short}人"
+    elif method == IndicatorMethod.RETENTION_RATE:
+        numerator, denominator = f["retained"], f["enrolled_at_start"]
+        score = points
+        if denominator:
+            gap = Decimal(str(p["target"])) - Decimal(numerator) * HUNDRED / Decimal(denominator)
+            if gap > 0:
+                steps = math.ceil(gap / Decimal(str(p["step_pp"])))
+                score = _round(points - Decimal(str(p["deduct_per_step"])) * steps)
+                note = f"低于目标{steps}档"
+    elif method == IndicatorMethod.DROPOUT_RETURN:
+        numerator, denominator = f["dropout"], f["due"]
+        score = _round(points - Decimal(str(p["deduct_per_child"])) * numerator)
+        if numerator:
+            note = f"{numerator}人未劝返"
+    elif method == IndicatorMethod.AGREEMENT_COVERAGE:
+        numerator, denominator = f["covered"], f["due"]
+        score = _proportional(points, numerator, denominator)
+        if not counts.village_agreement:
+            score = _round(score - Decimal(str(p["village_agreement_deduct"])))
+            note = "未签乡政府—村委会责任书"
+    elif method == IndicatorMethod.LEDGER_COMPLETENESS:
+        numerator, denominator = f["ledger_ok"], f["registered"]
+        score = _proportional(points, numerator, denominator)
+    elif method == IndicatorMethod.ASSISTANCE_COVERAGE:
+        numerator, denominator = f["assisted"], f["supported"]
+        score = _proportional(points, numerator, denominator)
+    elif method == IndicatorMethod.VISIT_TIMELINESS:
+        numerator, denominator = counts.timely_cases, counts.cases
+        score = _proportional(points, numerator, denominator)
+    else:  # IndicatorMethod.INSPECTION_SCORE
+        numerator, denominator = counts.inspection_score, counts.inspection_max
+        if counts.inspection_max:
+            score = _proportional(points, numerator, denominator)
+        else:
+            score, note = Decimal(0), "本期无督导评分"
+    return IndicatorScore(
+        indicator.code, indicator.name, method, points, numerator, denominator, _round(score), note
+    )
+
+
+# --- Ranking ----------------------------------------------------------------------------
+
+
+@dataclass
+class VillageResult:
+    village_id: int
+    name: str
+    code: str | None
+    scores: list[IndicatorScore]
+    counts: VillageCounts
+    veto_reasons: list[str]
+    rank: int = 0
+    previous_rank: int | None = None
+
+    @property
+    def total(self) -> Decimal:
+        return sum((s.score for s in self.scores), Decimal(0))
+
+    @property
+    def veto(self) -> bool:
+        return bool(self.veto_reasons)
+
+    @property
+    def dropouts(self) -> int:
+        return self.counts.facts["dropout"]
+
+    @property
+    def enrolment_rate(self) -> Decimal:
+        due = self.counts.facts["due"]
+        return rate(self.counts.facts["enrolled"], due) if due else HUNDRED
+
+    @property
+    def change(self) -> int | None:
+        """Places gained (positive) or lost since the previous period."""
+        return None if self.previous_rank is None else self.previous_rank - self.rank
+
+    def score_of(self, code: str) -> IndicatorScore | None:
+        return next((s for s in self.scores if s.code == code), None)
+
+
+def active_indicators(session: Session) -> list[AssessmentIndicator]:
+    return list(
+        session.scalars(
+            select(AssessmentIndicator)
+            .where(AssessmentIndicator.active.is_(True))
+            .order_by(AssessmentIndicator.sort_order, AssessmentIndicator.id)
+        )
+    )
+
+
+def timeliness_days(indicators: Iterable[AssessmentIndicator]) -> int:
+    for indicator in indicators:
+        if indicator.method == IndicatorMethod.VISIT_TIMELINESS:
+            return int(method_params(indicator)["days"])
+    return int(PARAMS[IndicatorMethod.VISIT_TIMELINESS]["days"].default)
+
+
+def rank_villages(
+    session: Session,
+    period: AssessmentPeriod,
+    village_ids: Iterable[int] | None = None,
+) -> list[VillageResult]:
+    """Score and rank every village for the period (DESIGN.md §5).
+
+    Ranks are by total; equal totals share a rank and are listed by fewer dropouts, then
+    higher 入学率, then village code. Villages under 一票否决 rank after all others.
+    ``village_ids`` limits what is returned, not what is ranked: a village cadre sees
+    their own village with its rank among all.
+    """
+    indicators = active_indicators(session)
+    counts = count_all(session, period, timeliness_days(indicators))
+    villages = session.execute(select(Village.id, Village.name, Village.code)).all()
+    results = []
+    for village_id, name, code in villages:
+        village_counts = counts.get(village_id) or VillageCounts()
+        reasons = []
+        if village_counts.facts["poor_dropout"]:
+            reasons.append(f"因贫失学辍学{village_counts.facts['poor_dropout']}人")
+        if village_counts.concealment:
+            reasons.append("督导发现瞒报漏报")
+        scores = [score_indicator(i, village_counts) for i in indicators]
+        results.append(VillageResult(village_id, name, code, scores, village_counts, reasons))
+    assign_ranks(results)
+    if village_ids is not None:
+        wanted = set(village_ids)
+        results = [r for r in results if r.village_id in wanted]
+    return results
+
+
+def order_key(result: VillageResult) -> tuple[Any, ...]:
+    return (result.veto, -result.total, result.dropouts, -result.enrolment_rate, result.code or "")
+
+
+def assign_ranks(results: list[VillageResult]) -> None:
+    results.sort(key=order_key)
+    for index, result in enumerate(results):
+        before = results[index - 1] if index else None
+        shares = before is not None and (before.veto, before.total) == (result.veto, result.total)
+        result.rank = before.rank if shares else index + 1
+
+
+def previous_period(session: Session, period: AssessmentPeriod) -> AssessmentPeriod | None:
+    """The latest period that ended before this one began."""
+    return session.scalar(
+        select(AssessmentPeriod)
+        .where(AssessmentPeriod.end_on < period.start_on)
+        .order_by(AssessmentPeriod.end_on.desc())
+        .limit(1)
+    )
+
+
+def ranking_with_change(
+    session: Session, period: AssessmentPeriod, village_ids: Iterable[int] | None = None
+) -> list[VillageResult]:
+    results = rank_villages(session, period, village_ids)
+    earlier = previous_period(session, period)
+    if earlier is not None:
+        before = {r.village_id: r.rank for r in rank_villages(session, earlier)}
+        for result in results:
+            result.previous_rank = before.get(result.village_id)
+    return results
+
+
+# --- Drill-down -------------------------------------------------------------------------
+
+
+@dataclass
+class Evidence:
+    """What stands behind one indicator of one village: the formula and the rows."""
+
+    score: IndicatorScore
+    formula: str
+    counted: list[Any]
+    missing: list[Any]
+    missing_label: str
+    counted_label: str
+
+
+#: For each child-based method: (denominator flag, numerator flag, label of the shortfall).
+CHILD_EVIDENCE: dict[IndicatorMethod, tuple[str, str, str, str]] = {
+    IndicatorMethod.ENROLMENT_RATE: ("due", "enrolled", "未在校的应入学儿童", "在校"),
+    IndicatorMethod.RETENTION_RATE: ("enrolled_at_start", "retained", "期初在校、期末流失", "巩固"),
+    IndicatorMethod.DROPOUT_RETURN: ("dropout", "never", "期末仍辍学/未入学", ""),
+    IndicatorMethod.AGREEMENT_COVERAGE: ("due", "covered", "监护人未签家长责任书", "已签"),
+    IndicatorMethod.LEDGER_COMPLETENESS: ("registered", "ledger_ok", "台账缺项的儿童", "齐全"),
+    IndicatorMethod.ASSISTANCE_COVERAGE: (
+        "supported",
+        "assisted",
+        "本期无帮扶记录的困难家庭儿童",
+        "已帮扶",
+    ),
+}
+
+
+@dataclass
+class ChildRow:
+    id: int
+    name: str
+    status: ChildStatus | None
+    flags: dict[str, int]
+
+
+def village_children(session: Session, period: AssessmentPeriod, village_id: int) -> list[ChildRow]:
+    """Every child of one village with the flags they count under, and their status at the end."""
+    facts = facts_query(Window.of(period)).where(Child.village_id == village_id).subquery()
+    rows = session.execute(
+        select(facts, Child.name)
+        .join(Child, Child.id == facts.c.child_id)
+        .order_by(Child.name, Child.id)
+    )
+    return [
+        ChildRow(
+            row.child_id,
+            row.name,
+            row.status,
+            {name: int(row._mapping[name]) for name in FACT_COLUMNS},
+        )
+        for row in rows
+    ]
+
+
+def explain_village(
+    session: Session, period: AssessmentPeriod, village: VillageResult
+) -> list[Evidence]:
+    """For each indicator of one village: the formula, the numbers and the rows behind them."""
+    children = village_children(session, period, village.village_id)
+    window = Window.of(period)
+    indicators = {i.code: i for i in active_indicators(session)}
+    evidence = []
+    for score in village.scores:
+        indicator = indicators[score.code]
+        formula = FORMULAS[score.method].format(
+            **{k: f"{v:g}" for k, v in method_params(indicator).items()}
+        )
+        if score.method in CHILD_EVIDENCE:
+            base, hit, missing_label, counted_label = CHILD_EVIDENCE[score.method]
+            members = [c for c in children if c.flags[base]]
+            counted = [c for c in members if c.flags.get(hit)]
+            missing = [c for c in members if not c.flags.get(hit)]
+            evidence.append(
+                Evidence(score, formula, counted, missing, missing_label, counted_label)
+            )
+        elif score.method == IndicatorMethod.VISIT_TIMELINESS:
+            days = int(method_params(indicator)["days"])
+            cases = session.execute(
+                case_timeliness(window, village.village_id).add_columns(
+                    DropoutCase.id, Child.name, DropoutCase.child_id
+                )
+            ).all()
+            late = [c for c in cases if not is_timely(c.discovered_on, c.first_visit, days)]
+            timely = [c for c in cases if is_timely(c.discovered_on, c.first_visit, days)]
+            evidence.append(
+                Evidence(score, formula, timely, late, f"未在{days}天内首次走访", "及时")
+            )
+        else:
+            inspections = session.scalars(
+                select(Inspection)
+                .where(
+                    Inspection.period_id == period.id, Inspection.village_id == village.village_id
+                )
+                .order_by(Inspection.inspected_on)
+            ).all()
+            evidence.append(Evidence(score, formula, list(inspections), [], "", "督导检查"))
+    return evidence
+
+
+def veto_children(session: Session, period: AssessmentPeriod, village_id: int) -> list[ChildRow]:
+    return [c for c in village_children(session, period, village_id) if c.flags["poor_dropout"]]
+
+
+# --- Dashboard --------------------------------------------------------------------------
+
+
+def current_period(session: Session, today: dt.date) -> AssessmentPeriod | None:
+    """The period to show by default: the shortest one containing today, else the latest."""
+    containing = session.scalars(
+        select(AssessmentPeriod).where(
+            AssessmentPeriod.start_on <= today, AssessmentPeriod.end_on >= today
+        )
+    ).all()
+    if containing:
+        return min(containing, key=lambda p: (p.end_on - p.start_on, -p.id))
+    return session.scalar(
+        select(AssessmentPeriod).order_by(AssessmentPeriod.end_on.desc()).limit(1)
+    )
+
+
+def persuading_cases(
+    session: Session, village_filter: Callable[[Any], Any] | None = None
+) -> dict[int, int]:
+    """Open cases in 劝返中 per village (today's state, for the dashboard)."""
+    stmt = (
+        select(Child.village_id, func.count(DropoutCase.id))
+        .join(Child, Child.id == DropoutCase.child_id)
+        .where(DropoutCase.status == CaseStatus.PERSUADING)
+        .group_by(Child.village_id)
+    )
+    if village_filter is not None:
+        stmt = village_filter(stmt)
+    return dict(session.execute(stmt).all())

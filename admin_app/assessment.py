@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -337,11 +337,20 @@ class VillageCounts:
     village_agreement: bool = False
 
 
-def count_all(session: Session, period: AssessmentPeriod, days: int) -> dict[int, VillageCounts]:
-    """Every village's counts for the period, in a constant number of queries."""
+def count_all(
+    session: Session,
+    period: AssessmentPeriod,
+    days: int,
+    village_ids: Iterable[int] | None = None,
+) -> dict[int, VillageCounts]:
+    """Every village's counts for the period (or those of ``village_ids``), in a constant
+    number of queries."""
     window = Window.of(period)
     counts: dict[int, VillageCounts] = defaultdict(VillageCounts)
-    facts = facts_query(window).subquery()
+    stmt = facts_query(window)
+    if village_ids is not None:
+        stmt = stmt.where(Child.village_id.in_(list(village_ids)))
+    facts = stmt.subquery()
     grouped = select(
         facts.c.village_id, *(func.sum(facts.c[name]).label(name) for name in FACT_COLUMNS)
     ).group_by(facts.c.village_id)
@@ -757,9 +766,7 @@ def current_period(session: Session, today: dt.date) -> AssessmentPeriod | None:
     )
 
 
-def persuading_cases(
-    session: Session, village_filter: Callable[[Any], Any] | None = None
-) -> dict[int, int]:
+def persuading_cases(session: Session, village_ids: Iterable[int]) -> dict[int, int]:
     """Open cases in 劝返中 per village (today's state, for the dashboard)."""
     stmt = (
         select(Child.village_id, func.count(DropoutCase.id))
@@ -767,6 +774,5 @@ def persuading_cases(
         .where(DropoutCase.status == CaseStatus.PERSUADING)
         .group_by(Child.village_id)
     )
-    if village_filter is not None:
-        stmt = village_filter(stmt)
+    stmt = stmt.where(Child.village_id.in_(list(village_ids)))
     return dict(session.execute(stmt).all())

@@ -8,6 +8,7 @@ from flask_admin.theme import Bootstrap4Theme
 
 from ..extensions import db
 from ..models import (
+    AssessmentIndicator,
     AssessmentPeriod,
     AssistancePlan,
     AssistanceRecord,
@@ -28,10 +29,12 @@ from .audit import AuditView
 from .child import ChildView
 from .household import HouseholdView
 from .index import DashboardView
+from .indicator import IndicatorView
 from .inspection import InspectionView
 from .inspection_item import InspectionItemView
 from .period import PeriodView
 from .plan import PlanView
+from .ranking import RankingView
 from .school import SchoolView
 from .score import ScoreView
 from .user import UserView
@@ -74,8 +77,14 @@ def build_admin(app: Flask) -> Admin:
     admin.add_view(
         ScoreView(InspectionScore, s, name="督导评分", endpoint="score", category=INSPECTION)
     )
+    admin.add_view(RankingView(name="村级考核排名", endpoint="ranking", category=INSPECTION))
     admin.add_view(
         PeriodView(AssessmentPeriod, s, name="考核周期", endpoint="period", category=INSPECTION)
+    )
+    admin.add_view(
+        IndicatorView(
+            AssessmentIndicator, s, name="考核指标", endpoint="indicator", category=INSPECTION
+        )
     )
     admin.add_view(
         InspectionItemView(

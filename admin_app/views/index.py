@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -11,9 +12,18 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
+from ..assessment import (
+    active_indicators,
+    count_all,
+    current_period,
+    method_params,
+    persuading_cases,
+    rate,
+)
 from ..audit import log_event
 from ..auth import LoginForm, authenticate
-from ..choices import AuditAction, ChildStatus
+from ..choices import AuditAction, ChildStatus, IndicatorMethod, Role
+from ..dates import local_today
 from ..extensions import csrf, db
 from ..models import Child, Village
 from ..scope import apply_scope
@@ -28,6 +38,36 @@ def _safe_next(target: str | None) -> str:
     return url_for("admin.index")
 
 
+def dashboard_targets(indicators: list[Any]) -> dict[str, Decimal]:
+    """The 入学率 and 巩固率 targets of the configured scheme (policy: 100% and 99%)."""
+    targets = {"enrolment": Decimal(100), "retention": Decimal(99)}
+    for indicator in indicators:
+        if indicator.method == IndicatorMethod.ENROLMENT_RATE:
+            targets["enrolment"] = Decimal(str(method_params(indicator)["target"]))
+        elif indicator.method == IndicatorMethod.RETENTION_RATE:
+            targets["retention"] = Decimal(str(method_params(indicator)["target"]))
+    return targets
+
+
+def dashboard_row(
+    name: str, facts: dict[str, int] | None, status_counts: dict[str, int], persuading: int
+) -> dict[str, Any]:
+    facts = dict(facts or {})
+    due, enrolled = facts.get("due", 0), facts.get("enrolled", 0)
+    start, retained = facts.get("enrolled_at_start", 0), facts.get("retained", 0)
+    return {
+        "name": name,
+        "facts": facts,
+        "due": due,
+        "enrolled": enrolled,
+        "not_enrolled": status_counts.get(ChildStatus.NOT_ENROLLED.value, 0),
+        "dropout": status_counts.get(ChildStatus.DROPOUT.value, 0),
+        "persuading": persuading,
+        "enrolment_rate": rate(enrolled, due) if due else None,
+        "retention_rate": rate(retained, start) if start else None,
+    }
+
+
 class DashboardView(AdminIndexView):
     def is_visible(self) -> bool:
         return True
@@ -37,7 +77,39 @@ class DashboardView(AdminIndexView):
         if not current_user.is_authenticated:
             return redirect(url_for(".login_view", next=request.full_path))
         counts = self._status_counts()
-        return self.render("admin/dashboard.html", **counts)
+        return self.render("admin/dashboard.html", **counts, **self._indicators(counts))
+
+    def _indicators(self, status_counts: dict[str, Any]) -> dict[str, Any]:
+        """应入学, 在校, 入学率 and 巩固率 per village for the current period, against targets."""
+        period = current_period(db.session, local_today())
+        # Village figures count every child of the village: not a school user's to see.
+        if period is None or current_user.role == Role.SCHOOL:
+            return {"period": None}
+        village_ids = [v["id"] for v in status_counts["villages"]]
+        counts = count_all(db.session, period, days=7, village_ids=village_ids)
+        persuading = persuading_cases(db.session, village_ids)
+        targets = dashboard_targets(active_indicators(db.session))
+        rows = []
+        for village in status_counts["villages"]:
+            facts = counts[village["id"]].facts if village["id"] in counts else None
+            rows.append(
+                dashboard_row(
+                    village["name"], facts, village["counts"], persuading.get(village["id"], 0)
+                )
+            )
+        total_facts: dict[str, int] = {}
+        for row in rows:
+            for key, value in row["facts"].items():
+                total_facts[key] = total_facts.get(key, 0) + value
+        total = dashboard_row(
+            "合计", total_facts, status_counts["totals"], sum(persuading.values())
+        )
+        return {
+            "period": period,
+            "indicator_rows": rows,
+            "indicator_total": total,
+            "targets": targets,
+        }
 
     def _status_counts(self) -> dict[str, Any]:
         """Children by village and status, within the user's scope, in one grouped query."""

@@ -1,0 +1,70 @@
+"""考核指标: the assessment scheme as data — points, thresholds, deductions, on/off, order."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from flask_admin import expose
+from sqlalchemy import func, select
+
+from .. import columns
+from ..assessment import PARAMS, check_params
+from ..choices import IndicatorMethod, Role
+from ..display import points
+from ..extensions import db
+from ..models import AssessmentIndicator
+from .base import SecureModelView
+
+ADMINS = frozenset({Role.ADMIN})
+FULL_MARKS = Decimal(100)
+
+
+def check_indicator(session: Any, indicator: AssessmentIndicator) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if indicator.points is not None and not 0 <= Decimal(indicator.points) <= FULL_MARKS:
+        errors["points"] = "分值应在0–100之间"
+    if indicator.method:
+        problem = check_params(IndicatorMethod(indicator.method), indicator.params)
+        if problem:
+            errors["params"] = problem
+    if indicator.params is None:
+        indicator.params = {}
+    return errors
+
+
+def params_help() -> str:
+    parts = []
+    for method, specs in PARAMS.items():
+        if specs:
+            keys = "，".join(f"{k}={s.label}（默认{s.default:g}）" for k, s in specs.items())
+            parts.append(f"{method.label}：{keys}")
+    return 'JSON格式，如 {"target": 100, "deduct_per_child": 3}。' + "；".join(parts)
+
+
+class IndicatorView(SecureModelView):
+    read_roles = ADMINS
+    write_roles = ADMINS
+    domain_check = staticmethod(check_indicator)
+    list_template = "admin/indicator_list.html"
+    column_list = ("sort_order", "code", "name", "points", "method", "params", "active")
+    column_labels = columns.labels(AssessmentIndicator)
+    column_default_sort = ("sort_order", False)
+    column_editable_list = ("points", "active", "sort_order")
+    form_columns = ("code", "name", "points", "method", "params", "sort_order", "active")
+    form_args = {
+        "params": {"description": params_help()},
+        "points": {"description": "0–100；启用指标合计宜为100分"},
+    }
+    column_formatters = {"points": lambda v, c, m, n: points(m.points)}
+
+    @expose("/")
+    def index_view(self) -> Any:
+        self._template_args["active_total"] = points(
+            db.session.scalar(
+                select(func.coalesce(func.sum(AssessmentIndicator.points), 0)).where(
+                    AssessmentIndicator.active.is_(True)
+                )
+            )
+        )
+        return super().index_view()

@@ -1,0 +1,386 @@
+"""Village assessment against hand-computed figures (DESIGN.md §4 and §5).
+
+The period is 2026年度 (2026-01-01 … 2026-12-31); ages are taken on 2026-08-31, so the
+compulsory-age children were born 2010-09-01 … 2020-08-31. Every expected number below is
+worked out in the comments from the records the fixture writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from admin_app.assessment import check_params, rank_villages
+from admin_app.choices import (
+    AgreementLevel,
+    AgreementLine,
+    AgreementStatus,
+    CaseKind,
+    CaseSource,
+    ChildStatus,
+    IndicatorMethod,
+    OutOfSchoolReason,
+    Role,
+)
+from admin_app.extensions import db
+from admin_app.models import (
+    AssessmentIndicator,
+    AssessmentPeriod,
+    CaseVisit,
+    DropoutCase,
+    InspectionScore,
+)
+from tests.conftest import login
+from tests.factories import (
+    make_agreement,
+    make_assistance,
+    make_child,
+    make_household,
+    make_inspection,
+    make_item,
+    make_period,
+    make_school,
+    make_township,
+    make_user,
+    make_village,
+)
+
+REGISTERED = dt.date(2025, 9, 1)
+
+
+def change(child, status, on, reason=None):
+    child.status = status
+    child.status_reason = reason
+    child.status_effective_on = on
+    db.session.commit()
+
+
+def child(village, born, household=None, **kw):
+    return make_child(
+        village=village,
+        household=household,
+        birth_date=born,
+        status_effective_on=REGISTERED,
+        school=kw.pop("school"),
+        **kw,
+    )
+
+
+@pytest.fixture
+def scheme(app):
+    """Four villages with known records; returns the ids the tests need."""
+    with app.app_context():
+        township = make_township()
+        school = make_school(township, name="中心小学")
+        village_a = make_village(township, name="甲村", code="001")
+        village_b = make_village(township, name="乙村", code="002")
+        village_c = make_village(township, name="丙村", code="003")  # no children at all
+        village_d = make_village(township, name="丁村", code="004")
+        make_period(name="2025年度", start_on=dt.date(2025, 1, 1), end_on=dt.date(2025, 12, 31))
+        period = make_period()
+        household_a = make_household(village_a, head_name="甲户", is_dibao=True)
+        household_b = make_household(village_b, head_name="乙户")
+        household_d = make_household(village_d, head_name="丁户")
+
+        # 甲村
+        a1 = child(village_a, dt.date(2014, 3, 15), name="甲一", school=school)  # no household
+        a2 = child(village_a, dt.date(2013, 5, 5), household_a, name="甲二", school=school)
+        a3 = child(village_a, dt.date(2012, 1, 1), household_a, name="甲三", school=school)
+        a4 = child(village_a, dt.date(2010, 5, 1), household_a, name="甲四", school=school)
+        a5 = child(
+            village_a,
+            dt.date(2015, 2, 2),
+            household_a,
+            name="甲五",
+            school=school,
+            status=ChildStatus.EXEMPTED,
+        )
+        a6 = child(village_a, dt.date(2011, 11, 11), household_a, name="甲六", school=school)
+        a7 = child(village_a, dt.date(2016, 6, 6), household_a, name="甲七", school=school)
+        db.session.commit()
+        change(a2, ChildStatus.ELSEWHERE, dt.date(2026, 5, 1))  # transferred mid-period
+        change(a3, ChildStatus.DROPOUT, dt.date(2026, 3, 1), OutOfSchoolReason.LEARNING)
+        change(a4, ChildStatus.COMPLETED, dt.date(2026, 7, 1))  # turns 16 this year
+        change(a6, ChildStatus.MOVED_OUT, dt.date(2026, 4, 1))
+        change(a7, ChildStatus.DROPOUT, dt.date(2026, 2, 1), OutOfSchoolReason.WORK)
+        change(a7, ChildStatus.ENROLLED, dt.date(2026, 4, 1))  # and back again
+        # Agreements: a1 by name; the rest of 甲户 through the household's agreement.
+        for subject in ({"child": a1}, {"household": household_a}):
+            make_agreement(
+                level=AgreementLevel.VILLAGE_PARENT,
+                village=village_a,
+                party_b_name="家长",
+                **subject,
+            )
+        make_assistance(a2, given_on=dt.date(2026, 3, 1))
+        make_assistance(a3, given_on=dt.date(2025, 12, 1))  # before the period: not counted
+        late = DropoutCase(
+            child=a7,
+            kind=CaseKind.DROPOUT,
+            discovered_on=dt.date(2026, 2, 2),
+            source=CaseSource.SCHOOL_REPORT,
+        )
+        timely = DropoutCase(
+            child=a3,
+            kind=CaseKind.DROPOUT,
+            discovered_on=dt.date(2026, 3, 2),
+            source=CaseSource.HOUSEHOLD_CHECK,
+        )
+        db.session.add_all([late, timely])
+        db.session.flush()
+        db.session.add_all(
+            [
+                CaseVisit(case=late, seq=1, visited_on=dt.date(2026, 2, 20), persons="村干部"),
+                CaseVisit(case=timely, seq=1, visited_on=dt.date(2026, 3, 5), persons="班主任"),
+            ]
+        )
+        item_1 = make_item(name="项一", max_points=Decimal(10))
+        item_2 = make_item(name="项二", max_points=Decimal(10))
+        inspection_a = make_inspection(village_a, period)
+        inspection_b = make_inspection(village_b, period)
+        for inspection, scores in ((inspection_a, (8, 6)), (inspection_b, (10, 10))):
+            for item, score in zip((item_1, item_2), scores, strict=True):
+                db.session.add(
+                    InspectionScore(
+                        inspection=inspection,
+                        item=item,
+                        max_points=item.max_points,
+                        score=Decimal(score),
+                    )
+                )
+
+        # 乙村: two children in school all along; their agreement is only a draft.
+        b1 = child(village_b, dt.date(2014, 1, 1), household_b, name="乙一", school=school)
+        child(village_b, dt.date(2015, 1, 1), household_b, name="乙二", school=school)
+        make_agreement(
+            level=AgreementLevel.VILLAGE_PARENT,
+            village=village_b,
+            child=b1,
+            status=AgreementStatus.DRAFT,
+            signed_on=None,
+        )
+        # 丁村: one child in school, one out of school because the family is poor.
+        child(village_d, dt.date(2014, 1, 1), household_d, name="丁一", school=school)
+        d2 = child(village_d, dt.date(2013, 1, 1), household_d, name="丁二", school=school)
+        db.session.commit()
+        change(d2, ChildStatus.DROPOUT, dt.date(2026, 3, 1), OutOfSchoolReason.POVERTY)
+        make_user(Role.VILLAGE, username="cadre_a", village=village_a)
+        make_user(Role.LEADER, username="boss")
+        db.session.commit()
+        return {
+            "period": period.id,
+            "A": village_a.id,
+            "B": village_b.id,
+            "C": village_c.id,
+            "D": village_d.id,
+            "a3": a3.id,
+        }
+
+
+def ranking(app, scheme, period="2026年度"):
+    with app.app_context():
+        chosen = db.session.scalar(select(AssessmentPeriod).where(AssessmentPeriod.name == period))
+        results = rank_villages(db.session, chosen)
+        db.session.expunge_all()
+        return {r.name: r for r in results}, [r.name for r in results]
+
+
+def scores(result):
+    return {s.code: s.score for s in result.scores}
+
+
+def test_every_indicator_of_village_a_by_hand(app, scheme):
+    villages, _ = ranking(app, scheme)
+    a = villages["甲村"]
+    # 应入学: 甲一 甲二 甲三 甲七 (甲四 is 16, 甲五 exempted, 甲六 moved out) = 4.
+    # 在校: 甲一, 甲二 (异地就读), 甲七 (back in school) = 3 → 75%, 1 short → 15 − 3 = 12.
+    enrolment = a.score_of("enrolment")
+    assert (enrolment.numerator, enrolment.denominator, enrolment.value) == (3, 4, Decimal("75.00"))
+    assert enrolment.score == Decimal("12.00")
+    # 巩固率: in school on 1 Jan = 甲一 甲二 甲三 甲四 甲七 (甲六 moved out: left out) = 5;
+    # still in school or completed on 31 Dec = 甲一 甲二 甲四 甲七 = 4 → 80%, 19 pp short.
+    retention = a.score_of("retention")
+    assert (retention.numerator, retention.denominator) == (4, 5)
+    assert retention.score == Decimal("0.00")
+    # 辍学: 甲三 → 15 − 5 = 10.
+    assert a.score_of("dropout_return").numerator == 1
+    assert a.score_of("dropout_return").score == Decimal("10.00")
+    # 责任书: 甲一 by name, 甲二 甲三 甲七 through the household → 4/4 → 10.
+    assert (a.score_of("agreement").numerator, a.score_of("agreement").denominator) == (4, 4)
+    # 台账: registered = all but 甲六 = 6; 甲一 has no household → 5/6 of 10 = 8.33.
+    ledger = a.score_of("ledger")
+    assert (ledger.numerator, ledger.denominator, ledger.score) == (5, 6, Decimal("8.33"))
+    # 帮扶: due children of the 低保 household = 甲二 甲三 甲七; assisted in 2026: 甲二 → 3.33.
+    assistance = a.score_of("assistance")
+    assert (assistance.numerator, assistance.denominator, assistance.score) == (
+        1,
+        3,
+        Decimal("3.33"),
+    )
+    # 劝返及时: 甲三 visited after 3 days, 甲七 after 18 → 1/2 → 5.
+    assert a.score_of("visit_timeliness").score == Decimal("5.00")
+    # 督导: (8 + 6) / (10 + 10) = 70% of 15 = 10.5.
+    assert a.score_of("inspection").score == Decimal("10.50")
+    assert a.total == Decimal("59.16")
+    assert not a.veto
+
+
+def test_perfect_empty_and_veto_villages(app, scheme):
+    villages, order = ranking(app, scheme)
+    b, c, d = villages["乙村"], villages["丙村"], villages["丁村"]
+    # 乙村: all in school; the draft agreement covers nobody (0 of 10); no cases; 20/20 inspection.
+    assert scores(b)["agreement"] == Decimal("0.00")
+    assert b.total == Decimal("90.00")
+    # 丙村 has no children: no division by zero, nothing to deduct, but no inspection either.
+    assert c.score_of("enrolment").value is None
+    assert c.score_of("inspection").note == "本期无督导评分"
+    assert c.total == Decimal("85.00")
+    # 丁村: 丁二 out of school because of poverty → 一票否决, ranked last despite 52 points.
+    assert d.veto and d.veto_reasons == ["因贫失学辍学1人"]
+    assert d.total == Decimal("52.00")
+    assert order == ["乙村", "丙村", "甲村", "丁村"]
+    assert [villages[n].rank for n in order] == [1, 2, 3, 4]
+
+
+def test_statuses_are_read_as_of_the_period_not_today(app, scheme):
+    villages, _ = ranking(app, scheme, "2025年度")
+    # On 31 Dec 2025 甲三 was still in school (the dropout came in March 2026), and
+    # 丁二 too: no dropout, no veto in 2025.
+    assert villages["甲村"].score_of("dropout_return").numerator == 0
+    assert not villages["丁村"].veto
+    # Nobody had a recorded status on 1 Jan 2025: no retention denominator, full points.
+    assert villages["甲村"].score_of("retention").denominator == 0
+    assert villages["甲村"].score_of("retention").score == Decimal("15.00")
+
+
+def test_equal_totals_share_a_rank_and_break_ties_by_code(app, scheme):
+    with app.app_context():
+        make_village(name="戊村", code="000")  # also empty: 85 points like 丙村
+        db.session.commit()
+    villages, order = ranking(app, scheme)
+    assert villages["戊村"].total == villages["丙村"].total
+    assert villages["戊村"].rank == villages["丙村"].rank == 2
+    assert order.index("戊村") < order.index("丙村")  # village code 000 before 003
+    assert villages["甲村"].rank == 4
+    assert villages["丁村"].rank == 5
+
+
+def test_changing_a_weight_reorders_the_ranking(app, scheme):
+    with app.app_context():
+        indicator = db.session.scalar(
+            select(AssessmentIndicator).where(AssessmentIndicator.code == "inspection")
+        )
+        indicator.points = Decimal(60)
+        db.session.commit()
+    villages, order = ranking(app, scheme)
+    # 甲村: 59.16 − 10.5 + 0.7 × 60 = 90.66; 丙村 stays at 85 without an inspection.
+    assert villages["甲村"].total == Decimal("90.66")
+    assert order[:3] == ["乙村", "甲村", "丙村"]
+
+
+def test_changing_a_parameter_and_switching_an_indicator_off(app, scheme):
+    with app.app_context():
+        indicators = {i.code: i for i in db.session.scalars(select(AssessmentIndicator)).all()}
+        indicators["visit_timeliness"].params = {"days": 20}
+        indicators["ledger"].active = False
+        db.session.commit()
+    villages, _ = ranking(app, scheme)
+    a = villages["甲村"]
+    assert a.score_of("visit_timeliness").score == Decimal("10.00")  # 18 days now in time
+    assert a.score_of("ledger") is None
+    assert a.total == Decimal("59.16") - Decimal("8.33") + Decimal(5)
+
+
+@pytest.mark.parametrize(
+    ("method", "params", "message"),
+    [
+        (IndicatorMethod.ENROLMENT_RATE, {"target": 120}, "应在0至100之间"),
+        (IndicatorMethod.ENROLMENT_RATE, {"deduct_per_child": -1}, "应在0"),
+        (IndicatorMethod.RETENTION_RATE, {"step_pp": 0}, "应在0.01"),
+        (IndicatorMethod.VISIT_TIMELINESS, {"days": 2.5}, "应为整数"),
+        (IndicatorMethod.LEDGER_COMPLETENESS, {"target": 1}, "没有参数 target"),
+        (IndicatorMethod.ENROLMENT_RATE, {"target": "百"}, "应为数字"),
+    ],
+)
+def test_impossible_parameters_are_refused(method, params, message):
+    assert message in check_params(method, params)
+
+
+def test_admin_edits_an_indicator_on_screen(app, client, scheme):
+    with app.app_context():
+        make_user(Role.ADMIN, username="root")
+        indicator_id = db.session.scalar(
+            select(AssessmentIndicator.id).where(AssessmentIndicator.code == "enrolment")
+        )
+        db.session.commit()
+    login(client, "root")
+    page = client.get("/admin/indicator/").get_data(as_text=True)
+    assert "启用指标合计 <strong>100</strong> 分" in page
+    from tests.conftest import field_errors, submit
+
+    url = f"/admin/indicator/edit/?id={indicator_id}"
+    response = submit(client, url, {"params": json.dumps({"target": 150})})
+    assert response.status_code == 200
+    assert any("应在0至100之间" in e for e in field_errors(response))
+    response = submit(client, url, {"points": "20"})
+    assert response.status_code == 302
+    assert "启用指标合计 <strong>105</strong> 分" in client.get("/admin/indicator/").get_data(
+        as_text=True
+    )
+
+
+def test_ranking_screen_json_and_drill_down_for_a_leader(app, client, scheme):
+    login(client, "boss")
+    period = scheme["period"]
+    html = client.get(f"/admin/ranking/?period={period}").get_data(as_text=True)
+    for name in ("甲村", "乙村", "丙村", "丁村"):
+        assert name in html
+    assert "<svg" in html and "因贫失学辍学1人" in html
+    data = client.get(f"/admin/ranking/data?period={period}").get_json()
+    assert [v["village"] for v in data["villages"]] == ["乙村", "丙村", "甲村", "丁村"]
+    first = data["villages"][2]
+    assert first["rank"] == 3 and first["total"] == 59.16 and first["veto"] is False
+    assert first["indicators"]["enrolment"] == {
+        "name": "入学率",
+        "points": 15.0,
+        "value": 75.0,
+        "numerator": 3.0,
+        "denominator": 4.0,
+        "score": 12.0,
+    }
+    detail = client.get(f"/admin/ranking/{scheme['A']}?period={period}").get_data(as_text=True)
+    # The dropout who costs 甲村 points is named and linked to the record.
+    assert f'/admin/child/details/?id={scheme["a3"]}">甲三</a>' in detail
+    assert "未在7天内首次走访" in detail and "甲七" in detail
+    assert "分子 3 ÷ 分母 4" in detail
+    response = client.get(f"/admin/ranking/export?period={period}")
+    assert response.status_code == 200
+    assert response.data[:2] == b"PK"
+
+
+def test_village_cadre_sees_only_their_village_with_its_rank(app, client, scheme):
+    login(client, "cadre_a")
+    period = scheme["period"]
+    html = client.get(f"/admin/ranking/?period={period}").get_data(as_text=True)
+    assert "甲村" in html and "乙村" not in html and "丁村" not in html
+    data = client.get(f"/admin/ranking/data?period={period}").get_json()
+    assert [(v["village"], v["rank"]) for v in data["villages"]] == [("甲村", 3)]
+    assert client.get(f"/admin/ranking/{scheme['B']}?period={period}").status_code == 404
+    assert client.get(f"/admin/ranking/{scheme['A']}?period={period}").status_code == 200
+
+
+def test_school_users_cannot_open_the_ranking(app, client_as):
+    assert client_as(Role.SCHOOL).get("/admin/ranking/").status_code == 403
+
+
+def test_dashboard_shows_rates_against_targets(app, client, scheme):
+    login(client, "boss")
+    html = client.get("/admin/").get_data(as_text=True)
+    # Today falls in 2026年度, the dashboard's period.
+    assert "2026年度 控辍保学指标" in html
+    assert "75.00%" in html  # 甲村 入学率, off target
+    assert "off-target" in html

@@ -17,7 +17,6 @@ from sqlalchemy import select
 from admin_app.assessment import check_params, rank_villages
 from admin_app.choices import (
     AgreementLevel,
-    AgreementLine,
     AgreementStatus,
     CaseKind,
     CaseSource,
@@ -91,7 +90,7 @@ def scheme(app):
         a2 = child(village_a, dt.date(2013, 5, 5), household_a, name="甲二", school=school)
         a3 = child(village_a, dt.date(2012, 1, 1), household_a, name="甲三", school=school)
         a4 = child(village_a, dt.date(2010, 5, 1), household_a, name="甲四", school=school)
-        a5 = child(
+        child(  # 甲五: 免缓学
             village_a,
             dt.date(2015, 2, 2),
             household_a,

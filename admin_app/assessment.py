@@ -308,21 +308,6 @@ def covered_children(window: Window) -> Any:
     return union(by_child, by_household)
 
 
-FACT_COLUMNS = (
-    "due",
-    "enrolled",
-    "enrolled_at_start",
-    "retained",
-    "dropout",
-    "poor_dropout",
-    "covered",
-    "registered",
-    "ledger_ok",
-    "supported",
-    "assisted",
-)
-
-
 @dataclass
 class VillageCounts:
     """Raw counts of one village for a period, before any scoring."""

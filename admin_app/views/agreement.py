@@ -37,26 +37,7 @@ class AgreementView(SecureModelView):
         "valid_until",
         "status",
     )
-    column_details_list = (
-        "year",
-        "line",
-        "level",
-        "party_a_name",
-        "party_a_org",
-        "party_b_name",
-        "party_b_org",
-        "village",
-        "school",
-        "child",
-        "household",
-        "target_enrolment_rate",
-        "target_retention_rate",
-        "liability_clause",
-        "signed_on",
-        "valid_until",
-        "status",
-        "scan_file",
-    )
+    column_details_list = tuple(columns.AGREEMENT)
     column_labels = columns.labels(A)
     column_sortable_list = (
         "year",
@@ -75,26 +56,7 @@ class AgreementView(SecureModelView):
         OptionsFilter(A.village_id, "行政村", village_options, int),
         OptionsFilter(A.school_id, "学校", school_options, int),
     )
-    form_columns = (
-        "year",
-        "line",
-        "level",
-        "party_a_name",
-        "party_a_org",
-        "party_b_name",
-        "party_b_org",
-        "village",
-        "school",
-        "child",
-        "household",
-        "target_enrolment_rate",
-        "target_retention_rate",
-        "liability_clause",
-        "signed_on",
-        "valid_until",
-        "status",
-        "scan_file",
-    )
+    form_columns = tuple(columns.AGREEMENT)
     form_args = {
         "line": {"description": "可留空，按层级自动确定"},
         "scan_file": {"description": "扫描件存放位置或编号"},

@@ -52,6 +52,35 @@ def _history(child: Child) -> Markup:
     return Markup("<ul class='mb-0 pl-3'>{}</ul>").format(Markup("").join(items))
 
 
+#: A child's record as the form edits it and the details page shows it, in one order.
+RECORD_FIELDS = (
+    "name",
+    "id_number",
+    "no_id_reason",
+    "sex",
+    "birth_date",
+    "ethnicity",
+    "village",
+    "household",
+    "guardian_name",
+    "guardian_relation",
+    "guardian_phone",
+    "guardian_migrant",
+    *CHILD_KEY_GROUPS,
+    "disability_category",
+    "disability_grade",
+    "disability_cert_no",
+    "school",
+    "stage",
+    "grade",
+    "class_name",
+    "student_no",
+    "status",
+    "status_reason",
+    "status_note",
+)
+
+
 class ChildView(SecureModelView):
     read_roles = frozenset(Role)
     write_roles = WRITERS | {Role.VILLAGE, Role.SCHOOL}
@@ -74,35 +103,7 @@ class ChildView(SecureModelView):
         "guardian_name",
         "guardian_phone",
     )
-    column_details_list = (
-        "name",
-        "id_number",
-        "no_id_reason",
-        "sex",
-        "birth_date",
-        "ethnicity",
-        "village",
-        "household",
-        "guardian_name",
-        "guardian_relation",
-        "guardian_phone",
-        "guardian_migrant",
-        *CHILD_KEY_GROUPS,
-        "disability_category",
-        "disability_grade",
-        "disability_cert_no",
-        "school",
-        "stage",
-        "grade",
-        "class_name",
-        "student_no",
-        "status",
-        "status_reason",
-        "status_note",
-        "status_changes",
-        "remarks",
-        "updated_at",
-    )
+    column_details_list = (*RECORD_FIELDS, "status_changes", "remarks", "updated_at")
     column_labels = columns.labels(Child)
     column_formatters_detail = {"status_changes": lambda v, c, m, n: _history(m)}
     masked_id_columns = columns.masked(Child, "id")
@@ -139,34 +140,7 @@ class ChildView(SecureModelView):
             {"missing": ("无身份证号", Child.id_number.is_(None))},
         ),
     )
-    form_columns = (
-        "name",
-        "id_number",
-        "no_id_reason",
-        "sex",
-        "birth_date",
-        "ethnicity",
-        "village",
-        "household",
-        "guardian_name",
-        "guardian_relation",
-        "guardian_phone",
-        "guardian_migrant",
-        *CHILD_KEY_GROUPS,
-        "disability_category",
-        "disability_grade",
-        "disability_cert_no",
-        "school",
-        "stage",
-        "grade",
-        "class_name",
-        "student_no",
-        "status",
-        "status_reason",
-        "status_note",
-        "status_effective_on",
-        "remarks",
-    )
+    form_columns = (*RECORD_FIELDS, "status_effective_on", "remarks")
     form_extra_fields = {
         "status_effective_on": DateField(
             "状态生效日期", validators=[Optional()], description="就学状态变化时填写，默认今天"

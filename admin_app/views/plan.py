@@ -30,16 +30,7 @@ class PlanView(SecureModelView):
     domain_check = staticmethod(check_plan)
     search_hint = "儿童姓名或户主姓名开头"
 
-    column_list = (
-        "child",
-        "household",
-        "measures",
-        "village_person",
-        "school_person",
-        "start_on",
-        "review_on",
-        "status",
-    )
+    column_list = tuple(columns.PLAN)
     column_labels = columns.labels(P)
     column_sortable_list = ("start_on", "review_on", "status")
     column_default_sort = ("id", True)
@@ -49,16 +40,7 @@ class PlanView(SecureModelView):
         "start_on",
         "review_on",
     )
-    form_columns = (
-        "child",
-        "household",
-        "measures",
-        "village_person",
-        "school_person",
-        "start_on",
-        "review_on",
-        "status",
-    )
+    form_columns = tuple(columns.PLAN)
     form_ajax_refs = {
         "child": {"fields": ("name",)},
         "household": {"fields": ("head_name",)},

@@ -23,7 +23,6 @@ from flask_admin.form import SecureForm, Select2Field
 from flask_admin.model import typefmt
 from flask_admin.model.fields import AjaxSelectField
 from flask_login import current_user
-from markupsafe import Markup
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy import and_, inspect, or_
 from sqlalchemy.exc import IntegrityError
@@ -432,7 +431,3 @@ class SecureModelView(ModelView):
 
 def _find_field(form: Any, name: str) -> Any:
     return form[name] if name in form else None  # noqa: SIM401 - WTForms forms have no get()
-
-
-def link(endpoint: str, record_id: int, text: str) -> Markup:
-    return Markup('<a href="{}">{}</a>').format(url_for(endpoint, id=record_id), text)

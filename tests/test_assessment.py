@@ -383,3 +383,23 @@ def test_dashboard_shows_rates_against_targets(app, client, scheme):
     assert "2026年度 控辍保学指标" in html
     assert "75.00%" in html  # 甲村 入学率, off target
     assert "off-target" in html
+
+
+def test_ranking_workbook_reads_back_with_chinese_headers(app, client, scheme):
+    import io
+
+    from openpyxl import load_workbook
+
+    login(client, "boss")
+    response = client.get(f"/admin/ranking/export?period={scheme['period']}")
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet.title == "村级考核排名"
+    assert sheet["A1"].value == "联合乡控辍保学村级考核排名表"
+    assert "2026年度" in sheet["A2"].value
+    headers = [c.value for c in sheet[5]]
+    assert headers[:3] == ["排名", "较上期", "行政村"]
+    assert "入学率\n指标值" in headers and headers[-2:] == ["总分", "一票否决"]
+    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=6)]
+    assert [r[2] for r in rows] == ["乙村", "丙村", "甲村", "丁村"]
+    assert rows[2][0] == 3 and rows[2][-2] == 59.16
+    assert sheet.freeze_panes == "D6"

@@ -63,6 +63,11 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
     and returns one page, never the table.
     """
 
+    def __init__(self, name: str, session: Any, model: type, **options: Any) -> None:
+        #: Optional ``term -> criterion`` for pickers that search a related table.
+        self.search = options.pop("search", None)
+        super().__init__(name, session, model, **options)
+
     def get_query(self) -> Any:
         return apply_scope(super().get_query(), self.model, current_user)
 
@@ -74,11 +79,6 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         with db.session.no_autoflush:
             primary = inspect(self.model).primary_key[0]
             return self.get_query().filter(primary == key).one_or_none()
-
-    def __init__(self, name: str, session: Any, model: type, **options: Any) -> None:
-        #: Optional ``term -> criterion`` for pickers that search a related table.
-        self.search = options.pop("search", None)
-        super().__init__(name, session, model, **options)
 
     def get_list(self, term: str, offset: int = 0, limit: int = 10) -> list[Any]:
         query = self.get_query()

@@ -17,9 +17,10 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, union
+from sqlalchemy import and_, case, exists, func, or_, select, union
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -200,80 +201,46 @@ def _valid_parent_agreement(window: Window) -> ColumnElement[bool]:
     )
 
 
-def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return case((condition, 1), else_=0)
+# --- Child profiles -------------------------------------------------------------------
+#
+# The database reports each child's raw attributes for the period packed into one small
+# integer (a "profile"); ``child_flags`` turns a profile into the numerators and
+# denominators of DESIGN.md §4. The ranking groups children by (village, profile), so
+# 100,000 children arrive as a few thousand rows; the drill-down reads profiles child by
+# child. Both go through the same Python rules.
+
+STATUS_CODE = {status: code for code, status in enumerate(ChildStatus)}
+CODE_STATUS = dict(enumerate(ChildStatus))
+SCHOOL_AGE, START_IN_SCHOOL, POOR_REASON, COVERED = 1, 1 << 5, 1 << 6, 1 << 7
+RECORD_COMPLETE, ENROLMENT_COMPLETE, SUPPORTED, ASSISTED = 1 << 8, 1 << 9, 1 << 10, 1 << 11
+STATUS_SHIFT, STATUS_MASK = 1, 0b1111
 
 
-def facts_query(window: Window) -> Select[Any]:
-    """One row per child registered by the window's end, with a 0/1 flag per numerator and
-    denominator of DESIGN.md §4. The rules live here only: the ranking sums the flags per
-    village, the drill-down lists the children behind them."""
-    end = status_as_of(window.end)
-    start = status_as_of(window.start)
-    due = and_(
-        Child.birth_date > window.born_after,
-        Child.birth_date <= window.born_by,
-        end.c.status.not_in(NOT_DUE),
-    )
-    present = end.c.status != ChildStatus.MOVED_OUT
-    supported = and_(
-        due,
-        or_(
-            Household.is_poverty_alleviated,
-            Household.is_monitored,
-            Household.is_dibao,
-            Household.is_tekun,
-            Household.is_disabled_family,
-        ),
-    )
-    # Children with assistance / a parent agreement, as derived tables joined once: a
-    # hash (PostgreSQL) or automatic-index (SQLite) join beats 100,000 correlated probes.
-    assisted_ids = (
-        select(AssistanceRecord.child_id)
-        .where(AssistanceRecord.given_on.between(window.start, window.end))
-        .distinct()
-        .subquery()
-    )
-    covered_ids = covered_children(window).subquery()
-    ledger_complete = and_(
-        or_(Child.id_number.is_not(None), Child.no_id_reason.is_not(None)),
-        Child.guardian_name.is_not(None),
-        Child.guardian_phone.is_not(None),
-        Child.household_id.is_not(None),
-        or_(
-            end.c.status.not_in(LOCAL_SCHOOL),
-            and_(
-                Child.school_id.is_not(None),
-                Child.grade.is_not(None),
-                Child.class_name.is_not(None),
-            ),
-        ),
-    )
-    enrolled_at_start = and_(start.c.status.in_(IN_SCHOOL_STATUSES), present)
-    dropout = and_(due, end.c.status.in_(OUT_OF_SCHOOL))
-    return (
-        select(
-            Child.id.label("child_id"),
-            Child.village_id.label("village_id"),
-            end.c.status.label("status"),
-            _flag(due).label("due"),
-            _flag(and_(due, end.c.status.in_(IN_SCHOOL_STATUSES))).label("enrolled"),
-            _flag(enrolled_at_start).label("enrolled_at_start"),
-            _flag(and_(enrolled_at_start, end.c.status.in_(RETAINED))).label("retained"),
-            _flag(dropout).label("dropout"),
-            _flag(and_(dropout, end.c.reason == OutOfSchoolReason.POVERTY)).label("poor_dropout"),
-            _flag(and_(due, covered_ids.c.child_id.is_not(None))).label("covered"),
-            _flag(present).label("registered"),
-            _flag(and_(present, ledger_complete)).label("ledger_ok"),
-            _flag(supported).label("supported"),
-            _flag(and_(supported, assisted_ids.c.child_id.is_not(None))).label("assisted"),
+@dataclass(frozen=True)
+class Profile:
+    school_age: bool
+    end_status: ChildStatus
+    start_in_school: bool
+    poor_reason: bool
+    covered: bool
+    record_complete: bool
+    enrolment_complete: bool
+    supported: bool
+    assisted: bool
+
+    @classmethod
+    def decode(cls, bits: int) -> Profile:
+        return cls(
+            school_age=bool(bits & SCHOOL_AGE),
+            end_status=CODE_STATUS[(bits >> STATUS_SHIFT) & STATUS_MASK],
+            start_in_school=bool(bits & START_IN_SCHOOL),
+            poor_reason=bool(bits & POOR_REASON),
+            covered=bool(bits & COVERED),
+            record_complete=bool(bits & RECORD_COMPLETE),
+            enrolment_complete=bool(bits & ENROLMENT_COMPLETE),
+            supported=bool(bits & SUPPORTED),
+            assisted=bool(bits & ASSISTED),
         )
-        .join(end, end.c.child_id == Child.id)
-        .outerjoin(start, start.c.child_id == Child.id)
-        .outerjoin(Household, Household.id == Child.household_id)
-        .outerjoin(assisted_ids, assisted_ids.c.child_id == Child.id)
-        .outerjoin(covered_ids, covered_ids.c.child_id == Child.id)
-    )
 
 
 FACT_COLUMNS = (
@@ -289,6 +256,117 @@ FACT_COLUMNS = (
     "supported",
     "assisted",
 )
+
+
+@lru_cache(maxsize=4096)
+def child_flags(bits: int) -> dict[str, bool]:
+    """Which numerators and denominators of DESIGN.md §4 a child with this profile counts in."""
+    p = Profile.decode(bits)
+    due = p.school_age and p.end_status not in NOT_DUE
+    present = p.end_status != ChildStatus.MOVED_OUT
+    enrolled_at_start = p.start_in_school and present
+    dropout = due and p.end_status in OUT_OF_SCHOOL
+    ledger_ok = p.record_complete and (p.end_status not in LOCAL_SCHOOL or p.enrolment_complete)
+    return {
+        "due": due,
+        "enrolled": due and p.end_status in IN_SCHOOL_STATUSES,
+        "enrolled_at_start": enrolled_at_start,
+        "retained": enrolled_at_start and p.end_status in RETAINED,
+        "dropout": dropout,
+        "poor_dropout": dropout and p.poor_reason,
+        "covered": due and p.covered,
+        "registered": present,
+        "ledger_ok": present and ledger_ok,
+        "supported": due and p.supported,
+        "assisted": due and p.supported and p.assisted,
+    }
+
+
+def _bit(condition: ColumnElement[bool], bit: int) -> ColumnElement[int]:
+    return case((condition, bit), else_=0)
+
+
+def profile_query(window: Window, probe: bool) -> Select[Any]:
+    """(child_id, village_id, profile) for every child with a status on the window's end."""
+    end = status_as_of(window.end)
+    start = status_as_of(window.start)
+    supported = or_(
+        Household.is_poverty_alleviated,
+        Household.is_monitored,
+        Household.is_dibao,
+        Household.is_tekun,
+        Household.is_disabled_family,
+    )
+    covered_ids = covered_children(window).subquery()
+    in_window = AssistanceRecord.given_on.between(window.start, window.end)
+    assisted_ids = select(AssistanceRecord.child_id).where(in_window).distinct().subquery()
+    if probe:
+        # SQLite evaluates CASE lazily and has no hash join: probing an index per child
+        # (assistance only for supported households) beats building and indexing id sets.
+        A = ResponsibilityAgreement
+        covered: ColumnElement[bool] = or_(
+            exists().where(A.child_id == Child.id, _valid_parent_agreement(window)),
+            exists().where(
+                A.household_id == Child.household_id,
+                A.child_id.is_(None),
+                _valid_parent_agreement(window),
+            ),
+        )
+        assisted: ColumnElement[bool] = and_(
+            supported, exists().where(AssistanceRecord.child_id == Child.id, in_window)
+        )
+    else:
+        # PostgreSQL hashes each id set once; per-row subplans cost it more.
+        covered = covered_ids.c.child_id.is_not(None)
+        assisted = assisted_ids.c.child_id.is_not(None)
+    record_complete = and_(
+        or_(Child.id_number.is_not(None), Child.no_id_reason.is_not(None)),
+        Child.guardian_name.is_not(None),
+        Child.guardian_phone.is_not(None),
+        Child.household_id.is_not(None),
+    )
+    enrolment_complete = and_(
+        Child.school_id.is_not(None), Child.grade.is_not(None), Child.class_name.is_not(None)
+    )
+    status_bits = case(
+        {status.value: code << STATUS_SHIFT for status, code in STATUS_CODE.items()},
+        value=end.c.status,
+        else_=0,
+    )
+    profile = (
+        _bit(
+            and_(Child.birth_date > window.born_after, Child.birth_date <= window.born_by),
+            SCHOOL_AGE,
+        )
+        + status_bits
+        + _bit(start.c.status.in_(IN_SCHOOL_STATUSES), START_IN_SCHOOL)
+        + _bit(end.c.reason == OutOfSchoolReason.POVERTY, POOR_REASON)
+        + _bit(covered, COVERED)
+        + _bit(record_complete, RECORD_COMPLETE)
+        + _bit(enrolment_complete, ENROLMENT_COMPLETE)
+        + _bit(supported, SUPPORTED)
+        + _bit(assisted, ASSISTED)
+    )
+    stmt = (
+        select(
+            Child.id.label("child_id"),
+            Child.village_id.label("village_id"),
+            profile.label("profile"),
+        )
+        .join(end, end.c.child_id == Child.id)
+        .outerjoin(start, start.c.child_id == Child.id)
+        .outerjoin(Household, Household.id == Child.household_id)
+    )
+    if not probe:
+        stmt = stmt.outerjoin(covered_ids, covered_ids.c.child_id == Child.id).outerjoin(
+            assisted_ids, assisted_ids.c.child_id == Child.id
+        )
+    return stmt
+
+
+def probes_cheaply(session: Session) -> bool:
+    """Whether per-child index probes beat joining derived id sets (SQLite, see above)."""
+    return session.get_bind().dialect.name == "sqlite"
 
 
 def covered_children(window: Window) -> Any:
@@ -332,15 +410,18 @@ def count_all(
     number of queries."""
     window = Window.of(period)
     counts: dict[int, VillageCounts] = defaultdict(VillageCounts)
-    stmt = facts_query(window)
+    stmt = profile_query(window, probes_cheaply(session))
     if village_ids is not None:
         stmt = stmt.where(Child.village_id.in_(list(village_ids)))
-    facts = stmt.subquery()
-    grouped = select(
-        facts.c.village_id, *(func.sum(facts.c[name]).label(name) for name in FACT_COLUMNS)
-    ).group_by(facts.c.village_id)
-    for row in session.execute(grouped):
-        counts[row.village_id].facts = {name: int(row._mapping[name] or 0) for name in FACT_COLUMNS}
+    profiles = stmt.subquery()
+    grouped = select(profiles.c.village_id, profiles.c.profile, func.count()).group_by(
+        profiles.c.village_id, profiles.c.profile
+    )
+    for village_id, bits, n in session.execute(grouped):
+        facts = counts[village_id].facts
+        for name, counted in child_flags(bits).items():
+            if counted:
+                facts[name] += n
 
     for village_id, discovered_on, first_visit in session.execute(case_timeliness(window)):
         village = counts[village_id]
@@ -668,20 +749,21 @@ class ChildRow:
 
 def village_children(session: Session, period: AssessmentPeriod, village_id: int) -> list[ChildRow]:
     """Every child of one village with the flags they count under, and their status at the end."""
-    facts = facts_query(Window.of(period)).where(Child.village_id == village_id).subquery()
+    stmt = profile_query(Window.of(period), probes_cheaply(session))
+    profiles = stmt.where(Child.village_id == village_id).subquery()
     rows = session.execute(
-        select(facts, Child.name)
-        .join(Child, Child.id == facts.c.child_id)
+        select(profiles.c.child_id, profiles.c.profile, Child.name)
+        .join(Child, Child.id == profiles.c.child_id)
         .order_by(Child.name, Child.id)
     )
     return [
         ChildRow(
-            row.child_id,
-            row.name,
-            row.status,
-            {name: int(row._mapping[name]) for name in FACT_COLUMNS},
+            child_id,
+            name,
+            Profile.decode(bits).end_status,
+            {flag: int(counted) for flag, counted in child_flags(bits).items()},
         )
-        for row in rows
+        for child_id, bits, name in rows
     ]
 
 

@@ -2,11 +2,12 @@
 
 Every number is computed from the records for a period P = [start, end], with each child's
 status *as of* a date read from the status history (not today's status). The child-based
-indicators come from one "facts" query: a row per child with a flag for each numerator and
-denominator. Grouped by village it gives every child-based indicator for all villages in
-one statement; filtered to one village it lists the children behind each number (the
-drill-down). Cases, inspections and the township–village agreements take one query each,
-so a ranking costs the same handful of queries for 12 villages or 300.
+indicators come from one "profile" query (see ``profile_query``): each child's attributes
+for the period packed into a small integer, which ``child_flags`` turns into numerators and
+denominators. Grouped by village and profile it answers for all villages in one statement;
+filtered to one village it lists the children behind each number (the drill-down). Cases,
+inspections and the township–village agreements take one query each, so a ranking costs
+the same handful of queries for 12 villages or 300.
 """
 
 from __future__ import annotations

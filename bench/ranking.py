@@ -32,7 +32,8 @@ from admin_app.extensions import db
 from admin_app.models import AssessmentPeriod, Child, Village
 
 DEFAULT_URLS = (
-    "sqlite:///instance/bench-county.db",
+    # Flask-SQLAlchemy puts a relative SQLite path under instance/.
+    "sqlite:///bench-county.db",
     "postgresql+psycopg://root@127.0.0.1:5432/bench",
 )
 

@@ -21,22 +21,18 @@ from .base import WRITERS, CriterionFilter, OptionsFilter, SecureModelView, enum
 from .options import school_options, village_options
 
 ID_LIKE = re.compile(r"^[0-9０-９]{6,17}[0-9Xx０-９ｘＸ]$")
-#: What a school user may change: enrolment, not identity or family data.
-SCHOOL_EDITABLE = frozenset(
-    {
-        "school",
-        "stage",
-        "grade",
-        "class_name",
-        "student_no",
-        "status",
-        "status_reason",
-        "status_note",
-        "status_effective_on",
-        "remarks",
-        "csrf_token",
-    }
+#: Enrolment (学籍) fields: what a school user may change, not identity or family data.
+ENROLMENT_FIELDS = (
+    "school",
+    "stage",
+    "grade",
+    "class_name",
+    "student_no",
+    "status",
+    "status_reason",
+    "status_note",
 )
+SCHOOL_EDITABLE = frozenset({*ENROLMENT_FIELDS, "status_effective_on", "remarks", "csrf_token"})
 
 
 def _history(child: Child) -> Markup:
@@ -70,14 +66,7 @@ RECORD_FIELDS = (
     "disability_category",
     "disability_grade",
     "disability_cert_no",
-    "school",
-    "stage",
-    "grade",
-    "class_name",
-    "student_no",
-    "status",
-    "status_reason",
-    "status_note",
+    *ENROLMENT_FIELDS,
 )
 
 

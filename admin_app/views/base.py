@@ -167,9 +167,10 @@ class CriterionFilter(BaseSQLAFilter):
         return "为"
 
 
-class SecureView(BaseView):
-    """The secure base of screens that are not a table's CRUD (rankings, reports)."""
+class RoleGuard:
+    """Who may open a screen: anonymous users are sent to log in, other roles get 403."""
 
+    #: Roles that may open the screen at all (read).
     read_roles: ClassVar[frozenset[Role]] = TOWNSHIP_READERS
 
     def is_accessible(self) -> bool:
@@ -181,7 +182,11 @@ class SecureView(BaseView):
         abort(403)
 
 
-class SecureModelView(ModelView):
+class SecureView(RoleGuard, BaseView):
+    """The secure base of screens that are not a table's CRUD (rankings, reports)."""
+
+
+class SecureModelView(RoleGuard, ModelView):
     form_base_class = SecureForm
     can_export = False  # Flask-Admin's tablib export stays off; the report engine replaces it.
     can_view_details = True
@@ -197,8 +202,6 @@ class SecureModelView(ModelView):
     # Lists only fetch what they display; relationships load per page, not per table.
     column_display_all_relations = False
 
-    #: Roles that may open the screen at all (read).
-    read_roles: ClassVar[frozenset[Role]] = TOWNSHIP_READERS
     #: Roles that may create, edit and delete (within their scope).
     write_roles: ClassVar[frozenset[Role]] = WRITERS
     #: Override per action where it differs from ``write_roles``.
@@ -249,14 +252,6 @@ class SecureModelView(ModelView):
         return form_class
 
     # --- Access ------------------------------------------------------------------------
-
-    def is_accessible(self) -> bool:
-        return has_role(self.read_roles)
-
-    def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
-        if not current_user.is_authenticated:
-            return redirect(url_for("admin.login_view", next=request.full_path))
-        abort(403)
 
     def _handle_view(self, name: str, **kwargs: Any) -> Any:
         """Refuse with 403, not a silent redirect, a write the role may not make."""

@@ -21,7 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, or_, select, union
+from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -298,13 +298,11 @@ def profile_query(window: Window, probe: bool) -> Select[Any]:
         Household.is_tekun,
         Household.is_disabled_family,
     )
-    covered_ids = covered_children(window).subquery()
     in_window = AssistanceRecord.given_on.between(window.start, window.end)
-    assisted_ids = select(AssistanceRecord.child_id).where(in_window).distinct().subquery()
+    A = ResponsibilityAgreement
     if probe:
         # SQLite evaluates CASE lazily and has no hash join: probing an index per child
         # (assistance only for supported households) beats building and indexing id sets.
-        A = ResponsibilityAgreement
         covered: ColumnElement[bool] = or_(
             exists().where(A.child_id == Child.id, _valid_parent_agreement(window)),
             exists().where(
@@ -317,9 +315,16 @@ def profile_query(window: Window, probe: bool) -> Select[Any]:
             supported, exists().where(AssistanceRecord.child_id == Child.id, in_window)
         )
     else:
-        # PostgreSQL hashes each id set once; per-row subplans cost it more.
-        covered = covered_ids.c.child_id.is_not(None)
-        assisted = assisted_ids.c.child_id.is_not(None)
+        # PostgreSQL hashes each id set once ("hashed SubPlan"): no join, no DISTINCT.
+        covered = or_(
+            Child.id.in_(
+                select(A.child_id).where(_valid_parent_agreement(window), A.child_id.is_not(None))
+            ),
+            Child.household_id.in_(
+                select(A.household_id).where(_valid_parent_agreement(window), A.child_id.is_(None))
+            ),
+        )
+        assisted = Child.id.in_(select(AssistanceRecord.child_id).where(in_window))
     record_complete = and_(
         or_(Child.id_number.is_not(None), Child.no_id_reason.is_not(None)),
         Child.guardian_name.is_not(None),
@@ -348,7 +353,7 @@ def profile_query(window: Window, probe: bool) -> Select[Any]:
         + _bit(supported, SUPPORTED)
         + _bit(assisted, ASSISTED)
     )
-    stmt = (
+    return (
         select(
             Child.id.label("child_id"),
             Child.village_id.label("village_id"),
@@ -358,33 +363,11 @@ def profile_query(window: Window, probe: bool) -> Select[Any]:
         .outerjoin(start, start.c.child_id == Child.id)
         .outerjoin(Household, Household.id == Child.household_id)
     )
-    if not probe:
-        stmt = stmt.outerjoin(covered_ids, covered_ids.c.child_id == Child.id).outerjoin(
-            assisted_ids, assisted_ids.c.child_id == Child.id
-        )
-    return stmt
 
 
 def probes_cheaply(session: Session) -> bool:
-    """Whether per-child index probes beat joining derived id sets (SQLite, see above)."""
+    """Whether per-child index probes beat hashing id sets once (SQLite, see above)."""
     return session.get_bind().dialect.name == "sqlite"
-
-
-def covered_children(window: Window) -> Any:
-    """Ids of children with a signed parent agreement valid in the window, on either line.
-
-    An agreement names the child, or the household for all its children.
-    """
-    A = ResponsibilityAgreement
-    by_child = select(A.child_id.label("child_id")).where(
-        _valid_parent_agreement(window), A.child_id.is_not(None)
-    )
-    by_household = (
-        select(Child.id.label("child_id"))
-        .join(A, A.household_id == Child.household_id)
-        .where(_valid_parent_agreement(window), A.child_id.is_(None))
-    )
-    return union(by_child, by_household)
 
 
 @dataclass

@@ -14,7 +14,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from admin_app.assessment import check_params, rank_villages
+from admin_app import assessment
+from admin_app.assessment import check_params, count_all, rank_villages
 from admin_app.choices import (
     AgreementLevel,
     AgreementStatus,
@@ -226,6 +227,22 @@ def test_every_indicator_of_village_a_by_hand(app, scheme):
     assert a.score_of("inspection").score == Decimal("10.50")
     assert a.total == Decimal("59.16")
     assert not a.veto
+
+
+def test_both_query_shapes_count_the_same(app, scheme, monkeypatch):
+    """SQLite probes indexes per child, PostgreSQL hashes id sets; each must give the same
+    counts on either database, or one of them would rank villages differently."""
+    with app.app_context():
+        period = db.session.scalar(
+            select(AssessmentPeriod).where(AssessmentPeriod.name == "2026年度")
+        )
+        shapes = []
+        for probe in (True, False):
+            monkeypatch.setattr(assessment, "probes_cheaply", lambda session, p=probe: p)
+            counts = count_all(db.session, period, 7)
+            shapes.append({v: c.facts for v, c in counts.items()})
+    assert shapes[0] == shapes[1]
+    assert any(facts["covered"] and facts["assisted"] for facts in shapes[0].values())
 
 
 def test_perfect_empty_and_veto_villages(app, scheme):

@@ -109,7 +109,11 @@ def _blank_to_none(obj: Any, *fields: str) -> None:
             setattr(obj, name, value.strip())
 
 
-def check_child(session: Session, child: Child, today: dt.date | None = None) -> Errors:
+def check_child(
+    session: Session, child: Child, today: dt.date | None = None, *, check_unique: bool = True
+) -> Errors:
+    """Check a child; ``check_unique=False`` skips the one query (imports match ID numbers
+    against the register in bulk and upsert, so a known number is an update, not a clash)."""
     today = today or local_today()
     errors: Errors = {}
     _blank_to_none(
@@ -142,12 +146,14 @@ def check_child(session: Session, child: Child, today: dt.date | None = None) ->
                 child.sex = derived_sex
             elif child.sex != derived_sex:
                 errors["sex"] = f"性别与身份证号不一致（身份证号中为{derived_sex.label}）"
-            with session.no_autoflush:
-                existing = session.execute(
-                    select(Child.id, Village.name)
-                    .join(Village, Village.id == Child.village_id)
-                    .where(Child.id_number == child.id_number, Child.id != (child.id or 0))
-                ).first()
+            existing = None
+            if check_unique:
+                with session.no_autoflush:
+                    existing = session.execute(
+                        select(Child.id, Village.name)
+                        .join(Village, Village.id == Child.village_id)
+                        .where(Child.id_number == child.id_number, Child.id != (child.id or 0))
+                    ).first()
             if existing:
                 errors["id_number"] = f"该身份证号已登记在{existing.name}（儿童编号{existing.id}）"
     elif not child.no_id_reason:

@@ -162,7 +162,8 @@ def parse_id_number(value: Any) -> tuple[str, str | None]:
     if isinstance(value, bool):
         value = str(value)
     if isinstance(value, int | float):
-        shown = f"{value:.12g}" if isinstance(value, float) else str(value)
+        # Excel keeps 15 significant digits: an 18-digit number is already cut short.
+        shown = f"{float(value):.12g}" if abs(value) >= 1e15 else cell_text(value)
         return shown, (
             f"身份证号在Excel中被存成了数字（显示为{shown}），后几位已经丢失、无法还原；"
             "请把该列设置为“文本”格式，按原件重新录入"
@@ -543,18 +544,26 @@ def plan_file(
 
 
 def _insert_children(session: Session, rows: list[RowResult], now: dt.datetime) -> list[int]:
-    """Bulk insert the new children, returning their ids in the rows' order."""
-    ids: list[int] = []
+    """Bulk insert the new children and return their ids in the rows' order.
+
+    A plain executemany, then the ids read back by ID number: RETURNING in parameter
+    order makes SQLite send one statement per row.
+    """
     for start in range(0, len(rows), CHUNK):
-        params = [
-            {**r.values, "created_at": now, "updated_at": now} for r in rows[start : start + CHUNK]
-        ]
-        ids.extend(
-            session.scalars(
-                insert(Child).returning(Child.id, sort_by_parameter_order=True), params
-            ).all()
+        session.execute(
+            insert(Child.__table__),
+            [
+                {**r.values, "created_at": now, "updated_at": now}
+                for r in rows[start : start + CHUNK]
+            ],
         )
-    return ids
+    numbers = [r.id_number for r in rows]
+    ids: dict[str, int] = {}
+    for start in range(0, len(numbers), CHUNK):
+        chunk = numbers[start : start + CHUNK]
+        stmt = select(Child.id_number, Child.id).where(Child.id_number.in_(chunk))
+        ids.update(session.execute(stmt).tuples().all())
+    return [ids[number] for number in numbers]
 
 
 def _insert_history(
@@ -564,7 +573,7 @@ def _insert_history(
     now = _utcnow()
     for start in range(0, len(child_ids), CHUNK):
         session.execute(
-            insert(ChildStatusChange),
+            insert(ChildStatusChange.__table__),
             [
                 {
                     "child_id": child_id,

@@ -14,7 +14,6 @@ import io
 import json
 import re
 import unicodedata
-import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,28 +111,29 @@ def _csv_rows(content: bytes) -> Iterator[tuple[Any, ...]]:
 
 
 def _xlsx_rows(content: bytes) -> Iterator[tuple[Any, ...]]:
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
+    """Rows of the first sheet, read with calamine (Rust): about ten times faster than
+    openpyxl's read-only mode, which a 100,000-row county list needs. Leading blank rows
+    are included, so row numbers are the ones Excel shows."""
+    from python_calamine import CalamineWorkbook, PasswordError
 
     try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
+        if not workbook.sheet_names:
+            raise TableError("工作簿中没有工作表。")
+        sheet = workbook.get_sheet_by_index(0)
+    except PasswordError as exc:
+        raise TableError("工作簿设有打开密码，请取消密码后再上传。") from exc
+    except TableError:
+        raise
+    except Exception as exc:  # any parse failure of an untrusted file means "corrupt"
         raise TableError(
             "Excel文件已损坏或不是有效的工作簿，无法打开。请重新保存后再上传。"
         ) from exc
     try:
-        sheet = workbook.worksheets[0] if workbook.worksheets else None
-        if sheet is None:
-            raise TableError("工作簿中没有工作表。")
-        # Files written by other programs often carry a wrong size; read what is there.
-        if hasattr(sheet, "reset_dimensions"):
-            sheet.reset_dimensions()
-        try:
-            yield from sheet.iter_rows(values_only=True)
-        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise TableError("Excel文件已损坏，读取到一半出错。请重新保存后再上传。") from exc
-    finally:
-        workbook.close()
+        for row in sheet.iter_rows():
+            yield tuple(row)
+    except Exception as exc:
+        raise TableError("Excel文件已损坏，读取到一半出错。请重新保存后再上传。") from exc
 
 
 def raw_rows(content: bytes, file_name: str) -> Iterator[tuple[Any, ...]]:

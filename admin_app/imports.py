@@ -562,7 +562,7 @@ def _insert_children(session: Session, rows: list[RowResult], now: dt.datetime) 
     for start in range(0, len(numbers), CHUNK):
         chunk = numbers[start : start + CHUNK]
         stmt = select(Child.id_number, Child.id).where(Child.id_number.in_(chunk))
-        ids.update(session.execute(stmt).tuples().all())
+        ids.update((number, child_id) for number, child_id in session.execute(stmt))
     return [ids[number] for number in numbers]
 
 

@@ -26,6 +26,7 @@ import xlsxwriter
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
+from .audit import json_value
 from .choices import AuditAction, ChildStatus, ImportSource, Sex, Stage
 from .columns import CHILD
 from .dates import local_today
@@ -130,6 +131,8 @@ class RowResult:
     changes: dict[str, Any] = field(default_factory=dict)
     #: Column values to write (for creates and updates).
     values: dict[str, Any] = field(default_factory=dict)
+    #: For updates: column name -> (old, new) as the audit log stores them.
+    diff: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     child_id: int | None = None
 
 
@@ -525,6 +528,7 @@ def _judge_against_register(
         CHANGE_LABELS[k]: (_shown(k, old, places), _shown(k, new, places))
         for k, (old, new) in changed.items()
     }
+    result.diff = {k: (json_value(old), json_value(new)) for k, (old, new) in changed.items()}
 
 
 def plan_file(
@@ -543,20 +547,42 @@ def plan_file(
 # --- Committing ------------------------------------------------------------------------
 
 
+def _bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert rows in chunks: COPY on PostgreSQL (executemany there is several times
+    slower for 100,000 rows), Core executemany elsewhere. COPY applies no Python-side
+    defaults, so the columns' scalar defaults are filled in here for both paths."""
+    if not rows:
+        return
+    defaults = {
+        column.name: column.default.arg
+        for column in table.columns
+        if column.default is not None and column.default.is_scalar and column.name not in rows[0]
+    }
+    names = [*rows[0], *defaults]
+    if session.get_bind().dialect.name != "postgresql":
+        for start in range(0, len(rows), CHUNK):
+            session.execute(insert(table), [{**defaults, **r} for r in rows[start : start + CHUNK]])
+        return
+    quote = session.get_bind().dialect.identifier_preparer.quote
+    command = f"COPY {quote(table.name)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
+    connection = session.connection().connection.driver_connection
+    # psycopg writes the enumeration members (StrEnum) as their codes.
+    with connection.cursor() as cursor, cursor.copy(command) as copy:
+        for row in rows:
+            copy.write_row([*row.values(), *defaults.values()])
+
+
 def _insert_children(session: Session, rows: list[RowResult], now: dt.datetime) -> list[int]:
     """Bulk insert the new children and return their ids in the rows' order.
 
-    A plain executemany, then the ids read back by ID number: RETURNING in parameter
-    order makes SQLite send one statement per row.
+    The ids are read back by ID number: RETURNING in parameter order makes SQLite send
+    one statement per row, and COPY returns nothing.
     """
-    for start in range(0, len(rows), CHUNK):
-        session.execute(
-            insert(Child.__table__),
-            [
-                {**r.values, "created_at": now, "updated_at": now}
-                for r in rows[start : start + CHUNK]
-            ],
-        )
+    _bulk_insert(
+        session,
+        Child.__table__,
+        [{**r.values, "created_at": now, "updated_at": now} for r in rows],
+    )
     numbers = [r.id_number for r in rows]
     ids: dict[str, int] = {}
     for start in range(0, len(numbers), CHUNK):
@@ -571,22 +597,24 @@ def _insert_history(
 ) -> None:
     """The first status row of each new child (the ORM hook does this for single saves)."""
     now = _utcnow()
-    for start in range(0, len(child_ids), CHUNK):
-        session.execute(
-            insert(ChildStatusChange.__table__),
-            [
-                {
-                    "child_id": child_id,
-                    "from_status": None,
-                    "to_status": ChildStatus.ENROLLED,
-                    "effective_on": today,
-                    "changed_by_id": user_id,
-                    "changed_at": now,
-                    "note": "名单导入",
-                }
-                for child_id in child_ids[start : start + CHUNK]
-            ],
-        )
+    _bulk_insert(
+        session,
+        ChildStatusChange.__table__,
+        [
+            {
+                "child_id": child_id,
+                "from_status": None,
+                "to_status": ChildStatus.ENROLLED,
+                "effective_on": today,
+                "ended_on": None,
+                "reason": None,
+                "changed_by_id": user_id,
+                "changed_at": now,
+                "note": "名单导入",
+            }
+            for child_id in child_ids
+        ],
+    )
 
 
 def _write_updates(session: Session, rows: list[RowResult], now: dt.datetime) -> None:
@@ -645,8 +673,8 @@ def commit_plan(
                 "action": AuditAction.UPDATE.value,
                 "table_name": Child.__tablename__,
                 "record_id": str(r.child_id),
-                "before": {k: old for k, (old, _) in r.changes.items()},
-                "after": {k: new for k, (_, new) in r.changes.items()},
+                "before": {k: old for k, (old, _) in r.diff.items()},
+                "after": {k: new for k, (_, new) in r.diff.items()},
                 "note": f"导入批次#{batch.id}",
             }
             for r in updates

@@ -248,8 +248,8 @@ def test_update_writes_a_before_after_audit_row(app, world):
                 AuditLog.action == AuditAction.UPDATE, AuditLog.record_id == str(world.child_b)
             )
         )
-        assert row.before == {"就读学校": "新华小学", "班级": "1班"}
-        assert row.after == {"就读学校": "联合乡中心小学", "班级": "3班"}
+        assert row.before == {"school_id": world.school_b, "class_name": "1班"}
+        assert row.after == {"school_id": world.school_a, "class_name": "3班"}
         assert row.note == f"导入批次#{batch.id}"
 
 

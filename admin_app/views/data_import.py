@@ -22,9 +22,17 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..audit import client_ip, log_event
 from ..choices import AuditAction, ImportSource, Role
 from ..extensions import csrf, db
-from ..imports import ImportFailed, RowAction, commit_plan, plan_file, rejects_workbook
+from ..imports import (
+    FIELDS,
+    REQUIRED,
+    ImportFailed,
+    RowAction,
+    commit_plan,
+    plan_file,
+    rejects_workbook,
+)
 from ..models import ImportBatch
-from ..tables import TableError, load_upload, store_upload
+from ..tables import TableError, load_upload, read_table, store_upload
 from .base import SecureView
 
 IMPORTERS = frozenset({Role.ADMIN, Role.CLERK})
@@ -108,8 +116,8 @@ class ImportView(SecureView):
         kind = selected_kind(request.form.get("kind"))
         if kind is None:
             return self.render_index("请选择名单类型。")
-        try:
-            plan_file(db.session, content, file_name, kind)
+        try:  # the file as a whole; rows are judged on the preview page
+            read_table(content, file_name, FIELDS[kind], REQUIRED[kind])
         except TableError as exc:
             return self.render_index(f"“{file_name}”未导入：{exc}", kind.value)
         sha = store_upload(self.folder, content, file_name)

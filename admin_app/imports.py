@@ -122,7 +122,8 @@ class RowResult:
     """One data row of the file and what the import will do with it."""
 
     line: int
-    cells: tuple[str, ...]
+    #: The row's cells as text, kept for rejected rows (the rejects workbook).
+    cells: tuple[Any, ...]
     name: str = ""
     id_number: str = ""
     action: RowAction = RowAction.ERROR
@@ -374,7 +375,7 @@ def _judge_row(
     places: dict[str, PlaceFinder],
 ) -> tuple[RowResult, dict[str, Any]]:
     """Read one row's cells into values; errors found in the cells alone."""
-    result = RowResult(line=line, cells=tuple(cell_text(c) for c in row))
+    result = RowResult(line=line, cells=row)  # as text below, for rejected rows only
     errors = result.errors
     values: dict[str, Any] = {}
     get = lambda name: _text(row, table, name)  # noqa: E731
@@ -464,6 +465,9 @@ def plan_import(
         if result.errors:
             result.action = RowAction.ERROR
             result.values = {}
+            result.cells = tuple(cell_text(c) for c in result.cells)
+        else:
+            result.cells = ()
     return ImportPlan(kind, file_name, sha256, table, [r for r, _ in judged])
 
 
@@ -541,7 +545,9 @@ def plan_file(
 ) -> ImportPlan:
     """Read and judge a file (raises ``tables.TableError`` for a file refused as a whole)."""
     table = read_table(content, file_name, FIELDS[kind], REQUIRED[kind])
-    return plan_import(session, table, kind, file_name=file_name, sha256=sha256, today=today)
+    plan = plan_import(session, table, kind, file_name=file_name, sha256=sha256, today=today)
+    table.rows = []  # the plan keeps what it needs; 100,000 raw rows need not stay
+    return plan
 
 
 # --- Committing ------------------------------------------------------------------------

@@ -128,7 +128,7 @@ class RowResult:
     id_number: str = ""
     action: RowAction = RowAction.ERROR
     errors: list[str] = field(default_factory=list)
-    #: For updates: column -> (old, new) as text; for creates: column -> new as text.
+    #: For updates: label -> (old, new) as text (creates are described on demand).
     changes: dict[str, Any] = field(default_factory=dict)
     #: Column values to write (for creates and updates).
     values: dict[str, Any] = field(default_factory=dict)
@@ -144,6 +144,15 @@ class ImportPlan:
     sha256: str
     table: Table
     rows: list[RowResult]
+    places: dict[str, PlaceFinder] = field(default_factory=dict)
+
+    def describe(self, row: RowResult) -> dict[str, str]:
+        """What a new row will hold, as text: built for the rows a page shows, not for all."""
+        return {
+            CHANGE_LABELS[k]: _shown(k, v, self.places)
+            for k, v in row.values.items()
+            if k in WRITTEN and v not in (None, "")
+        }
 
     @property
     def counts(self) -> dict[RowAction, int]:
@@ -468,7 +477,7 @@ def plan_import(
             result.cells = tuple(cell_text(c) for c in result.cells)
         else:
             result.cells = ()
-    return ImportPlan(kind, file_name, sha256, table, [r for r, _ in judged])
+    return ImportPlan(kind, file_name, sha256, table, [r for r, _ in judged], places)
 
 
 def _judge_against_register(
@@ -515,9 +524,6 @@ def _judge_against_register(
     if current is None:
         result.action = RowAction.CREATE
         result.values = {**after, "id_number": result.id_number, "status": ChildStatus.ENROLLED}
-        result.changes = {
-            CHANGE_LABELS[k]: _shown(k, v, places) for k, v in after.items() if v not in (None, "")
-        }
         return
     result.child_id = current.id
     changed = {

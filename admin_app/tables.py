@@ -7,12 +7,14 @@ header — with a Chinese message; rows are judged one by one by the callers.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
 import io
 import json
 import re
+import time
 import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +28,8 @@ HEADER_SEARCH_ROWS = 20
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+#: Days an upload is kept for its preview and commit.
+KEEP_DAYS = 30
 
 
 class TableError(Exception):
@@ -206,14 +210,25 @@ def sha256_of(content: bytes) -> str:
     return hashlib.sha256(content).hexdigest()
 
 
-def store_upload(directory: str | Path, content: bytes, file_name: str) -> str:
+def store_upload(
+    directory: str | Path, content: bytes, file_name: str, keep_days: int = KEEP_DAYS
+) -> str:
     """Keep the uploaded bytes under their hash, so the commit re-reads exactly what was
-    previewed (the browser never carries row data back)."""
+    previewed (the browser never carries row data back). Uploads older than
+    ``keep_days`` are removed: they hold children's ID numbers and are no longer needed
+    (a committed batch keeps its rejects workbook, not the upload)."""
     folder = Path(directory)
     folder.mkdir(parents=True, exist_ok=True)
+    cutoff = time.time() - keep_days * 86400
+    for old in [*folder.glob("*.bin"), *folder.glob("*.json")]:
+        with contextlib.suppress(OSError):
+            if old.stat().st_mtime < cutoff:
+                old.unlink()
     sha = sha256_of(content)
     path = folder / f"{sha}.bin"
-    if not path.exists():
+    if path.exists():
+        path.touch()  # uploaded again: kept another KEEP_DAYS
+    else:
         path.write_bytes(content)
     (folder / f"{sha}.json").write_text(
         json.dumps({"file_name": file_name, "size": len(content)}, ensure_ascii=False)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import re
+import time
 from typing import Any
 
 import pytest
@@ -16,7 +18,7 @@ from admin_app.choices import AuditAction, ChildStatus, ImportSource, Role, Sex
 from admin_app.extensions import db
 from admin_app.imports import RowAction, plan_file
 from admin_app.models import AuditLog, Child, ChildStatusChange, ImportBatch
-from admin_app.tables import TableError
+from admin_app.tables import TableError, load_upload, store_upload
 from tests import factories as f
 from tests.conftest import csrf_from, form_token
 from tests.spreadsheets import ROSTER_HEADER, csv_bytes, poverty_row, xlsx
@@ -280,6 +282,7 @@ def test_clerk_uploads_previews_commits_and_downloads_the_rejects(app, client_as
         and '有错误 <strong class="text-danger">1</strong>' in html
     )
     assert "存成了数字" in html
+    assert "行政村：联合村" in html and "年级：3" in html  # what the new row will hold
     assert count(app, Child) == 2  # the preview wrote nothing
 
     rejects = clerk.get(
@@ -449,3 +452,14 @@ def test_cli_refuses_a_bad_file(runner, world, tmp_path):
     path.write_bytes(b"")
     result = runner.invoke(args=["import", str(path), "--kind", "roster"])
     assert result.exit_code != 0 and "文件是空的" in result.output
+
+
+def test_uploads_older_than_the_keeping_period_are_removed(tmp_path):
+    folder = tmp_path / "uploads"
+    old = store_upload(folder, b"old list", "old.csv")
+    month_ago = time.time() - 31 * 86400
+    for path in folder.iterdir():
+        os.utime(path, (month_ago, month_ago))
+    new = store_upload(folder, b"new list", "new.csv")
+    assert load_upload(folder, old) is None
+    assert load_upload(folder, new) == (b"new list", "new.csv")

@@ -502,6 +502,15 @@ def _judge_against_register(
             return
     else:
         base = dict(current._mapping)
+        if values.get("name") and values["name"] != current.name:
+            # An ID number typed wrong can still pass its checksum and land on another
+            # child: a name that disagrees is refused, never written over the register.
+            village = places["village"].by_id.get(current.village_id)
+            result.errors.append(
+                f"姓名与台账不一致：该身份证号在台账中为“{current.name}”"
+                f"（{village.name if village else ''}），请核对身份证号或姓名"
+            )
+            return
         if base.get("household_id") is not None:
             base["household"] = _HouseholdRef(base["household_id"], base["household_village_id"])
     merged = {**base, **values, "id_number": result.id_number}

@@ -139,6 +139,16 @@ def test_a_roster_updates_school_and_grade_of_a_known_child(app, world):
     assert row.changes["学段"] == ("小学", "初中")
 
 
+def test_a_known_id_number_with_another_name_is_refused(app, world):
+    number = existing_id(app, world.child_b)
+    content = xlsx([("李小兰", number, "联合乡中心小学", "6", "2班", "")], ROSTER_HEADER)
+    row = plan_of(app, content, ImportSource.ROSTER).rows[0]
+    assert row.action == RowAction.ERROR
+    assert row.errors == [
+        "姓名与台账不一致：该身份证号在台账中为“李小红”（新华村），请核对身份证号或姓名"
+    ]
+
+
 def test_a_roster_row_unknown_to_the_register_needs_a_village(app, world):
     content = xlsx([("赵小兵", new_id(), "联合乡中心小学", "3", "1班", "")], ROSTER_HEADER)
     row = plan_of(app, content, ImportSource.ROSTER).rows[0]

@@ -31,7 +31,7 @@ from .dates import (
     local_today,
     school_year_cutoff,
 )
-from .imports import CHUNK, parse_id_number
+from .imports import CHUNK, PlaceFinder, parse_id_number
 from .models import AuditLog, Child, DropoutCase, School, Village, utcnow
 from .tables import Table, cell_text, read_table
 
@@ -58,6 +58,7 @@ class RegisterRow:
     birth_date: dt.date
     has_open_case: bool = False
     roster_school: str = ""
+    school_id: int | None = None
 
 
 @dataclass(slots=True)
@@ -78,6 +79,9 @@ class CrossCheck:
     without_id: list[RegisterRow] = field(default_factory=list)
     invalid: list[RosterRow] = field(default_factory=list)
     roster_rows: int = 0
+    #: Register schools the roster names (for comparing a single school's roster).
+    roster_schools: list[str] = field(default_factory=list)
+    only_roster_schools: bool = False
 
 
 def read_roster(content: bytes, file_name: str) -> Table:
@@ -89,11 +93,22 @@ def _school_age(birth_date: dt.date, cutoff: dt.date) -> bool:
     return COMPULSORY_AGE_MIN <= age_on(birth_date, cutoff) <= COMPULSORY_AGE_MAX
 
 
-def cross_check(session: Session, table: Table, today: dt.date | None = None) -> CrossCheck:
-    """Compare the register with a roster by ID number (one pass over each side)."""
+def cross_check(
+    session: Session,
+    table: Table,
+    today: dt.date | None = None,
+    *,
+    only_roster_schools: bool = False,
+) -> CrossCheck:
+    """Compare the register with a roster by ID number (one pass over each side).
+
+    ``only_roster_schools`` is for one school's roster: only children the register
+    places at a school the roster names can then be missing from it (otherwise every
+    child of the other schools would look like a dropout).
+    """
     today = today or local_today()
     cutoff = school_year_cutoff(today)
-    result = CrossCheck(roster_rows=len(table.rows))
+    result = CrossCheck(roster_rows=len(table.rows), only_roster_schools=only_roster_schools)
     roster: dict[str, RosterRow] = {}
 
     def get(row: tuple[Any, ...], name: str) -> Any:
@@ -117,6 +132,14 @@ def cross_check(session: Session, table: Table, today: dt.date | None = None) ->
         else:
             roster.setdefault(number, entry)
 
+    finder = PlaceFinder(session.scalars(select(School)), "学校")
+    school_ids = {
+        place.id
+        for place in (finder.find(name)[0] for name in {r.school for r in roster.values()} if name)
+        if place is not None
+    }
+    result.roster_schools = sorted(finder.by_id[i].name for i in school_ids)
+
     open_cases = set(
         session.scalars(
             select(DropoutCase.child_id).where(DropoutCase.status.in_(OPEN_CASE_STATUSES))
@@ -131,6 +154,7 @@ def cross_check(session: Session, table: Table, today: dt.date | None = None) ->
             School.name.label("school"),
             Child.status,
             Child.birth_date,
+            Child.school_id,
         )
         .join(Village, Village.id == Child.village_id)
         .outerjoin(School, School.id == Child.school_id)
@@ -147,8 +171,11 @@ def cross_check(session: Session, table: Table, today: dt.date | None = None) ->
             status=row.status,
             birth_date=row.birth_date,
             has_open_case=row.id in open_cases,
+            school_id=row.school_id,
         )
         expected = row.status not in NOT_EXPECTED and _school_age(row.birth_date, cutoff)
+        if only_roster_schools and row.school_id not in school_ids:
+            expected = False
         if row.id_number is None:
             if expected:
                 result.without_id.append(entry)

@@ -92,6 +92,17 @@ def test_each_child_lands_in_one_list(app, world, register):
     assert register["elsewhere"] not in everyone and register["old"] not in everyone
 
 
+def test_a_single_schools_roster_leaves_other_schools_children_out(app, world, register):
+    content = roster(register)  # 联合乡中心小学 only; 李小红 attends 新华小学
+    with app.app_context():
+        table = read_roster(content, "学籍.xlsx")
+        everyone = cross_check(db.session, table, TODAY)
+        one_school = cross_check(db.session, table, TODAY, only_roster_schools=True)
+    assert world.child_b in {r.child_id for r in everyone.missing}
+    assert {r.child_id for r in one_school.missing} == {register["with_case"]}
+    assert one_school.roster_schools == ["联合乡中心小学"]
+
+
 def test_open_suspected_cases_skips_children_with_an_open_case(app, world, register):
     with app.app_context():
         opened, skipped = open_suspected_cases(
@@ -196,3 +207,29 @@ def test_unknown_roster_is_404(client_as, world):
     admin = client_as(Role.ADMIN)
     assert admin.get("/admin/crosscheck/result/" + "f" * 64).status_code == 404
     assert admin.get("/admin/crosscheck/result/nothex/export").status_code == 404
+
+
+def test_the_single_school_option_carries_through_to_the_action(app, client_as, world, register):
+    clerk = client_as(Role.CLERK)
+    token = form_token(clerk, "/admin/crosscheck/")
+    response = clerk.post(
+        "/admin/crosscheck/upload",
+        data={
+            "csrf_token": token,
+            "schools": "roster",
+            "file": (io.BytesIO(roster(register)), "中心小学学籍.xlsx"),
+        },
+        content_type="multipart/form-data",
+    )
+    result_url = response.headers["Location"]
+    assert result_url.endswith("schools=roster")
+    html = clerk.get(result_url).get_data(as_text=True)
+    assert "只比对在联合乡中心小学就读的儿童" in html
+    assert f'name="child_id" value="{world.child_b}"' not in html
+    # 李小红 (新华小学) is not on this comparison's list, so no case opens for her.
+    clerk.post(
+        result_url.split("?")[0] + "/open-cases",
+        data={"csrf_token": csrf_from(html), "schools": "roster", "child_id": str(world.child_b)},
+    )
+    with app.app_context():
+        assert db.session.scalar(select(func.count(DropoutCase.id))) == 1

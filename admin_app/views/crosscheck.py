@@ -59,7 +59,14 @@ class CrossCheckView(SecureView):
         except TableError as exc:
             return self.index(f"“{file_name}”无法比对：{exc}")
         sha = store_upload(self.folder, content, file_name)
-        return redirect(url_for(".result", sha=sha))
+        return redirect(url_for(".result", sha=sha, schools=self.schools_arg()))
+
+    @staticmethod
+    def only_roster_schools() -> bool:
+        return request.values.get("schools") == "roster"
+
+    def schools_arg(self) -> str | None:
+        return "roster" if self.only_roster_schools() else None
 
     def compute(self, sha: str) -> tuple[Any, str]:
         stored = load_upload(self.folder, sha)
@@ -70,7 +77,10 @@ class CrossCheckView(SecureView):
             table = read_roster(content, file_name)
         except TableError:
             abort(404)
-        return cross_check(db.session, table, local_today()), file_name
+        check = cross_check(
+            db.session, table, local_today(), only_roster_schools=self.only_roster_schools()
+        )
+        return check, file_name
 
     @expose("/result/<sha>")
     def result(self, sha: str) -> Any:
@@ -107,7 +117,7 @@ class CrossCheckView(SecureView):
         wanted = {int(v) for v in request.form.getlist("child_id") if v.isdigit()}
         if not wanted:
             flash("请先勾选要立案的儿童。", "warning")
-            return redirect(url_for(".result", sha=sha))
+            return redirect(url_for(".result", sha=sha, schools=self.schools_arg()))
         allowed = missing_child_ids(check)
         refused = wanted - allowed
         opened, skipped = open_suspected_cases(
@@ -119,4 +129,4 @@ class CrossCheckView(SecureView):
         if refused:
             message += f"{len(refused)}名所选儿童不在“在台账未在名单”中，未立案。"
         flash(message, "success" if opened else "warning")
-        return redirect(url_for(".result", sha=sha))
+        return redirect(url_for(".result", sha=sha, schools=self.schools_arg()))

@@ -90,6 +90,8 @@ class Table:
     columns: dict[str, int]
     header_line: int
     rows: list[tuple[int, tuple[Any, ...]]] = field(default_factory=list)
+    #: The worksheet the header was found on.
+    sheet: str = ""
 
     @property
     def unknown_headers(self) -> list[str]:
@@ -114,76 +116,94 @@ def _csv_rows(content: bytes) -> Iterator[tuple[Any, ...]]:
         yield tuple(row)
 
 
-def _xlsx_rows(content: bytes) -> Iterator[tuple[Any, ...]]:
-    """Rows of the first sheet, read with calamine (Rust): about ten times faster than
+def _xlsx_sheets(content: bytes) -> Iterator[tuple[str, Iterator[tuple[Any, ...]]]]:
+    """Each sheet's rows, read with calamine (Rust): about ten times faster than
     openpyxl's read-only mode, which a 100,000-row county list needs. Leading blank rows
     are included, so row numbers are the ones Excel shows."""
     from python_calamine import CalamineWorkbook, PasswordError
 
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
-        if not workbook.sheet_names:
-            raise TableError("工作簿中没有工作表。")
-        sheet = workbook.get_sheet_by_index(0)
+        names = list(workbook.sheet_names)
     except PasswordError as exc:
         raise TableError("工作簿设有打开密码，请取消密码后再上传。") from exc
-    except TableError:
-        raise
     except Exception as exc:  # any parse failure of an untrusted file means "corrupt"
         raise TableError(
             "Excel文件已损坏或不是有效的工作簿，无法打开。请重新保存后再上传。"
         ) from exc
+    if not names:
+        raise TableError("工作簿中没有工作表。")
+    for index, name in enumerate(names):
+        yield name, _sheet_rows(workbook, index)
+
+
+def _sheet_rows(workbook: Any, index: int) -> Iterator[tuple[Any, ...]]:
     try:
-        for row in sheet.iter_rows():
+        for row in workbook.get_sheet_by_index(index).iter_rows():
             yield tuple(row)
     except Exception as exc:
         raise TableError("Excel文件已损坏，读取到一半出错。请重新保存后再上传。") from exc
 
 
-def raw_rows(content: bytes, file_name: str) -> Iterator[tuple[Any, ...]]:
-    """Rows of the first sheet, by what the bytes are rather than what the name says."""
+def raw_sheets(content: bytes, file_name: str) -> Iterator[tuple[str, Iterator[tuple[Any, ...]]]]:
+    """(sheet name, rows) of a file, by what the bytes are rather than what the name says."""
     if not content:
         raise TableError("上传的文件是空的。")
     if content.startswith(XLS_MAGIC):
         raise TableError("暂不支持旧版Excel(.xls)文件，请在Excel中“另存为”.xlsx工作簿后再上传。")
     if content.startswith(XLSX_MAGIC):
-        return _xlsx_rows(content)
+        return _xlsx_sheets(content)
     if file_name.lower().endswith((".csv", ".txt")):
-        return _csv_rows(content)
+        return iter([(file_name, _csv_rows(content))])
     raise TableError("文件不是Excel工作簿(.xlsx)或CSV文件，无法读取。")
 
 
-def read_table(
-    content: bytes, file_name: str, fields: Iterable[str], required: Iterable[str]
-) -> Table:
-    """Find the header among the first rows, map it to ``fields``, keep the non-blank rows.
-
-    The header is the first row naming at least two known fields; every ``required``
-    field must have a column, or the file is refused naming what is missing.
-    """
-    index = _alias_index(fields)
-    required = list(required)
-    rows = raw_rows(content, file_name)
-    table: Table | None = None
+def _find_header(
+    rows: Iterator[tuple[Any, ...]], index: dict[str, str]
+) -> tuple[Table | None, bool]:
+    """Scan a sheet's first rows for the header: (table with its rows, sheet had data)."""
     seen_any = False
     for line, row in enumerate(rows, start=1):
         if _blank(row):
             continue
         seen_any = True
-        if table is None:
-            if line > HEADER_SEARCH_ROWS:
-                break
-            columns: dict[str, int] = {}
-            for position, cell in enumerate(row):
-                name = match_header(cell, index)
-                if name is not None and name not in columns:
-                    columns[name] = position
-            if len(columns) >= 2:
-                table = Table(
-                    headers=[cell_text(c) for c in row], columns=columns, header_line=line
-                )
-            continue
-        table.rows.append((line, row))
+        if line > HEADER_SEARCH_ROWS:
+            return None, True
+        columns: dict[str, int] = {}
+        for position, cell in enumerate(row):
+            name = match_header(cell, index)
+            if name is not None and name not in columns:
+                columns[name] = position
+        if len(columns) >= 2:
+            table = Table(headers=[cell_text(c) for c in row], columns=columns, header_line=line)
+            table.rows = [
+                (number, data)
+                for number, data in enumerate(rows, start=line + 1)
+                if not _blank(data)
+            ]
+            return table, True
+    return None, seen_any
+
+
+def read_table(
+    content: bytes, file_name: str, fields: Iterable[str], required: Iterable[str]
+) -> Table:
+    """Find the header, map it to ``fields``, keep the non-blank rows below it.
+
+    The header is the first row, among a sheet's first rows, naming at least two known
+    fields; sheets without one (a cover or 填表说明 sheet) are passed over. Every
+    ``required`` field must have a column, or the file is refused naming what is missing.
+    """
+    index = _alias_index(fields)
+    required = list(required)
+    table: Table | None = None
+    seen_any = False
+    for sheet, rows in raw_sheets(content, file_name):
+        table, had_data = _find_header(rows, index)
+        seen_any = seen_any or had_data
+        if table is not None:
+            table.sheet = sheet
+            break
     if not seen_any:
         raise TableError("工作表是空的，没有任何数据。")
     if table is None:

@@ -66,6 +66,18 @@ def test_title_row_blank_rows_and_header_aliases_are_tolerated(app, world):
     assert plan.table.unknown_headers == ["序号"]
 
 
+def test_a_cover_sheet_before_the_list_is_passed_over(app, world):
+    book = load_workbook(io.BytesIO(xlsx([poverty_row(new_id())])))
+    cover = book.create_sheet("填表说明", 0)
+    cover["A1"] = "身份证号请设置为文本格式"
+    cover["A2"] = "姓名须与户口簿一致"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    plan = plan_of(app, buffer.getvalue())
+    assert plan.table.sheet == "Sheet" and plan.table.header_line == 3
+    assert [r.action for r in plan.rows] == [RowAction.CREATE]
+
+
 def test_full_width_digits_spaces_and_lowercase_x_are_cleaned(app, world):
     number = next(n for n in (new_id() for _ in range(200)) if n.endswith("X"))
     messy = " ".join(number[:6]) + "\u3000" + number[6:17] + "x"

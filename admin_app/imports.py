@@ -580,17 +580,35 @@ def _bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> No
         if column.default is not None and column.default.is_scalar and column.name not in rows[0]
     }
     names = [*rows[0], *defaults]
-    if session.get_bind().dialect.name != "postgresql":
+    dialect = session.get_bind().dialect
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(quote(n) for n in names)
+    connection = session.connection().connection.driver_connection
+    if dialect.name == "postgresql":
+        # psycopg writes the enumeration members (StrEnum) as their codes.
+        command = f"COPY {quote(table.name)} ({columns}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.copy(command) as copy:
+            for row in rows:
+                copy.write_row([*row.values(), *defaults.values()])
+    elif dialect.name == "sqlite":
+        # The driver's executemany with each column's own bind conversion: Core's
+        # per-row parameter handling took as long as SQLite itself.
+        convert = [table.c[n].type.bind_processor(dialect) or _same for n in names]
+        command = (
+            f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({', '.join('?' * len(names))})"
+        )
+        tail = list(defaults.values())
+        connection.cursor().executemany(
+            command,
+            ([f(v) for f, v in zip(convert, [*row.values(), *tail], strict=True)] for row in rows),
+        )
+    else:
         for start in range(0, len(rows), CHUNK):
             session.execute(insert(table), [{**defaults, **r} for r in rows[start : start + CHUNK]])
-        return
-    quote = session.get_bind().dialect.identifier_preparer.quote
-    command = f"COPY {quote(table.name)} ({', '.join(quote(n) for n in names)}) FROM STDIN"
-    connection = session.connection().connection.driver_connection
-    # psycopg writes the enumeration members (StrEnum) as their codes.
-    with connection.cursor() as cursor, cursor.copy(command) as copy:
-        for row in rows:
-            copy.write_row([*row.values(), *defaults.values()])
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _insert_children(session: Session, rows: list[RowResult], now: dt.datetime) -> list[int]:

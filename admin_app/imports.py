@@ -92,6 +92,8 @@ CHANGE_LABELS = {
     "school_id": CHILD["school"].label,
 }
 SCIENTIFIC_RE = re.compile(r"^\d(\.\d+)?E\+?\d+$")
+SPACE_RE = re.compile(r"\s+")
+DIGITS_RE = re.compile(r"\d+")
 CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 JUNIOR_NAMES = {"初一": 7, "初二": 8, "初三": 9, "初中一年级": 7, "初中二年级": 8, "初中三年级": 9}
 SEX_WORDS = {"男": Sex.MALE, "男性": Sex.MALE, "M": Sex.MALE, "1": Sex.MALE}
@@ -201,7 +203,7 @@ def parse_date(value: Any) -> tuple[dt.date | None, tuple[int, int] | None, str 
     if isinstance(value, dt.date):
         return value, None, None
     text = unicodedata.normalize("NFKC", cell_text(value))
-    digits = re.findall(r"\d+", text)
+    digits = DIGITS_RE.findall(text)
     try:
         if len(digits) == 1 and len(digits[0]) == 8:
             d = digits[0]
@@ -255,12 +257,19 @@ class PlaceFinder:
             self.by_name[self._key(place.name)] = place
         self.names = [p.name for p in self.by_name.values()]
         self.by_id = {p.id: p for p in self.by_name.values()}
+        self._found: dict[str, tuple[Any | None, str | None]] = {}
 
     @staticmethod
     def _key(name: str) -> str:
-        return re.sub(r"\s+", "", unicodedata.normalize("NFKC", name))
+        return SPACE_RE.sub("", unicodedata.normalize("NFKC", name))
 
     def find(self, name: str) -> tuple[Any | None, str | None]:
+        """The place and None, or None and why (a list repeats few names: memoised)."""
+        if name not in self._found:
+            self._found[name] = self._find(name)
+        return self._found[name]
+
+    def _find(self, name: str) -> tuple[Any | None, str | None]:
         key = self._key(name)
         for candidate in (key, key + "村", key.removesuffix("委会"), key.removesuffix("民委员会")):
             if candidate in self.by_name:
@@ -355,13 +364,6 @@ def _existing_children(session: Session, numbers: list[str]) -> dict[str, Any]:
     return found
 
 
-def _text(row: tuple[Any, ...], table: Table, name: str) -> Any:
-    position = table.columns.get(name)
-    if position is None or position >= len(row):
-        return None
-    return row[position]
-
-
 def _shown(name: str, value: Any, places: dict[str, PlaceFinder]) -> str:
     if value is None:
         return ""
@@ -387,7 +389,9 @@ def _judge_row(
     result = RowResult(line=line, cells=row)  # as text below, for rejected rows only
     errors = result.errors
     values: dict[str, Any] = {}
-    get = lambda name: _text(row, table, name)  # noqa: E731
+    width = len(row)
+    cells = {n: row[i] for n, i in table.columns.items() if i < width}
+    get = cells.get
 
     number, problem = parse_id_number(get("id_number"))
     result.id_number = number
@@ -401,7 +405,7 @@ def _judge_row(
     name = cell_text(get("name"))
     result.name = name
     if name:
-        values["name"] = re.sub(r"\s+", "", unicodedata.normalize("NFKC", name))
+        values["name"] = SPACE_RE.sub("", unicodedata.normalize("NFKC", name))
     sex, problem = parse_sex(get("sex"))
     if problem:
         errors.append(problem)

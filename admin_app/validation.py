@@ -49,6 +49,7 @@ from .models import (
 
 Errors = dict[str, str]
 
+SPACE_RE = re.compile(r"\s+")
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
 STAGE_GRADES = {Stage.PRIMARY: range(1, 7), Stage.JUNIOR: range(7, 10)}
@@ -60,7 +61,7 @@ def normalize_id_number(raw: Any) -> str:
     if raw is None:
         return ""
     text = unicodedata.normalize("NFKC", str(raw))
-    return re.sub(r"\s+", "", text).upper()
+    return SPACE_RE.sub("", text).upper()
 
 
 def id_number_error(number: str) -> str | None:

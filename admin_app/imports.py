@@ -522,15 +522,10 @@ def _judge_against_register(
     merged["school"] = places["school"].by_id.get(merged.get("school_id"))
     draft = _Draft(**merged)
     problems = check_child(session, draft, today, check_unique=False)  # type: ignore[arg-type]
-    if problems.pop("village", None):
-        problems["village"] = "请填写行政村"
     result.errors.extend(dict.fromkeys(problems.values()))
-    if (
-        year_month
-        and draft.birth_date
-        and (draft.birth_date.year, draft.birth_date.month) != (year_month)
-    ):
-        result.errors.append(f"出生年月与身份证号不一致（身份证号中为{draft.birth_date:%Y-%m}）")
+    birth = draft.birth_date
+    if year_month and birth and (birth.year, birth.month) != year_month:
+        result.errors.append(f"出生年月与身份证号不一致（身份证号中为{birth:%Y-%m}）")
     if result.errors:
         return
     after = {name: getattr(draft, name) for name in WRITTEN}

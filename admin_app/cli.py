@@ -8,7 +8,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
-from .choices import Role
+from .choices import ImportSource, Role
 from .extensions import db
 from .models import Child, School, User, Village
 from .validation import check_user
@@ -99,11 +99,72 @@ def demo_accounts_command() -> None:
         click.echo(f"  {account.username:<10} {account.password:<12} {account.role.label}")
 
 
+@click.command("import")
+@with_appcontext
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--kind",
+    type=click.Choice([k.value for k in ImportSource]),
+    required=True,
+    help="poverty: 帮扶对象名单; roster: 学籍名单.",
+)
+@click.option(
+    "--commit",
+    "do_commit",
+    is_flag=True,
+    help="Write the valid rows (default: preview only).",
+)
+@click.option("--user", "username", help="用户名, recorded as the importer of the batch.")
+def import_command(file: str, kind: str, do_commit: bool, username: str | None) -> None:
+    """Preview (or with --commit apply) a county list, as the 名单导入 screen does."""
+    from pathlib import Path
+
+    from .imports import ImportFailed, RowAction, commit_plan, plan_file
+    from .tables import TableError, sha256_of
+
+    content = Path(file).read_bytes()
+    user = None
+    if username:
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None:
+            raise click.UsageError(f"找不到用户“{username}”。")
+    try:
+        plan = plan_file(
+            db.session, content, Path(file).name, ImportSource(kind), sha256=sha256_of(content)
+        )
+    except TableError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"{plan.kind.label}“{plan.file_name}”，第{plan.table.header_line}行为表头。")
+    if plan.table.unknown_headers:
+        click.echo("未识别、不导入的列：" + "、".join(plan.table.unknown_headers))
+    for row in plan.rows:
+        if row.action == RowAction.ERROR:
+            click.echo(f"第{row.line}行 {row.name} {row.id_number}：" + "；".join(row.errors))
+    click.echo(plan.summary())
+    if not do_commit:
+        click.echo("预览完毕，未写入。加 --commit 写入有效行。")
+        return
+    try:
+        batch = commit_plan(
+            db.session,
+            plan,
+            user_id=user.id if user else None,
+            username=user.username if user else "cli",
+        )
+    except ImportFailed as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"已导入（批次#{batch.id}）：新增{batch.n_new}，更新{batch.n_updated}，"
+        f"无变化{batch.n_unchanged}，未导入{batch.n_rejected}。"
+    )
+
+
 def register_commands(app: Flask) -> None:
     for command in (
         init_db_command,
         seed_demo_command,
         create_user_command,
         demo_accounts_command,
+        import_command,
     ):
         app.cli.add_command(command)

@@ -41,31 +41,47 @@ def _flags(groups: dict[str, str]) -> dict[str, Column]:
 
 
 CHILD = {
-    "name": Column("姓名", aliases=("学生姓名", "儿童姓名", "姓 名")),
+    "name": Column(
+        "姓名", aliases=("学生姓名", "儿童姓名", "姓 名", "儿童少年姓名", "适龄儿童姓名")
+    ),
     "id_number": Column(
         "身份证号",
         mask="id",
-        aliases=("身份证号码", "证件号码", "公民身份号码", "身份证件号", "证件号"),
+        aliases=(
+            "身份证号码",
+            "证件号码",
+            "公民身份号码",
+            "身份证件号",
+            "身份证件号码",
+            "证件号",
+            "学生身份证号",
+            "儿童身份证号",
+        ),
     ),
     "no_id_reason": Column("无证原因"),
-    "sex": Column("性别"),
-    "birth_date": Column("出生日期", aliases=("出生年月", "生日")),
+    "sex": Column("性别", aliases=("性 别",)),
+    "birth_date": Column("出生日期", aliases=("出生年月", "出生年月日", "生日")),
     "ethnicity": Column("民族"),
-    "village": Column("行政村", aliases=("村", "所在村", "村委会")),
+    "village": Column(
+        "行政村",
+        aliases=("村", "所在村", "村委会", "村(社区)", "所属村", "行政村名称", "户籍所在村"),
+    ),
     "household": Column("家庭户"),
     "guardian_name": Column("监护人", aliases=("监护人姓名", "家长姓名", "户主")),
     "guardian_relation": Column("与儿童关系", aliases=("监护关系",)),
     "guardian_phone": Column(
-        "监护人电话", mask="phone", aliases=("联系电话", "家长电话", "手机号")
+        "监护人电话",
+        mask="phone",
+        aliases=("联系电话", "家长电话", "手机号", "监护人联系电话", "联系方式"),
     ),
     "guardian_migrant": Column("监护人外出务工"),
     **_flags(CHILD_KEY_GROUPS),
     "disability_category": Column("残疾类别"),
     "disability_grade": Column("残疾等级"),
     "disability_cert_no": Column("残疾证号"),
-    "school": Column("就读学校", aliases=("学校", "学校名称")),
+    "school": Column("就读学校", aliases=("学校", "学校名称", "在读学校", "就读学校名称")),
     "stage": Column("学段"),
-    "grade": Column("年级"),
+    "grade": Column("年级", aliases=("所在年级", "年级名称")),
     "class_name": Column("班级", aliases=("班别",)),
     "student_no": Column("学籍号", aliases=("全国学籍号", "学籍辅号")),
     "status": Column("就学状态"),

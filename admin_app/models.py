@@ -691,6 +691,8 @@ class ImportBatch(db.Model):
     n_new: Mapped[int] = mapped_column(Integer, default=0)
     n_updated: Mapped[int] = mapped_column(Integer, default=0)
     n_rejected: Mapped[int] = mapped_column(Integer, default=0)
+    #: Rows already in the register exactly as the file has them (a re-import's rows).
+    n_unchanged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     user: Mapped[User | None] = relationship()
 

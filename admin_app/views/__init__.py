@@ -27,6 +27,8 @@ from .agreement import AgreementView
 from .assistance import AssistanceView
 from .audit import AuditView
 from .child import ChildView
+from .crosscheck import CrossCheckView
+from .data_import import ImportView
 from .household import HouseholdView
 from .index import DashboardView
 from .indicator import IndicatorView
@@ -43,6 +45,7 @@ from .village import VillageView
 REGISTERS = "台账"
 INSPECTION = "督导考核"
 SETTINGS = "系统设置"
+LISTS = "排查比对"
 
 
 def build_admin(app: Flask) -> Admin:
@@ -97,4 +100,12 @@ def build_admin(app: Flask) -> Admin:
     admin.add_view(SchoolView(School, s, name="学校", endpoint="school", category=SETTINGS))
     admin.add_view(UserView(User, s, name="用户", endpoint="user", category=SETTINGS))
     admin.add_view(AuditView(AuditLog, s, name="操作日志", endpoint="audit", category=SETTINGS))
+    admin.add_view(
+        ImportView(name="名单导入", endpoint="import", url="/admin/import", category=LISTS)
+    )
+    admin.add_view(
+        CrossCheckView(
+            name="比对核查", endpoint="crosscheck", url="/admin/crosscheck", category=LISTS
+        )
+    )
     return admin

@@ -1,0 +1,321 @@
+"""比对核查: the children register against a school roster or the poverty office's list.
+
+The policy finds hidden dropouts by comparison: a school-age child on a village register
+who is on no school's roster is 疑似未入学/辍学 until checked. Four lists come out:
+
+- matched: on the register and on the roster;
+- missing: on the register (school-age, expected in school) but not on the roster;
+- unregistered: on the roster but in no village's register (入户 to register them);
+- without ID: register children with no ID number, who cannot be compared (入户核实).
+
+Roster rows whose ID number is unusable are listed apart, with the reason.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import xlsxwriter
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .choices import AuditAction, CaseKind, CaseSource, CaseStatus, ChildStatus
+from .dates import (
+    COMPULSORY_AGE_MAX,
+    COMPULSORY_AGE_MIN,
+    age_on,
+    local_today,
+    school_year_cutoff,
+)
+from .imports import CHUNK, PlaceFinder, parse_id_number
+from .models import AuditLog, Child, DropoutCase, School, Village, utcnow
+from .tables import Table, cell_text, read_table
+
+ROSTER_FIELDS = ("name", "id_number", "school", "grade", "class_name", "student_no", "village")
+#: A child with one of these statuses is not expected on a roster (DESIGN.md §4).
+NOT_EXPECTED = frozenset(
+    {ChildStatus.ELSEWHERE, ChildStatus.EXEMPTED, ChildStatus.MOVED_OUT, ChildStatus.COMPLETED}
+)
+#: Case statuses that end a case; any other status is an open case.
+CLOSED_CASE_STATUSES = frozenset(
+    {CaseStatus.CLOSED, CaseStatus.ELSEWHERE, CaseStatus.EXEMPTED, CaseStatus.MOVED_OUT}
+)
+OPEN_CASE_STATUSES = frozenset(CaseStatus) - CLOSED_CASE_STATUSES
+
+
+@dataclass(slots=True)
+class RegisterRow:
+    child_id: int
+    name: str
+    id_number: str | None
+    village: str
+    school: str
+    status: ChildStatus
+    birth_date: dt.date
+    has_open_case: bool = False
+    roster_school: str = ""
+    school_id: int | None = None
+
+
+@dataclass(slots=True)
+class RosterRow:
+    line: int
+    name: str
+    id_number: str
+    school: str
+    grade: str
+    reason: str = ""
+
+
+@dataclass
+class CrossCheck:
+    matched: list[RegisterRow] = field(default_factory=list)
+    missing: list[RegisterRow] = field(default_factory=list)
+    unregistered: list[RosterRow] = field(default_factory=list)
+    without_id: list[RegisterRow] = field(default_factory=list)
+    invalid: list[RosterRow] = field(default_factory=list)
+    roster_rows: int = 0
+    #: Register schools the roster names (for comparing a single school's roster).
+    roster_schools: list[str] = field(default_factory=list)
+    only_roster_schools: bool = False
+
+
+def read_roster(content: bytes, file_name: str) -> Table:
+    """A roster or list needs an ID column; names, schools and grades are shown if present."""
+    return read_table(content, file_name, ROSTER_FIELDS, ("id_number",))
+
+
+def _school_age(birth_date: dt.date, cutoff: dt.date) -> bool:
+    return COMPULSORY_AGE_MIN <= age_on(birth_date, cutoff) <= COMPULSORY_AGE_MAX
+
+
+def cross_check(
+    session: Session,
+    table: Table,
+    today: dt.date | None = None,
+    *,
+    only_roster_schools: bool = False,
+) -> CrossCheck:
+    """Compare the register with a roster by ID number (one pass over each side).
+
+    ``only_roster_schools`` is for one school's roster: only children the register
+    places at a school the roster names can then be missing from it (otherwise every
+    child of the other schools would look like a dropout).
+    """
+    today = today or local_today()
+    cutoff = school_year_cutoff(today)
+    result = CrossCheck(roster_rows=len(table.rows), only_roster_schools=only_roster_schools)
+    roster: dict[str, RosterRow] = {}
+
+    def get(row: tuple[Any, ...], name: str) -> Any:
+        position = table.columns.get(name)
+        return row[position] if position is not None and position < len(row) else None
+
+    for line, row in table.rows:
+        number, problem = parse_id_number(get(row, "id_number"))
+        entry = RosterRow(
+            line=line,
+            name=cell_text(get(row, "name")),
+            id_number=number,
+            school=cell_text(get(row, "school")),
+            grade=cell_text(get(row, "grade")),
+        )
+        if not number:
+            problem = "缺少身份证号"
+        if problem:
+            entry.reason = problem
+            result.invalid.append(entry)
+        else:
+            roster.setdefault(number, entry)
+
+    finder = PlaceFinder(session.scalars(select(School)), "学校")
+    school_ids = {
+        place.id
+        for place in (finder.find(name)[0] for name in {r.school for r in roster.values()} if name)
+        if place is not None
+    }
+    result.roster_schools = sorted(finder.by_id[i].name for i in school_ids)
+
+    open_cases = set(
+        session.scalars(
+            select(DropoutCase.child_id).where(DropoutCase.status.in_(OPEN_CASE_STATUSES))
+        )
+    )
+    stmt = (
+        select(
+            Child.id,
+            Child.name,
+            Child.id_number,
+            Village.name.label("village"),
+            School.name.label("school"),
+            Child.status,
+            Child.birth_date,
+            Child.school_id,
+        )
+        .join(Village, Village.id == Child.village_id)
+        .outerjoin(School, School.id == Child.school_id)
+        .order_by(Village.name, Child.name, Child.id)
+    )
+    seen: set[str] = set()
+    for row in session.execute(stmt):
+        entry = RegisterRow(
+            child_id=row.id,
+            name=row.name,
+            id_number=row.id_number,
+            village=row.village,
+            school=row.school or "",
+            status=row.status,
+            birth_date=row.birth_date,
+            has_open_case=row.id in open_cases,
+            school_id=row.school_id,
+        )
+        expected = row.status not in NOT_EXPECTED and _school_age(row.birth_date, cutoff)
+        if only_roster_schools and row.school_id not in school_ids:
+            expected = False
+        if row.id_number is None:
+            if expected:
+                result.without_id.append(entry)
+            continue
+        on_roster = roster.get(row.id_number)
+        if on_roster is not None:
+            seen.add(row.id_number)
+            entry.roster_school = on_roster.school
+            result.matched.append(entry)
+        elif expected:
+            result.missing.append(entry)
+    result.unregistered = [r for number, r in roster.items() if number not in seen]
+    return result
+
+
+def missing_child_ids(check: CrossCheck) -> set[int]:
+    return {row.child_id for row in check.missing}
+
+
+def open_suspected_cases(
+    session: Session, child_ids: Iterable[int], actor: Any, on: dt.date
+) -> tuple[list[int], list[int]]:
+    """Open a 疑似 (suspected) 控辍案件 from 学籍比对 for each child; commit.
+
+    A child who already has an open case (any status but 销号 and the closing outcomes)
+    gets no second one. The kind is 辍学 for a child the register shows at a school or
+    already as 辍学, else 未入学. ``actor`` (a user or None) is named in the audit log.
+
+    Returns (children given a new case, children skipped because a case is open).
+    The lead routes this through ``admin_app.cases.open_case`` when the case lifecycle
+    lands; until then it writes DropoutCase rows directly.
+    """
+    wanted = sorted({int(i) for i in child_ids})
+    already: set[int] = set()
+    children: list[Any] = []
+    for start in range(0, len(wanted), CHUNK):
+        chunk = wanted[start : start + CHUNK]
+        already |= set(
+            session.scalars(
+                select(DropoutCase.child_id).where(
+                    DropoutCase.child_id.in_(chunk), DropoutCase.status.in_(OPEN_CASE_STATUSES)
+                )
+            )
+        )
+        children += session.execute(
+            select(Child.id, Child.status, Child.school_id, Child.status_reason).where(
+                Child.id.in_(chunk)
+            )
+        ).all()
+    opened: list[int] = []
+    skipped = sorted(already)
+    for child in children:
+        if child.id in already:
+            continue
+        was_at_school = child.school_id is not None or child.status == ChildStatus.DROPOUT
+        kind = (
+            CaseKind.NOT_ENROLLED
+            if child.status == ChildStatus.NOT_ENROLLED or not was_at_school
+            else CaseKind.DROPOUT
+        )
+        session.add(
+            DropoutCase(
+                child_id=child.id,
+                kind=kind,
+                discovered_on=on,
+                source=CaseSource.ROSTER_COMPARISON,
+                status=CaseStatus.SUSPECTED,
+                reason=child.status_reason,
+                reason_note="学籍比对：在村台账中但不在上传的学籍名单中",
+            )
+        )
+        opened.append(child.id)
+    if opened:
+        session.add(
+            AuditLog(
+                at=utcnow(),
+                user_id=getattr(actor, "id", None),
+                username=getattr(actor, "username", None),
+                action=AuditAction.CREATE,
+                table_name=DropoutCase.__tablename__,
+                note=f"学籍比对：为{len(opened)}名儿童立疑似控辍案件",
+            )
+        )
+    session.commit()
+    return opened, skipped
+
+
+# --- The workbook ------------------------------------------------------------------------
+
+SHEETS = (
+    ("missing", "在台账未在名单(疑似未入学辍学)"),
+    ("unregistered", "在名单未在台账"),
+    ("without_id", "无身份证号(入户核实)"),
+    ("matched", "已匹配"),
+    ("invalid", "名单中有误的行"),
+)
+
+
+def crosscheck_workbook(check: CrossCheck, mask_id: Any = None) -> bytes:
+    """Each list on its own sheet; every cell a string (no formulas, full ID numbers)."""
+    mask = mask_id or (lambda v: v or "")
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(
+        buffer,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    head = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    for key, title in SHEETS:
+        sheet = workbook.add_worksheet(title[:31])
+        rows: list[Any] = getattr(check, key)
+        if key in ("unregistered", "invalid"):
+            headers = ["名单行号", "姓名", "身份证号", "学校", "年级", "说明"]
+            values = [
+                [str(r.line), r.name, mask(r.id_number), r.school, r.grade, r.reason] for r in rows
+            ]
+        else:
+            headers = ["儿童编号", "姓名", "身份证号", "行政村", "台账学校", "就学状态", "名单学校"]
+            values = [
+                [
+                    str(r.child_id),
+                    r.name,
+                    mask(r.id_number),
+                    r.village,
+                    r.school,
+                    r.status.label,
+                    r.roster_school,
+                ]
+                for r in rows
+            ]
+        for column, text in enumerate(headers):
+            sheet.write_string(0, column, text, head)
+        for index, row in enumerate(values, start=1):
+            for column, text in enumerate(row):
+                sheet.write_string(index, column, text or "")
+        sheet.freeze_panes(1, 0)
+        sheet.set_column(0, len(headers) - 1, 16)
+    workbook.close()
+    return buffer.getvalue()

@@ -1,0 +1,799 @@
+"""Importing the county's lists into the children register (排查摸底).
+
+Two kinds of list: the poverty office's 帮扶对象名单 and the schools' 学籍名单. A file is
+read (``admin_app.tables``), every row is judged — the register's own rule
+``validation.check_child`` plus what only a file can get wrong (an ID number Excel
+stored as a number, an unknown village with the closest name suggested, the same ID
+number twice) — and the result is a plan: per row create / update / unchanged / error
+with every reason. Committing applies the valid rows of a freshly computed plan in one
+transaction with bulk statements (no query per row), upserting by ID number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import io
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+import xlsxwriter
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from .audit import json_value
+from .choices import AuditAction, ChildStatus, ImportSource, Sex, Stage
+from .columns import CHILD
+from .dates import local_today
+from .models import AuditLog, Child, ChildStatusChange, Household, ImportBatch, School, Village
+from .models import utcnow as _utcnow
+from .tables import Table, cell_text, read_table
+from .validation import check_child, id_number_error, normalize_id_number
+
+#: The columns each kind of list may carry, and those it must carry.
+FIELDS: dict[ImportSource, tuple[str, ...]] = {
+    ImportSource.POVERTY: (
+        "name",
+        "id_number",
+        "sex",
+        "birth_date",
+        "ethnicity",
+        "village",
+        "guardian_name",
+        "guardian_phone",
+        "school",
+        "grade",
+        "class_name",
+        "student_no",
+    ),
+    ImportSource.ROSTER: (
+        "name",
+        "id_number",
+        "sex",
+        "birth_date",
+        "ethnicity",
+        "school",
+        "grade",
+        "class_name",
+        "student_no",
+        "village",
+        "guardian_name",
+        "guardian_phone",
+    ),
+}
+REQUIRED: dict[ImportSource, tuple[str, ...]] = {
+    ImportSource.POVERTY: ("name", "id_number", "village"),
+    ImportSource.ROSTER: ("name", "id_number", "school"),
+}
+#: Child columns an import writes (a poverty list also marks 家庭经济困难).
+WRITTEN = (
+    "name",
+    "sex",
+    "birth_date",
+    "ethnicity",
+    "village_id",
+    "school_id",
+    "stage",
+    "grade",
+    "class_name",
+    "student_no",
+    "guardian_name",
+    "guardian_phone",
+    "is_poor",
+)
+CHANGE_LABELS = {
+    **{name: CHILD[name].label for name in CHILD},
+    "village_id": CHILD["village"].label,
+    "school_id": CHILD["school"].label,
+}
+SCIENTIFIC_RE = re.compile(r"^\d(\.\d+)?E\+?\d+$")
+SPACE_RE = re.compile(r"\s+")
+DIGITS_RE = re.compile(r"\d+")
+CHINESE_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+JUNIOR_NAMES = {"初一": 7, "初二": 8, "初三": 9, "初中一年级": 7, "初中二年级": 8, "初中三年级": 9}
+SEX_WORDS = {"男": Sex.MALE, "男性": Sex.MALE, "M": Sex.MALE, "1": Sex.MALE}
+SEX_WORDS |= {"女": Sex.FEMALE, "女性": Sex.FEMALE, "F": Sex.FEMALE, "2": Sex.FEMALE}
+#: Rows per statement when looking up or writing in bulk.
+CHUNK = 900
+
+
+class RowAction(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    UNCHANGED = "unchanged"
+    ERROR = "error"
+
+    @property
+    def label(self) -> str:
+        return {"create": "新增", "update": "更新", "unchanged": "无变化", "error": "有错误"}[
+            self.value
+        ]
+
+
+class ImportFailed(Exception):
+    """The commit failed and was rolled back; nothing was written."""
+
+
+@dataclass(slots=True)
+class RowResult:
+    """One data row of the file and what the import will do with it."""
+
+    line: int
+    #: The row's cells as text, kept for rejected rows (the rejects workbook).
+    cells: tuple[Any, ...]
+    name: str = ""
+    id_number: str = ""
+    action: RowAction = RowAction.ERROR
+    errors: list[str] = field(default_factory=list)
+    #: For updates: label -> (old, new) as text (creates are described on demand).
+    changes: dict[str, Any] = field(default_factory=dict)
+    #: Column values to write (for creates and updates).
+    values: dict[str, Any] = field(default_factory=dict)
+    #: For updates: column name -> (old, new) as the audit log stores them.
+    diff: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+    child_id: int | None = None
+
+
+@dataclass
+class ImportPlan:
+    kind: ImportSource
+    file_name: str
+    sha256: str
+    table: Table
+    rows: list[RowResult]
+    places: dict[str, PlaceFinder] = field(default_factory=dict)
+
+    def describe(self, row: RowResult) -> dict[str, str]:
+        """What a new row will hold, as text: built for the rows a page shows, not for all."""
+        return {
+            CHANGE_LABELS[k]: _shown(k, v, self.places)
+            for k, v in row.values.items()
+            if k in WRITTEN and v not in (None, "")
+        }
+
+    @property
+    def counts(self) -> dict[RowAction, int]:
+        counted = Counter(r.action for r in self.rows)
+        return {action: counted.get(action, 0) for action in RowAction}
+
+    def summary(self) -> str:
+        c = self.counts
+        return (
+            f"共{len(self.rows)}行：新增{c[RowAction.CREATE]}，更新{c[RowAction.UPDATE]}，"
+            f"无变化{c[RowAction.UNCHANGED]}，有错误{c[RowAction.ERROR]}"
+        )
+
+
+# --- Reading single cells --------------------------------------------------------------
+
+
+def parse_id_number(value: Any) -> tuple[str, str | None]:
+    """The cleaned ID number and why it is refused, if it is."""
+    if isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, int | float):
+        # Excel keeps 15 significant digits: an 18-digit number is already cut short.
+        shown = f"{float(value):.12g}" if abs(value) >= 1e15 else cell_text(value)
+        return shown, (
+            f"身份证号在Excel中被存成了数字（显示为{shown}），后几位已经丢失、无法还原；"
+            "请把该列设置为“文本”格式，按原件重新录入"
+        )
+    number = normalize_id_number(value)
+    if not number:
+        return "", None
+    if SCIENTIFIC_RE.match(number):
+        return number, (
+            f"身份证号被写成了科学计数法（{number}），后几位已经丢失、无法还原；"
+            "请把该列设置为“文本”格式，按原件重新录入"
+        )
+    return number, id_number_error(number)
+
+
+def parse_date(value: Any) -> tuple[dt.date | None, tuple[int, int] | None, str | None]:
+    """A date, or only a year and month (``出生年月``), or why it cannot be read."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None, None, None
+    if isinstance(value, dt.datetime):
+        return value.date(), None, None
+    if isinstance(value, dt.date):
+        return value, None, None
+    text = unicodedata.normalize("NFKC", cell_text(value))
+    digits = DIGITS_RE.findall(text)
+    try:
+        if len(digits) == 1 and len(digits[0]) == 8:
+            d = digits[0]
+            return dt.date(int(d[:4]), int(d[4:6]), int(d[6:])), None, None
+        if len(digits) == 1 and isinstance(value, int | float) and 1 < float(value) < 80000:
+            return dt.date(1899, 12, 30) + dt.timedelta(days=int(value)), None, None
+        if len(digits) == 3 and len(digits[0]) == 4:
+            return dt.date(int(digits[0]), int(digits[1]), int(digits[2])), None, None
+        if len(digits) == 2 and len(digits[0]) == 4 and 1 <= int(digits[1]) <= 12:
+            return None, (int(digits[0]), int(digits[1])), None
+        if len(digits) == 1 and len(digits[0]) == 6 and 1 <= int(digits[0][4:]) <= 12:
+            return None, (int(digits[0][:4]), int(digits[0][4:])), None
+    except ValueError:
+        pass
+    return None, None, f"出生日期“{text}”无法识别，请写成2014-03-15的形式"
+
+
+def parse_grade(value: Any) -> tuple[int | None, str | None]:
+    text = unicodedata.normalize("NFKC", cell_text(value)).replace(" ", "")
+    if not text:
+        return None, None
+    if text in JUNIOR_NAMES:
+        return JUNIOR_NAMES[text], None
+    core = text.removesuffix("年级")
+    if core.isdigit():
+        grade = int(core)
+    elif core in CHINESE_DIGITS:
+        grade = CHINESE_DIGITS[core]
+    else:
+        return None, f"年级“{text}”无法识别，请写成1–9或“六年级”“初一”"
+    if not 1 <= grade <= 9:
+        return None, "年级应在1–9之间"
+    return grade, None
+
+
+def parse_sex(value: Any) -> tuple[Sex | None, str | None]:
+    text = unicodedata.normalize("NFKC", cell_text(value)).strip().upper()
+    if not text:
+        return None, None
+    sex = SEX_WORDS.get(text)
+    return (sex, None) if sex else (None, f"性别“{text}”无法识别，请写“男”或“女”")
+
+
+class PlaceFinder:
+    """Villages or schools by name; an unknown name gets the closest known one suggested."""
+
+    def __init__(self, places: Iterable[Any], kind: str) -> None:
+        self.kind = kind
+        self.by_name: dict[str, Any] = {}
+        for place in places:
+            self.by_name[self._key(place.name)] = place
+        self.names = [p.name for p in self.by_name.values()]
+        self.by_id = {p.id: p for p in self.by_name.values()}
+        self._found: dict[str, tuple[Any | None, str | None]] = {}
+
+    @staticmethod
+    def _key(name: str) -> str:
+        return SPACE_RE.sub("", unicodedata.normalize("NFKC", name))
+
+    def find(self, name: str) -> tuple[Any | None, str | None]:
+        """The place and None, or None and why (a list repeats few names: memoised)."""
+        if name not in self._found:
+            self._found[name] = self._find(name)
+        return self._found[name]
+
+    def _find(self, name: str) -> tuple[Any | None, str | None]:
+        key = self._key(name)
+        for candidate in (key, key + "村", key.removesuffix("委会"), key.removesuffix("民委员会")):
+            if candidate in self.by_name:
+                return self.by_name[candidate], None
+        close = difflib.get_close_matches(key, self.names, n=1, cutoff=0.4)
+        if close:
+            return None, f"找不到{self.kind}“{name}”，是否为“{close[0]}”？"
+        return None, f"找不到{self.kind}“{name}”，请先在系统设置中登记或改正名称"
+
+
+class _Draft:
+    """What ``check_child`` needs of a child, without building 100,000 ORM objects."""
+
+    __slots__ = (
+        "birth_date",
+        "class_name",
+        "ethnicity",
+        "grade",
+        "guardian_name",
+        "guardian_phone",
+        "guardian_relation",
+        "household",
+        "id",
+        "id_number",
+        "is_poor",
+        "name",
+        "no_id_reason",
+        "school",
+        "school_id",
+        "sex",
+        "stage",
+        "status",
+        "status_effective_on",
+        "status_note",
+        "status_reason",
+        "student_no",
+        "village",
+        "village_id",
+    )
+
+    def __init__(self, **values: Any) -> None:
+        for name in self.__slots__:
+            setattr(self, name, values.get(name))
+
+
+class _HouseholdRef:
+    __slots__ = ("id", "village_id")
+
+    def __init__(self, household_id: int, village_id: int) -> None:
+        self.id, self.village_id = household_id, village_id
+
+
+# --- Judging a file --------------------------------------------------------------------
+
+
+def _existing_children(session: Session, numbers: list[str]) -> dict[str, Any]:
+    """Register rows for the file's ID numbers, in a few queries (CHUNK numbers each)."""
+    columns = [
+        Child.id,
+        Child.id_number,
+        Child.name,
+        Child.sex,
+        Child.birth_date,
+        Child.ethnicity,
+        Child.village_id,
+        Child.school_id,
+        Child.stage,
+        Child.grade,
+        Child.class_name,
+        Child.student_no,
+        Child.guardian_name,
+        Child.guardian_relation,
+        Child.guardian_phone,
+        Child.is_poor,
+        Child.no_id_reason,
+        Child.status,
+        Child.status_reason,
+        Child.status_note,
+        Child.household_id,
+        Household.village_id.label("household_village_id"),
+    ]
+    found: dict[str, Any] = {}
+    for start in range(0, len(numbers), CHUNK):
+        chunk = numbers[start : start + CHUNK]
+        stmt = (
+            select(*columns)
+            .outerjoin(Household, Household.id == Child.household_id)
+            .where(Child.id_number.in_(chunk))
+        )
+        for row in session.execute(stmt):
+            found[row.id_number] = row
+    return found
+
+
+def _shown(name: str, value: Any, places: dict[str, PlaceFinder]) -> str:
+    if value is None:
+        return ""
+    if name == "village_id":
+        return places["village"].by_id[value].name
+    if name == "school_id":
+        return places["school"].by_id[value].name
+    if name == "is_poor":
+        return "是" if value else "否"
+    if isinstance(value, Sex | Stage):
+        return value.label
+    return str(value)
+
+
+def _judge_row(
+    line: int,
+    row: tuple[Any, ...],
+    table: Table,
+    kind: ImportSource,
+    places: dict[str, PlaceFinder],
+) -> tuple[RowResult, dict[str, Any]]:
+    """Read one row's cells into values; errors found in the cells alone."""
+    result = RowResult(line=line, cells=row)  # as text below, for rejected rows only
+    errors = result.errors
+    values: dict[str, Any] = {}
+    width = len(row)
+    cells = {n: row[i] for n, i in table.columns.items() if i < width}
+    get = cells.get
+
+    number, problem = parse_id_number(get("id_number"))
+    result.id_number = number
+    if problem:
+        errors.append(problem)
+    for name in REQUIRED[kind]:
+        raw = get(name)
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            errors.append(f"缺少必填项“{CHILD[name].label}”")
+
+    name = cell_text(get("name"))
+    result.name = name
+    if name:
+        values["name"] = SPACE_RE.sub("", unicodedata.normalize("NFKC", name))
+    sex, problem = parse_sex(get("sex"))
+    if problem:
+        errors.append(problem)
+    elif sex:
+        values["sex"] = sex
+    birth, year_month, problem = parse_date(get("birth_date"))
+    if problem:
+        errors.append(problem)
+    elif birth:
+        values["birth_date"] = birth
+    elif year_month:
+        values["_year_month"] = year_month
+    grade, problem = parse_grade(get("grade"))
+    if problem:
+        errors.append(problem)
+    elif grade:
+        values["grade"] = grade
+        values["stage"] = Stage.PRIMARY if grade <= 6 else Stage.JUNIOR
+    for place in ("village", "school"):
+        text = cell_text(get(place))
+        if text:
+            found, problem = places[place].find(text)
+            if problem:
+                errors.append(problem)
+            else:
+                values[f"{place}_id"] = found.id
+    for name in ("ethnicity", "class_name", "student_no", "guardian_name", "guardian_phone"):
+        text = cell_text(get(name))
+        if text:
+            values[name] = unicodedata.normalize("NFKC", text).strip()
+    if kind == ImportSource.POVERTY:
+        values["is_poor"] = True
+    return result, values
+
+
+def plan_import(
+    session: Session,
+    table: Table,
+    kind: ImportSource,
+    *,
+    file_name: str = "",
+    sha256: str = "",
+    today: dt.date | None = None,
+) -> ImportPlan:
+    """Judge every row of ``table``: what committing would do, and every reason it can't."""
+    today = today or local_today()
+    places = {
+        "village": PlaceFinder(session.scalars(select(Village)), "行政村"),
+        "school": PlaceFinder(session.scalars(select(School)), "学校"),
+    }
+    judged = [_judge_row(line, row, table, kind, places) for line, row in table.rows]
+
+    lines_by_number: dict[str, list[int]] = defaultdict(list)
+    for result, _ in judged:
+        if result.id_number:
+            lines_by_number[result.id_number].append(result.line)
+    for result, _ in judged:
+        lines = lines_by_number.get(result.id_number, [])
+        if len(lines) > 1:
+            others = "、".join(str(n) for n in lines if n != result.line)
+            result.errors.append(
+                f"同一身份证号在文件中出现多次（另见第{others}行），请核对后只保留一行"
+            )
+
+    numbers = [r.id_number for r, _ in judged if r.id_number and not r.errors]
+    existing = _existing_children(session, numbers)
+    for result, values in judged:
+        if not result.errors:
+            _judge_against_register(session, result, values, existing, places, today)
+        if result.errors:
+            result.action = RowAction.ERROR
+            result.values = {}
+            result.cells = tuple(cell_text(c) for c in result.cells)
+        else:
+            result.cells = ()
+    return ImportPlan(kind, file_name, sha256, table, [r for r, _ in judged], places)
+
+
+def _judge_against_register(
+    session: Session,
+    result: RowResult,
+    values: dict[str, Any],
+    existing: dict[str, Any],
+    places: dict[str, PlaceFinder],
+    today: dt.date,
+) -> None:
+    """Merge the row into the register's record (or a new one) and apply check_child."""
+    current = existing.get(result.id_number)
+    year_month = values.pop("_year_month", None)
+    if current is None:
+        base: dict[str, Any] = {
+            "status": ChildStatus.ENROLLED,
+            "ethnicity": "汉族",
+            "is_poor": False,
+        }
+        if "village_id" not in values:
+            result.errors.append("台账中没有这个身份证号；新登记的儿童须填写“行政村”")
+            return
+    else:
+        base = dict(current._mapping)
+        if values.get("name") and values["name"] != current.name:
+            # An ID number typed wrong can still pass its checksum and land on another
+            # child: a name that disagrees is refused, never written over the register.
+            village = places["village"].by_id.get(current.village_id)
+            result.errors.append(
+                f"姓名与台账不一致：该身份证号在台账中为“{current.name}”"
+                f"（{village.name if village else ''}），请核对身份证号或姓名"
+            )
+            return
+        if base.get("household_id") is not None:
+            base["household"] = _HouseholdRef(base["household_id"], base["household_village_id"])
+    merged = {**base, **values, "id_number": result.id_number}
+    merged["village"] = places["village"].by_id.get(merged.get("village_id"))
+    merged["school"] = places["school"].by_id.get(merged.get("school_id"))
+    draft = _Draft(**merged)
+    problems = check_child(session, draft, today, check_unique=False)  # type: ignore[arg-type]
+    result.errors.extend(dict.fromkeys(problems.values()))
+    birth = draft.birth_date
+    if year_month and birth and (birth.year, birth.month) != year_month:
+        result.errors.append(f"出生年月与身份证号不一致（身份证号中为{birth:%Y-%m}）")
+    if result.errors:
+        return
+    after = {name: getattr(draft, name) for name in WRITTEN}
+    if current is None:
+        result.action = RowAction.CREATE
+        result.values = {**after, "id_number": result.id_number, "status": ChildStatus.ENROLLED}
+        return
+    result.child_id = current.id
+    changed = {
+        name: (base.get(name), value) for name, value in after.items() if value != base.get(name)
+    }
+    if not changed:
+        result.action = RowAction.UNCHANGED
+        return
+    result.action = RowAction.UPDATE
+    result.values = {"id": current.id, **after}
+    result.changes = {
+        CHANGE_LABELS[k]: (_shown(k, old, places), _shown(k, new, places))
+        for k, (old, new) in changed.items()
+    }
+    result.diff = {k: (json_value(old), json_value(new)) for k, (old, new) in changed.items()}
+
+
+def plan_file(
+    session: Session,
+    content: bytes,
+    file_name: str,
+    kind: ImportSource,
+    sha256: str = "",
+    today: dt.date | None = None,
+) -> ImportPlan:
+    """Read and judge a file (raises ``tables.TableError`` for a file refused as a whole)."""
+    table = read_table(content, file_name, FIELDS[kind], REQUIRED[kind])
+    plan = plan_import(session, table, kind, file_name=file_name, sha256=sha256, today=today)
+    table.rows = []  # the plan keeps what it needs; 100,000 raw rows need not stay
+    return plan
+
+
+# --- Committing ------------------------------------------------------------------------
+
+
+def _bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert rows in chunks: COPY on PostgreSQL (executemany there is several times
+    slower for 100,000 rows), Core executemany elsewhere. COPY applies no Python-side
+    defaults, so the columns' scalar defaults are filled in here for both paths."""
+    if not rows:
+        return
+    defaults = {
+        column.name: column.default.arg
+        for column in table.columns
+        if column.default is not None and column.default.is_scalar and column.name not in rows[0]
+    }
+    names = [*rows[0], *defaults]
+    dialect = session.get_bind().dialect
+    quote = dialect.identifier_preparer.quote
+    columns = ", ".join(quote(n) for n in names)
+    connection = session.connection().connection.driver_connection
+    if dialect.name == "postgresql":
+        # psycopg writes the enumeration members (StrEnum) as their codes.
+        command = f"COPY {quote(table.name)} ({columns}) FROM STDIN"
+        with connection.cursor() as cursor, cursor.copy(command) as copy:
+            for row in rows:
+                copy.write_row([*row.values(), *defaults.values()])
+    elif dialect.name == "sqlite":
+        # The driver's executemany with each column's own bind conversion: Core's
+        # per-row parameter handling took as long as SQLite itself.
+        convert = [table.c[n].type.bind_processor(dialect) or _same for n in names]
+        command = (
+            f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({', '.join('?' * len(names))})"
+        )
+        tail = list(defaults.values())
+        connection.cursor().executemany(
+            command,
+            ([f(v) for f, v in zip(convert, [*row.values(), *tail], strict=True)] for row in rows),
+        )
+    else:
+        for start in range(0, len(rows), CHUNK):
+            session.execute(insert(table), [{**defaults, **r} for r in rows[start : start + CHUNK]])
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _insert_children(session: Session, rows: list[RowResult], now: dt.datetime) -> list[int]:
+    """Bulk insert the new children and return their ids in the rows' order.
+
+    The ids are read back by ID number: RETURNING in parameter order makes SQLite send
+    one statement per row, and COPY returns nothing.
+    """
+    _bulk_insert(
+        session,
+        Child.__table__,
+        [{**r.values, "created_at": now, "updated_at": now} for r in rows],
+    )
+    numbers = [r.id_number for r in rows]
+    ids: dict[str, int] = {}
+    for start in range(0, len(numbers), CHUNK):
+        chunk = numbers[start : start + CHUNK]
+        stmt = select(Child.id_number, Child.id).where(Child.id_number.in_(chunk))
+        ids.update((number, child_id) for number, child_id in session.execute(stmt))
+    return [ids[number] for number in numbers]
+
+
+def _insert_history(
+    session: Session, child_ids: list[int], today: dt.date, user_id: int | None
+) -> None:
+    """The first status row of each new child (the ORM hook does this for single saves)."""
+    now = _utcnow()
+    _bulk_insert(
+        session,
+        ChildStatusChange.__table__,
+        [
+            {
+                "child_id": child_id,
+                "from_status": None,
+                "to_status": ChildStatus.ENROLLED,
+                "effective_on": today,
+                "ended_on": None,
+                "reason": None,
+                "changed_by_id": user_id,
+                "changed_at": now,
+                "note": "名单导入",
+            }
+            for child_id in child_ids
+        ],
+    )
+
+
+def _write_updates(session: Session, rows: list[RowResult], now: dt.datetime) -> None:
+    for start in range(0, len(rows), CHUNK):
+        session.execute(
+            update(Child), [{**r.values, "updated_at": now} for r in rows[start : start + CHUNK]]
+        )
+
+
+def commit_plan(
+    session: Session,
+    plan: ImportPlan,
+    *,
+    user_id: int | None,
+    username: str | None,
+    ip: str | None = None,
+    today: dt.date | None = None,
+) -> ImportBatch:
+    """Apply the plan's valid rows in one transaction, or nothing at all.
+
+    New children are inserted with their first status row; changed children are updated
+    (only the rows that differ, so re-importing a file changes nothing); the batch, one
+    audit row per updated child (before/after) and one import event are written in the
+    same transaction. Raises ``ImportFailed`` after rolling back.
+    """
+    today = today or local_today()
+    now = _utcnow()
+    creates = [r for r in plan.rows if r.action == RowAction.CREATE]
+    updates = [r for r in plan.rows if r.action == RowAction.UPDATE]
+    counts = plan.counts
+    try:
+        new_ids = _insert_children(session, creates, now)
+        for result, child_id in zip(creates, new_ids, strict=True):
+            result.child_id = child_id
+        _insert_history(session, new_ids, today, user_id)
+        _write_updates(session, updates, now)
+        batch = ImportBatch(
+            source=plan.kind,
+            file_name=plan.file_name[:255],
+            sha256=plan.sha256,
+            user_id=user_id,
+            created_at=now,
+            n_new=len(creates),
+            n_updated=len(updates),
+            n_unchanged=counts[RowAction.UNCHANGED],
+            n_rejected=counts[RowAction.ERROR],
+        )
+        session.add(batch)
+        session.flush()
+        audit_rows = [
+            {
+                "at": now,
+                "user_id": user_id,
+                "username": username,
+                "ip": ip,
+                "action": AuditAction.UPDATE.value,
+                "table_name": Child.__tablename__,
+                "record_id": str(r.child_id),
+                "before": {k: old for k, (old, _) in r.diff.items()},
+                "after": {k: new for k, (_, new) in r.diff.items()},
+                "note": f"导入批次#{batch.id}",
+            }
+            for r in updates
+        ]
+        audit_rows.append(
+            {
+                "at": now,
+                "user_id": user_id,
+                "username": username,
+                "ip": ip,
+                "action": AuditAction.IMPORT.value,
+                "table_name": ImportBatch.__tablename__,
+                "record_id": str(batch.id),
+                "before": None,
+                "after": None,
+                "note": (
+                    f"{plan.kind.label}“{plan.file_name}”：新增{len(creates)}，"
+                    f"更新{len(updates)}，无变化{counts[RowAction.UNCHANGED]}，"
+                    f"拒绝{counts[RowAction.ERROR]}"
+                )[:500],
+            }
+        )
+        for start in range(0, len(audit_rows), CHUNK):
+            session.execute(insert(AuditLog), audit_rows[start : start + CHUNK])
+        session.commit()
+    except Exception as exc:
+        session.rollback()
+        raise ImportFailed("导入失败，已全部撤销，未写入任何数据。") from exc
+    return batch
+
+
+def previous_batches(session: Session, sha256: str) -> list[ImportBatch]:
+    return list(
+        session.scalars(
+            select(ImportBatch).where(ImportBatch.sha256 == sha256).order_by(ImportBatch.id)
+        )
+    )
+
+
+def batch_count(session: Session) -> int:
+    return session.scalar(select(func.count(ImportBatch.id))) or 0
+
+
+# --- The rejects workbook ----------------------------------------------------------------
+
+
+def rejects_workbook(plan: ImportPlan) -> bytes:
+    """The rejected rows as they came, with the reasons beside them, to send back.
+
+    Every cell is written as a string: nothing a county office typed can become a
+    formula or a link, and ID numbers keep all 18 digits. Small and self-contained on
+    purpose; the report engine may take it over.
+    """
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(
+        buffer,
+        {
+            "in_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    sheet = workbook.add_worksheet("未导入的行")
+    head = workbook.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1})
+    text = workbook.add_format({"num_format": "@"})
+    reason = workbook.add_format({"font_color": "#C00000", "text_wrap": True})
+    headers = ["原行号", *plan.table.headers, "未导入原因"]
+    for column, title in enumerate(headers):
+        sheet.write_string(0, column, title or "", head)
+    row_index = 0
+    for result in plan.rows:
+        if result.action != RowAction.ERROR:
+            continue
+        row_index += 1
+        sheet.write_string(row_index, 0, str(result.line), text)
+        for column, value in enumerate(result.cells[: len(plan.table.headers)], start=1):
+            sheet.write_string(row_index, column, value, text)
+        sheet.write_string(row_index, len(headers) - 1, "；".join(result.errors), reason)
+    sheet.freeze_panes(1, 1)
+    sheet.set_column(1, len(headers) - 2, 14, text)
+    sheet.set_column(len(headers) - 1, len(headers) - 1, 60)
+    workbook.close()
+    return buffer.getvalue()

@@ -1,0 +1,132 @@
+"""比对核查: compare the register with an uploaded roster; open suspected cases in one step.
+
+Like the import, the roster is kept under its sha256 and every request recomputes the
+comparison from it, so the "open cases" action accepts only children that the
+comparison itself puts on the register-but-not-on-the-roster list.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask_admin import expose
+from flask_login import current_user
+
+from ..audit import log_event
+from ..choices import AuditAction
+from ..crosscheck import (
+    cross_check,
+    crosscheck_workbook,
+    missing_child_ids,
+    open_suspected_cases,
+    read_roster,
+)
+from ..dates import local_today
+from ..extensions import csrf, db
+from ..tables import TableError, load_upload, store_upload
+from .base import SecureView
+from .data_import import IMPORTERS, XLSX_MIME, UploadRefused, megabytes, receive_upload
+
+#: Rows shown per list on screen; the workbook has them all.
+SHOWN = 500
+
+
+class CrossCheckView(SecureView):
+    read_roles = IMPORTERS
+
+    @property
+    def folder(self) -> str:
+        return current_app.config["IMPORT_DIR"]
+
+    @expose("/")
+    def index(self, error: str | None = None) -> Any:
+        return self.render(
+            "admin/crosscheck.html",
+            error=error,
+            limit=megabytes(current_app.config["IMPORT_MAX_BYTES"]),
+        ), (400 if error else 200)
+
+    @expose("/upload", methods=("POST",))
+    def upload(self) -> Any:
+        try:
+            content, file_name = receive_upload()
+            read_roster(content, file_name)
+        except UploadRefused as exc:
+            return self.index(str(exc))
+        except TableError as exc:
+            return self.index(f"“{file_name}”无法比对：{exc}")
+        sha = store_upload(self.folder, content, file_name)
+        return redirect(url_for(".result", sha=sha, schools=self.schools_arg()))
+
+    @staticmethod
+    def only_roster_schools() -> bool:
+        return request.values.get("schools") == "roster"
+
+    def schools_arg(self) -> str | None:
+        return "roster" if self.only_roster_schools() else None
+
+    def compute(self, sha: str) -> tuple[Any, str]:
+        stored = load_upload(self.folder, sha)
+        if stored is None:
+            abort(404)
+        content, file_name = stored
+        try:
+            table = read_roster(content, file_name)
+        except TableError:
+            abort(404)
+        check = cross_check(
+            db.session, table, local_today(), only_roster_schools=self.only_roster_schools()
+        )
+        return check, file_name
+
+    @expose("/result/<sha>")
+    def result(self, sha: str) -> Any:
+        check, file_name = self.compute(sha)
+        return self.render(
+            "admin/crosscheck_result.html",
+            check=check,
+            sha=sha,
+            file_name=file_name,
+            shown=SHOWN,
+        )
+
+    @expose("/result/<sha>/export")
+    def export(self, sha: str) -> Any:
+        check, file_name = self.compute(sha)
+        log_event(
+            AuditAction.EXPORT,
+            user_id=current_user.id,
+            username=current_user.username,
+            table_name="crosscheck",
+            note=f"比对核查结果：{file_name}，疑似未入学辍学{len(check.missing)}人",
+        )
+        return send_file(
+            io.BytesIO(crosscheck_workbook(check)),
+            mimetype=XLSX_MIME,
+            as_attachment=True,
+            download_name=f"比对核查_{Path(file_name).stem}.xlsx",
+        )
+
+    @expose("/result/<sha>/open-cases", methods=("POST",))
+    def open_cases(self, sha: str) -> Any:
+        csrf.protect()
+        check, _ = self.compute(sha)
+        wanted = {int(v) for v in request.form.getlist("child_id") if v.isdigit()}
+        if not wanted:
+            flash("请先勾选要立案的儿童。", "warning")
+            return redirect(url_for(".result", sha=sha, schools=self.schools_arg()))
+        allowed = missing_child_ids(check)
+        refused = wanted - allowed
+        opened, skipped = open_suspected_cases(
+            db.session, sorted(wanted & allowed), current_user, local_today()
+        )
+        message = f"已为{len(opened)}名儿童立疑似控辍案件（来源：学籍比对）。"
+        if skipped:
+            message += f"{len(skipped)}名儿童已有未结案件，未重复立案。"
+        if refused:
+            message += f"{len(refused)}名所选儿童不在“在台账未在名单”中，未立案。"
+        flash(message, "success" if opened else "warning")
+        return redirect(url_for(".result", sha=sha, schools=self.schools_arg()))

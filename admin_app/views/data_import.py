@@ -1,0 +1,235 @@
+"""名单导入: upload a county list, preview what it would do row by row, commit the good rows.
+
+The uploaded bytes are kept under their sha256 in ``IMPORT_DIR`` between the preview and
+the commit; the commit re-reads and re-judges them, so no row data ever travels through
+the browser. Township clerks and admins only: village and school users are refused
+(a county list spans villages, and its rejects would show other villages' children).
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask_admin import expose
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from ..audit import client_ip, log_event
+from ..choices import AuditAction, ImportSource, Role
+from ..extensions import csrf, db
+from ..imports import (
+    FIELDS,
+    REQUIRED,
+    ImportFailed,
+    RowAction,
+    commit_plan,
+    plan_file,
+    rejects_workbook,
+)
+from ..models import ImportBatch
+from ..tables import TableError, load_upload, read_table, store_upload
+from .base import SecureView
+
+IMPORTERS = frozenset({Role.ADMIN, Role.CLERK})
+PAGE_SIZE = 200
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class UploadRefused(Exception):
+    """The upload is refused before reading it; the message is for the user."""
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.0f}MB"
+
+
+def receive_upload() -> tuple[bytes, str]:
+    """The posted file's bytes and name, CSRF-checked and within the size limit.
+
+    A body over Flask's MAX_CONTENT_LENGTH is refused by werkzeug while the form is
+    parsed; that is turned into the same message as a file over IMPORT_MAX_BYTES.
+    """
+    limit = min(current_app.config["IMPORT_MAX_BYTES"], current_app.config["MAX_CONTENT_LENGTH"])
+    too_large = f"文件超过大小上限（{megabytes(limit)}），未导入。请拆分后分批上传。"
+    try:
+        csrf.protect()
+        upload = request.files.get("file")
+    except RequestEntityTooLarge as exc:
+        raise UploadRefused(too_large) from exc
+    if upload is None or not upload.filename:
+        raise UploadRefused("请选择要上传的文件（.xlsx 或 .csv）。")
+    content = upload.stream.read(limit + 1)
+    if len(content) > limit:
+        raise UploadRefused(too_large)
+    return content, Path(upload.filename).name[:200]
+
+
+def selected_kind(value: str | None) -> ImportSource | None:
+    try:
+        return ImportSource(value or "")
+    except ValueError:
+        return None
+
+
+class ImportView(SecureView):
+    read_roles = IMPORTERS
+
+    @property
+    def folder(self) -> str:
+        return current_app.config["IMPORT_DIR"]
+
+    def render_index(self, error: str | None = None, kind: str | None = None) -> Any:
+        batches = db.session.scalars(
+            select(ImportBatch)
+            .options(joinedload(ImportBatch.user))
+            .order_by(ImportBatch.id.desc())
+            .limit(50)
+        ).all()
+        return self.render(
+            "admin/import.html",
+            error=error,
+            kinds=list(ImportSource),
+            kind=kind or ImportSource.POVERTY.value,
+            batches=batches,
+            limit=megabytes(current_app.config["IMPORT_MAX_BYTES"]),
+            rejects_exist=lambda b: self.rejects_path(b.id).exists(),
+        ), (400 if error else 200)
+
+    def rejects_path(self, batch_id: int) -> Path:
+        return Path(self.folder) / "rejects" / f"batch-{batch_id}.xlsx"
+
+    @expose("/")
+    def index(self) -> Any:
+        return self.render_index()
+
+    @expose("/upload", methods=("POST",))
+    def upload(self) -> Any:
+        try:
+            content, file_name = receive_upload()
+        except UploadRefused as exc:
+            return self.render_index(str(exc))
+        kind = selected_kind(request.form.get("kind"))
+        if kind is None:
+            return self.render_index("请选择名单类型。")
+        try:  # the file as a whole; rows are judged on the preview page
+            read_table(content, file_name, FIELDS[kind], REQUIRED[kind])
+        except TableError as exc:
+            return self.render_index(f"“{file_name}”未导入：{exc}", kind.value)
+        sha = store_upload(self.folder, content, file_name)
+        return redirect(url_for(".preview", sha=sha, kind=kind.value))
+
+    def load_plan(self, sha: str) -> Any:
+        kind = selected_kind(request.values.get("kind"))
+        stored = load_upload(self.folder, sha)
+        if kind is None or stored is None:
+            abort(404)
+        content, file_name = stored
+        try:
+            return plan_file(db.session, content, file_name, kind, sha256=sha)
+        except TableError:
+            abort(404)
+
+    @expose("/preview/<sha>")
+    def preview(self, sha: str) -> Any:
+        plan = self.load_plan(sha)
+        show = request.args.get("show", "")
+        rows = [r for r in plan.rows if not show or r.action.value == show]
+        page = max(1, request.args.get("page", 1, type=int))
+        pages = max(1, -(-len(rows) // PAGE_SIZE))
+        page = min(page, pages)
+        earlier = db.session.scalars(
+            select(ImportBatch)
+            .where(ImportBatch.sha256 == sha, ImportBatch.source == plan.kind)
+            .order_by(ImportBatch.id)
+        ).all()
+        return self.render(
+            "admin/import_preview.html",
+            plan=plan,
+            counts=plan.counts,
+            actions=list(RowAction),
+            rows=rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+            show=show,
+            page=page,
+            pages=pages,
+            earlier=earlier,
+            expected=expected_token(plan),
+        )
+
+    @expose("/commit/<sha>", methods=("POST",))
+    def commit(self, sha: str) -> Any:
+        csrf.protect()
+        plan = self.load_plan(sha)
+        if request.form.get("expected") != expected_token(plan):
+            flash("台账在预览后已有变动，以下是重新核对的结果，请确认后再导入。", "warning")
+            return redirect(url_for(".preview", sha=sha, kind=plan.kind.value))
+        try:
+            batch = commit_plan(
+                db.session,
+                plan,
+                user_id=current_user.id,
+                username=current_user.username,
+                ip=client_ip(),
+            )
+        except ImportFailed as exc:
+            current_app.logger.exception("import commit failed")
+            flash(str(exc), "error")
+            return redirect(url_for(".preview", sha=sha, kind=plan.kind.value))
+        if batch.n_rejected:
+            path = self.rejects_path(batch.id)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(rejects_workbook(plan))
+        flash(
+            f"导入完成（批次#{batch.id}）：新增{batch.n_new}，更新{batch.n_updated}，"
+            f"无变化{batch.n_unchanged}，未导入{batch.n_rejected}。",
+            "success",
+        )
+        return redirect(url_for(".index"))
+
+    @expose("/rejects/<sha>")
+    def rejects(self, sha: str) -> Any:
+        plan = self.load_plan(sha)
+        log_event(
+            AuditAction.EXPORT,
+            user_id=current_user.id,
+            username=current_user.username,
+            table_name="import_rejects",
+            note=f"未导入行：{plan.file_name}，{plan.counts[RowAction.ERROR]}行",
+        )
+        return send_file(
+            io.BytesIO(rejects_workbook(plan)),
+            mimetype=XLSX_MIME,
+            as_attachment=True,
+            download_name=f"未导入行_{Path(plan.file_name).stem}.xlsx",
+        )
+
+    @expose("/batch/<int:batch_id>/rejects")
+    def batch_rejects(self, batch_id: int) -> Any:
+        batch = db.session.get(ImportBatch, batch_id)
+        path = self.rejects_path(batch_id)
+        if batch is None or not path.exists():
+            abort(404)
+        log_event(
+            AuditAction.EXPORT,
+            user_id=current_user.id,
+            username=current_user.username,
+            table_name="import_rejects",
+            record_id=str(batch_id),
+            note=f"未导入行：批次#{batch_id} {batch.file_name}",
+        )
+        return send_file(
+            io.BytesIO(path.read_bytes()),
+            mimetype=XLSX_MIME,
+            as_attachment=True,
+            download_name=f"未导入行_批次{batch_id}_{Path(batch.file_name).stem}.xlsx",
+        )
+
+
+def expected_token(plan: Any) -> str:
+    """The counts the user saw; a commit whose fresh counts differ is shown again instead."""
+    counts = plan.counts
+    return "-".join(str(counts[a]) for a in RowAction)

@@ -1,0 +1,235 @@
+"""比对核查: the register against a school roster, and suspected cases opened in one step."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from admin_app.choices import CaseKind, CaseSource, CaseStatus, ChildStatus, Role
+from admin_app.crosscheck import cross_check, open_suspected_cases, read_roster
+from admin_app.extensions import db
+from admin_app.models import Child, DropoutCase, School, Village
+from tests import factories as f
+from tests.conftest import csrf_from, form_token
+from tests.spreadsheets import ROSTER_HEADER, xlsx
+
+TODAY = dt.date(2026, 11, 29)
+
+
+@pytest.fixture(autouse=True)
+def import_dir(app, tmp_path):
+    app.config["IMPORT_DIR"] = str(tmp_path / "imports")
+
+
+@pytest.fixture
+def register(app, world):
+    """Besides the world's two children: one without an ID number, one verified elsewhere,
+    one too old for compulsory school, and one who already has an open case."""
+    with app.app_context():
+        village = db.session.get(Village, world.village_a)
+        school = db.session.get(School, world.school_a)
+        no_id = f.make_child(
+            name="无证儿", village=village, school=school, id_number=None, no_id_reason="未落户"
+        )
+        elsewhere = f.make_child(
+            name="外地读", village=village, school=None, status=ChildStatus.ELSEWHERE, grade=None
+        )
+        old = f.make_child(
+            name="超龄生", village=village, school=school, birth_date=dt.date(2008, 1, 1)
+        )
+        with_case = f.make_child(name="已立案", village=village, school=school)
+        db.session.add(
+            DropoutCase(
+                child=with_case,
+                kind=CaseKind.DROPOUT,
+                discovered_on=dt.date(2026, 10, 1),
+                source=CaseSource.SCHOOL_REPORT,
+                status=CaseStatus.PERSUADING,
+            )
+        )
+        db.session.commit()
+        numbers = {
+            c.name: c.id_number
+            for c in db.session.scalars(select(Child)).all()
+            if c.id_number is not None
+        }
+        return {
+            "no_id": no_id.id,
+            "elsewhere": elsewhere.id,
+            "old": old.id,
+            "with_case": with_case.id,
+            "numbers": numbers,
+        }
+
+
+def roster(register, *extra) -> bytes:
+    rows = [("王小明", register["numbers"]["王小明"], "联合乡中心小学", "6", "1班", "")]
+    return xlsx([*rows, *extra], ROSTER_HEADER, title="联合乡中心小学2026年秋季学籍名单")
+
+
+def test_each_child_lands_in_one_list(app, world, register):
+    stranger = f.make_id_number(dt.date(2015, 2, 2))
+    content = roster(
+        register,
+        ("外来生", stranger, "联合乡中心小学", "4", "2班", ""),
+        ("错号生", "430121201502020001", "联合乡中心小学", "4", "2班", ""),
+    )
+    with app.app_context():
+        check = cross_check(db.session, read_roster(content, "学籍.xlsx"), TODAY)
+    assert [r.name for r in check.matched] == ["王小明"]
+    assert {r.child_id for r in check.missing} == {world.child_b, register["with_case"]}
+    assert next(r for r in check.missing if r.child_id == register["with_case"]).has_open_case
+    assert [(r.name, r.id_number) for r in check.unregistered] == [("外来生", stranger)]
+    assert [r.child_id for r in check.without_id] == [register["no_id"]]
+    assert [r.name for r in check.invalid] == ["错号生"]
+    assert "校验码" in check.invalid[0].reason
+    everyone = {r.child_id for r in [*check.matched, *check.missing, *check.without_id]}
+    assert register["elsewhere"] not in everyone and register["old"] not in everyone
+
+
+def test_a_single_schools_roster_leaves_other_schools_children_out(app, world, register):
+    content = roster(register)  # 联合乡中心小学 only; 李小红 attends 新华小学
+    with app.app_context():
+        table = read_roster(content, "学籍.xlsx")
+        everyone = cross_check(db.session, table, TODAY)
+        one_school = cross_check(db.session, table, TODAY, only_roster_schools=True)
+    assert world.child_b in {r.child_id for r in everyone.missing}
+    assert {r.child_id for r in one_school.missing} == {register["with_case"]}
+    assert one_school.roster_schools == ["联合乡中心小学"]
+
+
+def test_open_suspected_cases_skips_children_with_an_open_case(app, world, register):
+    with app.app_context():
+        opened, skipped = open_suspected_cases(
+            db.session, [world.child_b, register["with_case"]], None, TODAY
+        )
+        assert opened == [world.child_b] and skipped == [register["with_case"]]
+        case = db.session.scalar(select(DropoutCase).where(DropoutCase.child_id == world.child_b))
+        assert case.status == CaseStatus.SUSPECTED
+        assert case.source == CaseSource.ROSTER_COMPARISON
+        assert case.kind == CaseKind.DROPOUT and case.discovered_on == TODAY
+        # A second comparison does not open a second case.
+        assert open_suspected_cases(db.session, [world.child_b], None, TODAY) == (
+            [],
+            [world.child_b],
+        )
+        # Once the case is closed, a new finding opens a new case.
+        case.status = CaseStatus.CLOSED
+        db.session.commit()
+        assert open_suspected_cases(db.session, [world.child_b], None, TODAY)[0] == [world.child_b]
+        count = db.session.scalar(
+            select(func.count(DropoutCase.id)).where(DropoutCase.child_id == world.child_b)
+        )
+        assert count == 2
+
+
+def upload(client, content: bytes, name: str = "学籍.xlsx", token: str | None = None):
+    token = token if token is not None else form_token(client, "/admin/crosscheck/")
+    return client.post(
+        "/admin/crosscheck/upload",
+        data={"csrf_token": token, "file": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_clerk_compares_a_roster_and_opens_cases_in_one_step(app, client_as, world, register):
+    clerk = client_as(Role.CLERK)
+    response = upload(clerk, roster(register))
+    assert response.status_code == 302
+    result_url = response.headers["Location"]
+    html = clerk.get(result_url).get_data(as_text=True)
+    assert "李小红" in html and "无证儿" in html
+    assert f'name="child_id" value="{world.child_b}"' in html
+    assert f'name="child_id" value="{register["with_case"]}"' not in html  # already open
+
+    action = re.search(r'action="([^"]+open-cases)"', html).group(1)
+    response = clerk.post(
+        action,
+        data={
+            "csrf_token": csrf_from(html),
+            # child_a is matched, not missing: a forged selection is refused.
+            "child_id": [str(world.child_b), str(register["with_case"]), str(world.child_a)],
+        },
+    )
+    assert response.status_code == 302
+    page = clerk.get(result_url).get_data(as_text=True)
+    assert "已为1名儿童立疑似控辍案件" in page
+    assert "1名儿童已有未结案件" in page and "1名所选儿童不在" in page
+    with app.app_context():
+        cases = db.session.scalars(
+            select(DropoutCase).where(DropoutCase.source == CaseSource.ROSTER_COMPARISON)
+        ).all()
+        assert [c.child_id for c in cases] == [world.child_b]
+
+    workbook = clerk.get(result_url + "/export")
+    assert workbook.status_code == 200
+    book = load_workbook(io.BytesIO(workbook.data))
+    missing = list(book.worksheets[0].iter_rows(values_only=True))
+    assert missing[0][:3] == ("儿童编号", "姓名", "身份证号")
+    assert {row[1] for row in missing[1:]} == {"李小红", "已立案"}
+    assert book.worksheets[0].cell(row=2, column=3).data_type == "s"
+
+
+def test_open_cases_without_csrf_token_opens_nothing(app, client_as, world, register):
+    clerk = client_as(Role.CLERK)
+    result_url = upload(clerk, roster(register)).headers["Location"]
+    response = clerk.post(result_url + "/open-cases", data={"child_id": str(world.child_b)})
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.scalar(select(func.count(DropoutCase.id))) == 1
+
+
+def test_a_file_without_an_id_column_is_refused(client_as, world):
+    clerk = client_as(Role.CLERK)
+    content = xlsx([("王小明", "联合乡中心小学")], ("姓名", "学校"), title=None)
+    response = upload(clerk, content)
+    assert response.status_code == 400
+    assert "缺少必需的列" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", [Role.VILLAGE, Role.SCHOOL, Role.LEADER, Role.INSPECTOR])
+def test_only_clerks_and_admins_may_cross_check(app, client_as, world, register, role):
+    result_url = upload(client_as(Role.CLERK), roster(register)).headers["Location"]
+    other = client_as(role)
+    assert other.get("/admin/crosscheck/").status_code == 403
+    assert other.get(result_url).status_code == 403
+    assert other.get(result_url + "/export").status_code == 403
+    response = other.post(result_url + "/open-cases", data={"child_id": str(world.child_b)})
+    assert response.status_code == 403
+
+
+def test_unknown_roster_is_404(client_as, world):
+    admin = client_as(Role.ADMIN)
+    assert admin.get("/admin/crosscheck/result/" + "f" * 64).status_code == 404
+    assert admin.get("/admin/crosscheck/result/nothex/export").status_code == 404
+
+
+def test_the_single_school_option_carries_through_to_the_action(app, client_as, world, register):
+    clerk = client_as(Role.CLERK)
+    token = form_token(clerk, "/admin/crosscheck/")
+    response = clerk.post(
+        "/admin/crosscheck/upload",
+        data={
+            "csrf_token": token,
+            "schools": "roster",
+            "file": (io.BytesIO(roster(register)), "中心小学学籍.xlsx"),
+        },
+        content_type="multipart/form-data",
+    )
+    result_url = response.headers["Location"]
+    assert result_url.endswith("schools=roster")
+    html = clerk.get(result_url).get_data(as_text=True)
+    assert "只比对在联合乡中心小学就读的儿童" in html
+    assert f'name="child_id" value="{world.child_b}"' not in html
+    # 李小红 (新华小学) is not on this comparison's list, so no case opens for her.
+    clerk.post(
+        result_url.split("?")[0] + "/open-cases",
+        data={"csrf_token": csrf_from(html), "schools": "roster", "child_id": str(world.child_b)},
+    )
+    with app.app_context():
+        assert db.session.scalar(select(func.count(DropoutCase.id))) == 1

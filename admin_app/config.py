@@ -47,6 +47,8 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         TOWNSHIP_NAME=os.environ.get("TOWNSHIP_NAME", "联合乡"),
         PASSWORD_HASH_METHOD=None,  # werkzeug's default (scrypt); tests use a cheap one
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+        # Archive of issued workbooks (exports/<year>/<name>.xlsx), at the project root.
+        EXPORTS_DIR=os.environ.get("EXPORTS_DIR", str(Path(app.root_path).parent / "exports")),
     )
     if test_config is not None:
         app.config.from_mapping(test_config)

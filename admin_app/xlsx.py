@@ -15,6 +15,7 @@ as well, and text cells carry Excel's quote prefix so that editing one keeps it 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -111,6 +112,8 @@ def local_now() -> dt.datetime:
 
 def as_text(value: Any) -> str:
     """The words a clerk expects in a cell: labels for codes, 是/否, ISO dates."""
+    if value is None:
+        return ""
     if isinstance(value, CodeEnum):  # before str: a CodeEnum is a str (its code)
         return value.label
     if isinstance(value, str):
@@ -125,6 +128,10 @@ def as_text(value: Any) -> str:
         return value.isoformat()
     if isinstance(value, Decimal):
         return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    if isinstance(value, list | tuple | set):
+        return "；".join(as_text(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
     return str(value)
 
 

@@ -49,6 +49,10 @@ from tests.xlsx_helpers import (
 
 @pytest.fixture
 def data(app, world):
+    return seed_report_data(app, world)
+
+
+def seed_report_data(app, world) -> dict[str, int]:
     """2026年度 for the two villages of ``world``:
 
     联合村 signed its 乡—村 agreement (刘主任), its children attend 联合乡中心小学 (陈校长);

@@ -107,3 +107,4 @@ def test_other_export_types_and_bad_arguments(client_as, world):
     assert clerk.get("/admin/child/export/csv/").status_code == 404
     for query in ("sort=abc", "sort=99", "desc=x", "flt0_99=1", "search=%00", "page_size=-1"):
         assert clerk.get(f"/admin/child/export/xlsx/?{query}").status_code == 200, query
+        assert clerk.get(f"/admin/child/?{query}").status_code == 200, query

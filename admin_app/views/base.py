@@ -346,7 +346,9 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
     def _apply_search(
         self, query: Any, count_query: Any, joins: Any, count_joins: Any, search: str
     ) -> Any:
-        criteria = [self.search_criterion(term) for term in search.split() if term]
+        # PostgreSQL refuses NUL in text parameters: a term can never match one anyway.
+        terms = search.replace("\x00", "").split()
+        criteria = [self.search_criterion(term) for term in terms if term]
         if criteria:
             query = query.filter(and_(*criteria))
             if count_query is not None:

@@ -552,8 +552,12 @@ REPORTS: dict[str, Report] = {
 
 def period_text(period: AssessmentPeriod | None) -> str:
     if period is None:
-        return f"截至{local_today().isoformat()}"
+        return local_today().isoformat()
     return f"{period.name}（{period.start_on}至{period.end_on}）"
+
+
+def period_label(period: AssessmentPeriod | None) -> str:
+    return "考核周期" if period is not None else "数据截至"
 
 
 def village_names(session: Session, ids: list[int] | None) -> list[str]:
@@ -573,6 +577,7 @@ def heading_for(session: Session, report: Report, request: ReportRequest) -> Hea
         generated_by=f"{request.user.display_name}（{request.user.role.label}）",
         filters=f"行政村：{shown or '全部'}",
         masked=request.masked,
+        period_label=period_label(request.period),
     )
 
 

@@ -86,9 +86,11 @@ class Heading:
     filters: str = ""
     masked: bool = False
     generated_at: dt.datetime = field(default_factory=lambda: local_now())
+    #: What ``period`` is: an assessment period, or the day of the data for current-state lists.
+    period_label: str = "考核周期"
 
     def place_line(self) -> str:
-        return f"乡镇：{self.township}　　考核周期：{self.period}"
+        return f"乡镇：{self.township}　　{self.period_label}：{self.period}"
 
     def generated_line(self) -> str:
         when = f"{self.generated_at:%Y-%m-%d %H:%M}"

@@ -184,6 +184,9 @@ def test_inspector_issues_accountability_sheet_and_downloads_it_again(app, clien
     assert "问责台账_2026年度" in page and f"/admin/reports/download/{record_id}" in page
     again = inspector.get(f"/admin/reports/download/{record_id}")
     assert again.status_code == 200 and again.data == response.data
+    with app.app_context():
+        notes = db.session.scalars(select(AuditLog.note).where(AuditLog.user_id.is_not(None))).all()
+    assert any(n and n.startswith("再次下载：问责台账") for n in notes)
 
 
 # --- The other sheets ----------------------------------------------------------------------
@@ -191,6 +194,8 @@ def test_inspector_issues_accountability_sheet_and_downloads_it_again(app, clien
 
 def test_case_ledger_lists_case_visits_notices_and_persons(client_as, data):
     response = issue(client_as(Role.CLERK), "cases", data["period"])
+    # The title's "/" never reaches a path or the download name.
+    assert "filename*=UTF-8''%E8%BE%8D%E5%AD%A6_" in response.headers["Content-Disposition"]
     book = workbook(response.data)
     (row,) = by_header(book.worksheets[0])
     assert row["儿童姓名"] == "李小红" and row["行政村"] == "新华村"
@@ -247,7 +252,9 @@ def test_id_and_phone_numbers_masked_unless_the_role_may_read_them(app, client_a
     full = id_number_of(app, world.child_a)
     masked = full[:6] + "********" + full[-4:]
 
-    leader_rows = by_header(workbook(issue(client_as(Role.LEADER), "children").data).worksheets[0])
+    leader_book = workbook(issue(client_as(Role.LEADER), "children").data)
+    assert leader_book.worksheets[0]["A2"].value.startswith("乡镇：联合乡　　数据截至：")
+    leader_rows = by_header(leader_book.worksheets[0])
     leader_row = next(r for r in leader_rows if r["姓名"] == "王小明")
     assert leader_row["身份证号"] == masked and leader_row["监护人电话"] == "138****5678"
 
@@ -317,7 +324,9 @@ def test_reports_page_is_for_township_roles(client, client_as):
         assert client_as(role).get("/admin/reports/").status_code == 403
         assert client_as(role).get("/admin/reports/download/1").status_code == 403
     for role in (Role.ADMIN, Role.CLERK, Role.LEADER, Role.INSPECTOR):
-        assert client_as(role).get("/admin/reports/").status_code == 200
+        client = client_as(role)
+        assert client.get("/admin/reports/").status_code == 200
+        assert 'href="/admin/reports/"' in client.get("/admin/").get_data(as_text=True)
 
 
 # --- Bad input -----------------------------------------------------------------------------

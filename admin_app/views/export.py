@@ -135,6 +135,7 @@ class XlsxExportMixin:
             generated_by=f"{current_user.display_name}（{current_user.role.label}）",
             filters=f"列表条件：{description}",
             masked=masked,
+            period_label="数据截至",
         )
         columns = self.export_columns()
         limit = current_app.config.get("EXPORT_MAX_ROWS", EXCEL_MAX_ROWS)

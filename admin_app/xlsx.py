@@ -324,17 +324,22 @@ def write_report(
     styles = Styles(book)
     labels = [c.label for c in columns]
     widths = [c.width for c in columns]
+    # Per column, chosen once: getter, writer, format, and whether plain text of a str
+    # value can skip the writer (the common case, written inline below).
     plan = [
         (
+            col,
             c.getter(),
             _cell_writer(FORMATS[c.format][1], c.mask, heading.masked),
             styles.cell(c.format),
+            FORMATS[c.format][1] == "text" and not (heading.masked and c.mask in MASKS),
         )
-        for c in columns
+        for col, c in enumerate(columns)
     ]
     tallies = [Tally(s, labels) for s in summaries]
     names: list[str] = []
     current = start_sheet(book, styles, sheet, heading, labels, widths, frozen_columns)
+    write_string = current.write_string
     names.append(current.name)
     row_index = HEADER_ROW
     on_sheet = 0
@@ -344,15 +349,20 @@ def write_report(
             _finish_sheet(current, row_index, len(columns))
             name = f"{sheet}（续{len(names)}）"
             current = start_sheet(book, styles, name, heading, labels, widths, frozen_columns)
+            write_string = current.write_string
             names.append(current.name)
             row_index, on_sheet = HEADER_ROW, 0
         row_index += 1
         values = []
-        for col, (get, put, fmt) in enumerate(plan):
+        for col, get, put, fmt, plain_text in plan:
             value = get(record)
-            if value is not None and value != "":
-                put(current, row_index, col, value, fmt)
             values.append(value)
+            if value is None or value == "":
+                continue
+            if plain_text and type(value) is str:
+                write_string(row_index, col, value, fmt)
+            else:
+                put(current, row_index, col, value, fmt)
         for tally in tallies:
             tally.add(values)
         on_sheet += 1

@@ -73,6 +73,8 @@ class Summary:
     title: str
     by: str | None = None
     sums: tuple[str, ...] = ()
+    #: Header of the count column: what a row is (村数, 案件数 …).
+    count_label: str = "行数"
 
 
 @dataclass(frozen=True)
@@ -413,7 +415,7 @@ def write_summary(
     text, number = styles.cell("text"), styles.cell("number")
     row = HEADER_ROW
     for tally in tallies:
-        heads = [tally.summary.title, "行数", *tally.summary.sums]
+        heads = [tally.summary.title, tally.summary.count_label, *tally.summary.sums]
         for col, label in enumerate(heads):
             sheet.write_string(row, col, label, styles.head)
         row += 1

@@ -276,9 +276,9 @@ def start_sheet(
     sheet = book.add_worksheet(sheet_name(name, [ws.name for ws in book.worksheets()]))
     last_col = max(0, len(labels) - 1)
     if last_col:
-        sheet.merge_range(0, 0, 0, last_col, heading.title, styles.title)
-    else:
-        sheet.write_string(0, 0, heading.title, styles.title)
+        # merge_range writes through the generic write(): merge blank, then write_string.
+        sheet.merge_range(0, 0, 0, last_col, "", styles.title)
+    sheet.write_string(0, 0, heading.title, styles.title)
     sheet.set_row(0, 26)
     sheet.write_string(1, 0, heading.place_line(), styles.meta)
     sheet.write_string(2, 0, heading.generated_line(), styles.meta)
@@ -408,7 +408,8 @@ def write_summary(
 ) -> None:
     """The 汇总 sheet: one block per summary, each with a 合计 line."""
     width = 2 + max((len(t.sums) for t in tallies), default=0)
-    sheet.merge_range(0, 0, 0, width - 1, f"{heading.title}（汇总）", styles.title)
+    sheet.merge_range(0, 0, 0, width - 1, "", styles.title)
+    sheet.write_string(0, 0, f"{heading.title}（汇总）", styles.title)
     sheet.write_string(1, 0, heading.place_line(), styles.meta)
     sheet.write_string(2, 0, heading.generated_line(), styles.meta)
     sheet.write_string(3, 0, f"{heading.filters or '全部'}；明细共 {total} 行", styles.meta)

@@ -9,6 +9,7 @@ from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import columns
 from ..accountability import check_accountability, confirm, propose
 from ..choices import AccountabilityAction, AccountabilityStatus, AgreementLine, Role
 from ..extensions import csrf, db
@@ -19,18 +20,6 @@ from .options import period_options, village_options
 from .ranking import visible_village_ids
 
 ACCOUNTABILITY_WRITERS = frozenset({Role.ADMIN, Role.INSPECTOR})
-LABELS = {
-    "period": "考核周期",
-    "village": "行政村",
-    "person": "被问责人",
-    "line": "线别",
-    "position": "职务",
-    "problem": "问题",
-    "action": "问责方式",
-    "decided_on": "决定日期",
-    "decided_by": "决定人/单位",
-    "status": "状态",
-}
 
 
 class AccountabilityView(SecureModelView):
@@ -52,8 +41,8 @@ class AccountabilityView(SecureModelView):
         "decided_on",
         "status",
     )
-    column_details_list = tuple(LABELS)
-    column_labels = LABELS
+    column_details_list = tuple(columns.ACCOUNTABILITY)
+    column_labels = columns.labels(Accountability)
     column_sortable_list = (
         ("period", "period.end_on"),
         ("village", "village.name"),
@@ -69,7 +58,7 @@ class AccountabilityView(SecureModelView):
         enum_filter(Accountability.action, "问责方式", AccountabilityAction),
         enum_filter(Accountability.status, "状态", AccountabilityStatus),
     )
-    form_columns = tuple(LABELS)
+    form_columns = tuple(columns.ACCOUNTABILITY)
     form_ajax_refs = {"village": {"fields": ("name",)}}
     form_args = {
         "status": {"description": "拟问责 → 已问责（填写决定日期）→ 已整改"},

@@ -289,12 +289,13 @@ def confirm(
     session: Session,
     period: AssessmentPeriod,
     keys: Iterable[str],
-    decided_by: str,
     village_ids: Iterable[int] | None = None,
 ) -> list[Accountability]:
     """Save the proposals whose keys were confirmed as 拟问责 records; the rest are discarded.
 
-    Proposals already recorded are not saved twice. Returns the new records (not committed).
+    Proposals already recorded are not saved twice. Who confirmed them is in the audit log;
+    决定日期 and 决定人 stay empty until the decision is taken. Returns the new records
+    (not committed).
     """
     chosen = set(keys)
     saved = []
@@ -309,7 +310,6 @@ def confirm(
             position=proposal.position,
             problem=proposal.problem,
             action=proposal.action,
-            decided_by=decided_by[:80],
             status=AccountabilityStatus.PROPOSED,
         )
         session.add(record)

@@ -6,7 +6,6 @@ from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
-from flask_login import current_user
 from sqlalchemy import select
 
 from .. import columns
@@ -90,9 +89,7 @@ class AccountabilityView(SecureModelView):
         if request.method == "POST":
             csrf.protect()
             keys = request.form.getlist("confirm")
-            saved = confirm(
-                db.session, period, keys, current_user.display_name, village_ids=villages
-            )
+            saved = confirm(db.session, period, keys, village_ids=villages)
             db.session.commit()
             offered = int(request.form.get("offered", 0) or 0)
             discarded = max(0, offered - len(saved))

@@ -17,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from .assessment import VillageResult, method_params, ranking_with_change, timeliness_days
@@ -68,7 +68,6 @@ class Responsible:
 
     government: list[Person] = field(default_factory=list)
     school: list[Person] = field(default_factory=list)
-    village_agreement_signed: bool = False
 
     def on(self, line: AgreementLine) -> list[Person]:
         return self.government if line == AgreementLine.GOVERNMENT else self.school
@@ -82,17 +81,16 @@ def responsible_persons(
     wanted = None if village_ids is None else list(village_ids)
     result: dict[int, Responsible] = defaultdict(Responsible)
     village_stmt = (
-        select(A.village_id, A.party_a_name, A.party_a_org, A.party_b_name, A.party_b_org, A.status)
+        select(A.village_id, A.party_a_name, A.party_a_org, A.party_b_name, A.party_b_org)
         .where(A.year == year, A.level == AgreementLevel.TOWNSHIP_VILLAGE)
         .where(A.village_id.is_not(None))
-        .order_by(A.village_id, A.id)
+        # The signed agreement's parties first, then drafts (who is yet to sign).
+        .order_by(A.village_id, A.status != AgreementStatus.SIGNED, A.id)
     )
     if wanted is not None:
         village_stmt = village_stmt.where(A.village_id.in_(wanted))
-    for village_id, a_name, a_org, b_name, b_org, status in session.execute(village_stmt):
+    for village_id, a_name, a_org, b_name, b_org in session.execute(village_stmt):
         persons = result[village_id]
-        if status == AgreementStatus.SIGNED:
-            persons.village_agreement_signed = True
         for person in (
             Person(b_name, f"{b_org or '村委会'}主任", AgreementLine.GOVERNMENT),
             Person(a_name, f"{a_org}包村负责人", AgreementLine.GOVERNMENT),
@@ -331,15 +329,6 @@ def actions_by_village(
     for record in session.scalars(stmt):
         found[record.village_id].append(record)
     return found
-
-
-def count_by_status(session: Session, period: AssessmentPeriod) -> dict[str, int]:
-    rows = session.execute(
-        select(Accountability.status, func.count(Accountability.id))
-        .where(Accountability.period_id == period.id)
-        .group_by(Accountability.status)
-    )
-    return {status.label: n for status, n in rows}
 
 
 def check_accountability(

@@ -164,3 +164,19 @@ def test_proposals_refuse_forgeries_and_bad_input(app, client_as, data):
     assert inspector.get("/admin/accountability/propose/?period=abc").status_code == 200
     missing = inspector.get("/admin/accountability/propose/?period=99999")
     assert missing.status_code == 302
+
+
+def test_confirmed_proposals_appear_in_the_accountability_sheet(app, client_as, data):
+    from tests.test_reports import by_header, issue
+    from tests.xlsx_helpers import workbook
+
+    inspector = client_as(Role.INSPECTOR)
+    url = f"/admin/accountability/propose/?period={data['period']}"
+    rows = proposal_rows(inspector.get(url).get_data(as_text=True))
+    keep = [key for key, text in rows if "赵主任" in text and "责令整改" in text]
+    token = form_token(inspector, "/admin/reports/")
+    inspector.post(url, data={"csrf_token": token, "confirm": keep})
+    sheet = workbook(issue(inspector, "accountability", data["period"]).data).worksheets[0]
+    lines = {row["行政村"]: row for row in by_header(sheet)}
+    assert "赵主任：责令整改（拟问责）" in lines["新华村"]["问责措施"]
+    assert lines["新华村"]["问责记录(条)"] == 1 and lines["联合村"]["问责记录(条)"] == 0

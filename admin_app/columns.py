@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from .choices import CHILD_KEY_GROUPS, HOUSEHOLD_CATEGORIES
 from .models import (
+    Accountability,
     AssessmentIndicator,
     AssessmentPeriod,
     AssistancePlan,
@@ -224,6 +225,19 @@ INDICATOR = {
     "active": Column("启用"),
 }
 
+ACCOUNTABILITY = {
+    "period": Column("考核周期"),
+    "village": Column("行政村"),
+    "person": Column("被问责人"),
+    "line": Column("线别"),
+    "position": Column("职务"),
+    "problem": Column("问题"),
+    "action": Column("问责方式"),
+    "decided_on": Column("决定日期"),
+    "decided_by": Column("决定人/单位"),
+    "status": Column("状态"),
+}
+
 COLUMNS: dict[type, dict[str, Column]] = {
     Child: CHILD,
     Household: HOUSEHOLD,
@@ -239,6 +253,7 @@ COLUMNS: dict[type, dict[str, Column]] = {
     AssessmentPeriod: PERIOD,
     InspectionItem: ITEM,
     AssessmentIndicator: INDICATOR,
+    Accountability: ACCOUNTABILITY,
 }
 
 

@@ -50,6 +50,8 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         # Lists clerks import: 10 MB holds well over 100,000 rows of .xlsx.
         IMPORT_MAX_BYTES=10 * 1024 * 1024,
         IMPORT_DIR=str(Path(app.instance_path) / "imports"),
+        # Archive of issued workbooks (exports/<year>/<name>.xlsx), at the project root.
+        EXPORTS_DIR=os.environ.get("EXPORTS_DIR", str(Path(app.root_path).parent / "exports")),
     )
     if test_config is not None:
         app.config.from_mapping(test_config)

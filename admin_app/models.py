@@ -718,3 +718,34 @@ class AuditLog(db.Model):
     note: Mapped[str | None] = mapped_column(String(500))
 
     user: Mapped[User | None] = relationship()
+
+
+class ExportRecord(db.Model):
+    """One issued workbook, archived under ``exports/<year>/`` so it can be downloaded again.
+
+    Who, when, which report with which filters, how many rows, whether ID and phone numbers
+    were masked, and the file's SHA-256 — enough to show what was handed out, and that the
+    archived file is still the one handed out.
+    """
+
+    __tablename__ = "export_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report: Mapped[str] = mapped_column(String(60), index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    path: Mapped[str] = mapped_column(String(255), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    username: Mapped[str | None] = mapped_column(String(50))
+    role: Mapped[Role] = mapped_column(code_enum(Role, "export_role"))
+    filters: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str] = mapped_column(String(64))
+    masked: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    user: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return self.title

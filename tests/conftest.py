@@ -57,6 +57,7 @@ def app(tmp_path: Path) -> Iterator[Flask]:
             "SECRET_KEY": "test-secret-key",
             "SQLALCHEMY_DATABASE_URI": uri,
             "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+            "EXPORTS_DIR": str(tmp_path / "exports"),
         }
     )
     with app.app_context():

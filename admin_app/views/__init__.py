@@ -8,6 +8,7 @@ from flask_admin.theme import Bootstrap4Theme
 
 from ..extensions import db
 from ..models import (
+    Accountability,
     AssessmentIndicator,
     AssessmentPeriod,
     AssistancePlan,
@@ -23,6 +24,7 @@ from ..models import (
     User,
 )
 from ..models import Village as VillageModel
+from .accountability import AccountabilityView
 from .agreement import AgreementView
 from .assistance import AssistanceView
 from .audit import AuditView
@@ -37,6 +39,7 @@ from .inspection_item import InspectionItemView
 from .period import PeriodView
 from .plan import PlanView
 from .ranking import RankingView
+from .reports import ReportsView
 from .school import SchoolView
 from .score import ScoreView
 from .user import UserView
@@ -81,6 +84,12 @@ def build_admin(app: Flask) -> Admin:
         ScoreView(InspectionScore, s, name="督导评分", endpoint="score", category=INSPECTION)
     )
     admin.add_view(RankingView(name="村级考核排名", endpoint="ranking", category=INSPECTION))
+    admin.add_view(
+        AccountabilityView(
+            Accountability, s, name="问责记录", endpoint="accountability", category=INSPECTION
+        )
+    )
+    admin.add_view(ReportsView(name="报表导出", endpoint="reports"))
     admin.add_view(
         PeriodView(AssessmentPeriod, s, name="考核周期", endpoint="period", category=INSPECTION)
     )

@@ -35,6 +35,7 @@ from ..extensions import db
 from ..masking import mask_id_number, mask_phone
 from ..scope import apply_scope
 from ..sqlutil import starts_with
+from .export import XlsxExportMixin
 
 WRITERS = frozenset({Role.ADMIN, Role.CLERK})
 TOWNSHIP_READERS = frozenset({Role.ADMIN, Role.CLERK, Role.LEADER, Role.INSPECTOR})
@@ -186,9 +187,8 @@ class SecureView(RoleGuard, BaseView):
     """The secure base of screens that are not a table's CRUD (rankings, reports)."""
 
 
-class SecureModelView(RoleGuard, ModelView):
+class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
     form_base_class = SecureForm
-    can_export = False  # Flask-Admin's tablib export stays off; the report engine replaces it.
     can_view_details = True
     can_set_page_size = True
     page_size = 20
@@ -346,7 +346,9 @@ class SecureModelView(RoleGuard, ModelView):
     def _apply_search(
         self, query: Any, count_query: Any, joins: Any, count_joins: Any, search: str
     ) -> Any:
-        criteria = [self.search_criterion(term) for term in search.split() if term]
+        # PostgreSQL refuses NUL in text parameters: a term can never match one anyway.
+        terms = search.replace("\x00", "").split()
+        criteria = [self.search_criterion(term) for term in terms if term]
         if criteria:
             query = query.filter(and_(*criteria))
             if count_query is not None:

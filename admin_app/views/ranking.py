@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
-import xlsxwriter
-from flask import abort, current_app, jsonify, request, send_file
+from flask import abort, jsonify, request
 from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
@@ -18,14 +16,16 @@ from ..assessment import (
     ranking_with_change,
     veto_children,
 )
-from ..audit import log_event
-from ..choices import AuditAction, IndicatorMethod, Role
+from ..auth import may_see_unmasked
+from ..choices import Role
 from ..dates import local_today
 from ..display import points
 from ..extensions import db
-from ..models import AssessmentPeriod, Village, utcnow
+from ..models import AssessmentPeriod, Village
+from ..reports import REPORTS, ReportRequest, issue_report, value_text
 from ..scope import apply_scope
 from .base import TOWNSHIP_READERS, SecureView
+from .reports import ReportsView
 
 RANKING_READERS = TOWNSHIP_READERS | {Role.VILLAGE}
 BAR_HEIGHT = 22
@@ -37,13 +37,6 @@ def visible_village_ids() -> list[int] | None:
         return None
     stmt = apply_scope(select(Village.id), Village, current_user)
     return list(db.session.scalars(stmt))
-
-
-def value_text(score: Any) -> str:
-    if score.method == IndicatorMethod.DROPOUT_RETURN:
-        return f"{score.numerator}人"
-    value = score.value
-    return "—" if value is None else f"{value}%"
 
 
 class RankingView(SecureView):
@@ -122,23 +115,19 @@ class RankingView(SecureView):
 
     @expose("/export")
     def export(self) -> Any:
+        """村级考核排名表 through the report engine, archived like every issued report."""
         period = self.selected_period()
-        results = self.results(period)
-        content = ranking_workbook(period, results)
-        log_event(
-            AuditAction.EXPORT,
-            user_id=current_user.id,
-            username=current_user.username,
-            table_name="ranking",
-            note=f"村级考核排名表 {period.name}，{len(results)}行",
+        record = issue_report(
+            db.session,
+            REPORTS["ranking"],
+            ReportRequest(
+                user=current_user._get_current_object(),
+                period=period,
+                village_ids=visible_village_ids(),
+                masked=not may_see_unmasked(),
+            ),
         )
-        filename = f"村级考核排名表_{period.name}.xlsx"
-        return send_file(
-            io.BytesIO(content),
-            mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            as_attachment=True,
-            download_name=filename,
-        )
+        return ReportsView.send(record)
 
 
 def result_json(result: VillageResult) -> dict[str, Any]:
@@ -187,74 +176,3 @@ def bar_chart(results: list[VillageResult]) -> dict[str, Any]:
         "height": max(BAR_HEIGHT, len(results) * BAR_HEIGHT),
         "bar_height": BAR_HEIGHT - 6,
     }
-
-
-def ranking_workbook(period: AssessmentPeriod, results: list[VillageResult]) -> bytes:
-    """村级考核排名表 as a printable workbook: title, period, generated at/by, frozen headers."""
-    buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(
-        buffer,
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        },
-    )
-    sheet = workbook.add_worksheet("村级考核排名")
-    title = workbook.add_format({"bold": True, "font_size": 16, "font_name": "宋体"})
-    meta = workbook.add_format({"font_name": "宋体"})
-    head = workbook.add_format(
-        {
-            "bold": True,
-            "bg_color": "#DDEBF7",
-            "border": 1,
-            "text_wrap": True,
-            "font_name": "宋体",
-            "align": "center",
-            "valign": "vcenter",
-        }
-    )
-    cell = workbook.add_format({"border": 1, "font_name": "宋体"})
-    number = workbook.add_format({"border": 1, "num_format": "0.00", "font_name": "宋体"})
-    township = current_app.config["TOWNSHIP_NAME"]
-    indicators = results[0].scores if results else []
-    headers = ["排名", "较上期", "行政村", "村代码"]
-    for score in indicators:
-        headers += [f"{score.name}\n指标值", f"{score.name}\n得分(满分{points(score.points)})"]
-    headers += ["总分", "一票否决"]
-    sheet.merge_range(0, 0, 0, len(headers) - 1, f"{township}控辍保学村级考核排名表", title)
-    sheet.write_string(1, 0, f"考核周期：{period.name}（{period.start_on}至{period.end_on}）", meta)
-    generated = utcnow().strftime("%Y-%m-%d %H:%M") + " UTC"
-    sheet.write_string(2, 0, f"生成时间：{generated}  生成人：{current_user.display_name}", meta)
-    header_row = 4
-    for column, text in enumerate(headers):
-        sheet.write_string(header_row, column, text, head)
-    for offset, result in enumerate(results, start=1):
-        row = header_row + offset
-        change = result.change
-        sheet.write_number(row, 0, result.rank, cell)
-        sheet.write_string(row, 1, "—" if change is None else f"{change:+d}", cell)
-        sheet.write_string(row, 2, result.name, cell)
-        sheet.write_string(row, 3, result.code or "", cell)
-        column = 4
-        for score in result.scores:
-            sheet.write_string(row, column, value_text(score), cell)
-            sheet.write_number(row, column + 1, float(score.score), number)
-            column += 2
-        sheet.write_number(row, column, float(result.total), number)
-        sheet.write_string(row, column + 1, "；".join(result.veto_reasons) or "否", cell)
-    sheet.freeze_panes(header_row + 1, 3)
-    last_row = header_row + max(1, len(results))
-    sheet.autofilter(header_row, 0, last_row, len(headers) - 1)
-    sheet.set_column(0, 1, 7)
-    sheet.set_column(2, 3, 14)
-    sheet.set_column(4, len(headers) - 1, 11)
-    sheet.set_row(header_row, 42)
-    sheet.set_landscape()
-    sheet.set_paper(9)  # A4
-    sheet.fit_to_pages(1, 0)
-    sheet.repeat_rows(header_row)
-    sheet.set_footer("&C第 &P 页，共 &N 页")
-    workbook.close()
-    return buffer.getvalue()

@@ -1,0 +1,627 @@
+"""The official sheets (DESIGN.md §6) as declarations: one column list per report.
+
+Each report says which rows it reads (a streamed query for the big ones) and, per column,
+its label, value, width, format and mask; ``admin_app.xlsx`` does the rest. A new report
+is a ``Report(...)`` here and an entry in ``REPORTS``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
+from typing import IO, Any
+
+from flask import current_app
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from . import accountability as acc
+from .archive import issue
+from .assessment import IndicatorScore, VillageResult, active_indicators, ranking_with_change
+from .choices import CHILD_KEY_GROUPS, IndicatorMethod
+from .dates import local_today
+from .display import points
+from .models import (
+    AssessmentPeriod,
+    AssistanceRecord,
+    CaseVisit,
+    Child,
+    DropoutCase,
+    ExportRecord,
+    Household,
+    Notice,
+    ResponsibilityAgreement,
+    School,
+    User,
+    Village,
+)
+from .scope import apply_scope
+from .xlsx import EXCEL_MAX_ROWS, Col, Heading, Summary, Written, write_report
+
+#: Rows fetched per round trip while streaming (SQLAlchemy ``yield_per``).
+BATCH = 2000
+
+
+@dataclass
+class ReportRequest:
+    """What the user asked for: the period, the villages (None: all), masked or not."""
+
+    user: User
+    period: AssessmentPeriod | None = None
+    village_ids: list[int] | None = None
+    masked: bool = True
+
+
+Rows = Callable[[Session, ReportRequest], Iterable[Any]]
+Columns = tuple[Col, ...] | Callable[[Session, ReportRequest], tuple[Col, ...]]
+
+
+@dataclass(frozen=True)
+class Report:
+    key: str
+    title: str
+    sheet: str
+    columns: Columns
+    rows: Rows
+    summaries: tuple[Summary, ...] = ()
+    needs_period: bool = True
+    description: str = ""
+    frozen_columns: int = 0
+
+    def columns_for(self, session: Session, request: ReportRequest) -> tuple[Col, ...]:
+        return self.columns(session, request) if callable(self.columns) else self.columns
+
+
+def stream(session: Session, stmt: Any) -> Iterator[Any]:
+    """Rows of a query a batch at a time (a server-side cursor on PostgreSQL)."""
+    yield from session.execute(stmt.execution_options(yield_per=BATCH))
+
+
+def in_villages(stmt: Any, column: Any, request: ReportRequest) -> Any:
+    return stmt if request.village_ids is None else stmt.where(column.in_(request.village_ids))
+
+
+def joined(values: Iterable[Any], sep: str = "；") -> str:
+    return sep.join(str(v) for v in values if v)
+
+
+# --- 适龄儿童少年台账 (the children ledger; also the benchmark's 100,000 rows) ------------------
+
+
+def _key_groups(row: Any) -> str:
+    return "、".join(label for key, label in CHILD_KEY_GROUPS.items() if getattr(row, key))
+
+
+CHILDREN_COLUMNS = (
+    Col("行政村", "village_name", 10),
+    Col("村民小组", "group_name", 9),
+    Col("姓名", "name", 8),
+    Col("性别", "sex", 5),
+    Col("身份证号", "id_number", 20, "id", mask="id"),
+    Col("无证原因", "no_id_reason", 10),
+    Col("出生日期", "birth_date", 11, "date"),
+    Col("民族", "ethnicity", 6),
+    Col("监护人", "guardian_name", 8),
+    Col("与儿童关系", "guardian_relation", 7),
+    Col("监护人电话", "guardian_phone", 13, "id", mask="phone"),
+    Col("监护人外出务工", "guardian_migrant", 7),
+    Col("重点群体", _key_groups, 16, "wrap"),
+    Col("就读学校", "school_name", 16),
+    Col("学段", "stage", 5),
+    Col("年级", "grade", 5, "int"),
+    Col("班级", "class_name", 6),
+    Col("学籍号", "student_no", 20, "id"),
+    Col("就学状态", "status", 9),
+    Col("未入学/辍学原因", "status_reason", 12),
+    Col("原因说明", "status_note", 16, "wrap"),
+)
+
+
+def children_statement(request: ReportRequest) -> Any:
+    stmt = (
+        select(
+            Village.name.label("village_name"),
+            Household.group_name,
+            Child.name,
+            Child.sex,
+            Child.id_number,
+            Child.no_id_reason,
+            Child.birth_date,
+            Child.ethnicity,
+            Child.guardian_name,
+            Child.guardian_relation,
+            Child.guardian_phone,
+            Child.guardian_migrant,
+            *(getattr(Child, key) for key in CHILD_KEY_GROUPS),
+            School.name.label("school_name"),
+            Child.stage,
+            Child.grade,
+            Child.class_name,
+            Child.student_no,
+            Child.status,
+            Child.status_reason,
+            Child.status_note,
+        )
+        .join(Village, Village.id == Child.village_id)
+        .outerjoin(Household, Household.id == Child.household_id)
+        .outerjoin(School, School.id == Child.school_id)
+        .order_by(Child.village_id, Child.id)
+    )
+    return apply_scope(in_villages(stmt, Child.village_id, request), Child, request.user)
+
+
+def children_rows(session: Session, request: ReportRequest) -> Iterable[Any]:
+    return stream(session, children_statement(request))
+
+
+# --- 问责台账 ------------------------------------------------------------------------------
+
+
+def failing(result: VillageResult) -> list[IndicatorScore]:
+    return [s for s in result.scores if s.score < s.points]
+
+
+def value_text(score: IndicatorScore) -> str:
+    if score.method == IndicatorMethod.DROPOUT_RETURN:
+        return f"{score.numerator}人"
+    value = score.value
+    return "—" if value is None else f"{value}%"
+
+
+def accountability_rows(session: Session, request: ReportRequest) -> Iterable[Any]:
+    """One line per village: shortfalls, overdue cases, deductions, persons, actions."""
+    period = request.period
+    assert period is not None
+    results = ranking_with_change(session, period, request.village_ids)
+    ids = [r.village_id for r in results]
+    persons = acc.responsible_persons(session, period.end_on.year, ids)
+    overdue = acc.overdue_cases(session, period, acc.visit_days(session), ids)
+    actions = acc.actions_by_village(session, period, ids)
+    for result in results:
+        responsible = persons.get(result.village_id, acc.Responsible())
+        records = actions.get(result.village_id, [])
+        cases = overdue.get(result.village_id, [])
+        yield SimpleNamespace(
+            rank=result.rank,
+            village=result.name,
+            code=result.code,
+            total=result.total,
+            veto="是" if result.veto else "否",
+            veto_reasons="；".join(result.veto_reasons),
+            failing=joined(
+                f"{s.name}{value_text(s)}（扣{points(s.deduction)}分）" for s in failing(result)
+            ),
+            failing_count=len(failing(result)),
+            deduction=sum((s.deduction for s in result.scores), 0),
+            overdue=len(cases),
+            overdue_names=joined((name for _, name in cases), "、"),
+            government=joined(str(p) for p in responsible.government) or acc.NO_PERSON,
+            school=joined(str(p) for p in responsible.school) or acc.NO_PERSON,
+            village_agreement="已签订" if result.counts.village_agreement else "未签订",
+            actions=joined(
+                f"{r.person}：{r.action.label}（{r.status.label}）{r.problem}" for r in records
+            ),
+            action_count=len(records),
+        )
+
+
+ACCOUNTABILITY_COLUMNS = (
+    Col("排名", "rank", 5, "int"),
+    Col("行政村", "village", 10),
+    Col("村代码", "code", 13, "id"),
+    Col("总分", "total", 7, "number"),
+    Col("一票否决", "veto", 6),
+    Col("否决原因", "veto_reasons", 12, "wrap"),
+    Col("未达标指标", "failing", 34, "wrap"),
+    Col("未达标项数", "failing_count", 6, "int"),
+    Col("扣分合计", "deduction", 7, "number"),
+    Col("逾期案件(件)", "overdue", 7, "int"),
+    Col("逾期案件儿童", "overdue_names", 14, "wrap"),
+    Col("乡—村责任书", "village_agreement", 8),
+    Col("政府线责任人", "government", 22, "wrap"),
+    Col("学校线责任人", "school", 22, "wrap"),
+    Col("问责措施", "actions", 34, "wrap"),
+    Col("问责记录(条)", "action_count", 7, "int"),
+)
+
+
+# --- 辍学/未入学劝返台账 ------------------------------------------------------------------------
+
+
+def case_rows(session: Session, request: ReportRequest) -> Iterable[Any]:
+    """Every case open at some time in the period, with its visits and notices."""
+    period = request.period
+    assert period is not None
+    stmt = (
+        select(
+            DropoutCase,
+            Village.name.label("village"),
+            Child.name.label("child"),
+            Child.id_number,
+            Child.sex,
+            Child.birth_date,
+            Child.guardian_name,
+            Child.guardian_phone,
+        )
+        .join(Child, Child.id == DropoutCase.child_id)
+        .join(Village, Village.id == Child.village_id)
+        .where(
+            DropoutCase.discovered_on <= period.end_on,
+            or_(DropoutCase.closed_on.is_(None), DropoutCase.closed_on >= period.start_on),
+        )
+        .order_by(Child.village_id, DropoutCase.discovered_on, DropoutCase.id)
+    )
+    stmt = apply_scope(in_villages(stmt, Child.village_id, request), DropoutCase, request.user)
+    rows = session.execute(stmt).all()
+    ids = [row.DropoutCase.id for row in rows]
+    visits: dict[int, list[CaseVisit]] = defaultdict(list)
+    notices: dict[int, list[Notice]] = defaultdict(list)
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        for visit in session.scalars(
+            select(CaseVisit).where(CaseVisit.case_id.in_(chunk)).order_by(CaseVisit.seq)
+        ):
+            visits[visit.case_id].append(visit)
+        for notice in session.scalars(
+            select(Notice).where(Notice.case_id.in_(chunk)).order_by(Notice.issued_on)
+        ):
+            notices[notice.case_id].append(notice)
+    for row in rows:
+        case = row.DropoutCase
+        yield SimpleNamespace(
+            village=row.village,
+            child=row.child,
+            id_number=row.id_number,
+            sex=row.sex,
+            birth_date=row.birth_date,
+            guardian=row.guardian_name,
+            phone=row.guardian_phone,
+            kind=case.kind,
+            discovered_on=case.discovered_on,
+            source=case.source,
+            reason=case.reason,
+            reason_note=case.reason_note,
+            visit_count=len(visits[case.id]),
+            visits=joined(
+                f"第{v.seq}次 {v.visited_on} {v.persons}：{v.result or ''}" for v in visits[case.id]
+            ),
+            notices=joined(
+                f"{n.kind.label}{n.number}（{n.issued_on}发，"
+                f"限{n.deadline or '—'}，{n.result or '未回复'}）"
+                for n in notices[case.id]
+            ),
+            village_person=case.village_person,
+            school_person=case.school_person,
+            status=case.status,
+            closed_on=case.closed_on,
+            outcome=case.outcome,
+        )
+
+
+CASE_COLUMNS = (
+    Col("行政村", "village", 10),
+    Col("儿童姓名", "child", 8),
+    Col("身份证号", "id_number", 20, "id", mask="id"),
+    Col("性别", "sex", 5),
+    Col("出生日期", "birth_date", 11, "date"),
+    Col("监护人", "guardian", 8),
+    Col("监护人电话", "phone", 13, "id", mask="phone"),
+    Col("类型", "kind", 7),
+    Col("发现日期", "discovered_on", 11, "date"),
+    Col("来源", "source", 9),
+    Col("原因", "reason", 12),
+    Col("原因说明", "reason_note", 14, "wrap"),
+    Col("走访次数", "visit_count", 6, "int"),
+    Col("劝返走访", "visits", 34, "wrap"),
+    Col("文书", "notices", 30, "wrap"),
+    Col("村级责任人", "village_person", 9),
+    Col("学校责任人", "school_person", 9),
+    Col("状态", "status", 8),
+    Col("结案日期", "closed_on", 11, "date"),
+    Col("结果", "outcome", 20, "wrap"),
+)
+
+
+# --- 村级考核排名表 -----------------------------------------------------------------------------
+
+
+def ranking_rows(session: Session, request: ReportRequest) -> Iterable[Any]:
+    assert request.period is not None
+    return ranking_with_change(session, request.period, request.village_ids)
+
+
+def ranking_columns(session: Session, request: ReportRequest) -> tuple[Col, ...]:
+    """Fixed columns around one value and one score column per active indicator."""
+    cols = [
+        Col("排名", "rank", 5, "int"),
+        Col("较上期", lambda r: "—" if r.change is None else f"{r.change:+d}", 6),
+        Col("行政村", "name", 10),
+        Col("村代码", "code", 13, "id"),
+    ]
+    for indicator in active_indicators(session):
+        code = indicator.code
+        cols.append(
+            Col(f"{indicator.name}\n指标值", lambda r, c=code: _score_text(r, c), 9),
+        )
+        cols.append(
+            Col(
+                f"{indicator.name}\n得分(满分{points(indicator.points)})",
+                lambda r, c=code: _score(r, c),
+                9,
+                "number",
+            )
+        )
+    cols.append(Col("总分", "total", 7, "number"))
+    cols.append(Col("一票否决", lambda r: "；".join(r.veto_reasons) or "否", 14, "wrap"))
+    return tuple(cols)
+
+
+def _score_text(result: VillageResult, code: str) -> str | None:
+    score = result.score_of(code)
+    return None if score is None else value_text(score)
+
+
+def _score(result: VillageResult, code: str) -> Any:
+    score = result.score_of(code)
+    return None if score is None else score.score
+
+
+# --- 帮扶台账 ---------------------------------------------------------------------------------
+
+
+ASSISTANCE_COLUMNS = (
+    Col("行政村", "village", 10),
+    Col("儿童姓名", "child", 8),
+    Col("身份证号", "id_number", 20, "id", mask="id"),
+    Col("帮扶类型", "kind", 12),
+    Col("帮扶日期", "given_on", 11, "date"),
+    Col("帮扶人", "person", 9),
+    Col("金额(元)", "amount", 10, "money"),
+    Col("帮扶内容", "content", 30, "wrap"),
+    Col("帮扶成效", "outcome", 24, "wrap"),
+)
+
+
+def assistance_rows(session: Session, request: ReportRequest) -> Iterable[Any]:
+    period = request.period
+    assert period is not None
+    R = AssistanceRecord
+    stmt = (
+        select(
+            Village.name.label("village"),
+            Child.name.label("child"),
+            Child.id_number,
+            R.kind,
+            R.given_on,
+            R.person,
+            R.amount,
+            R.content,
+            R.outcome,
+        )
+        .join(Child, Child.id == R.child_id)
+        .join(Village, Village.id == Child.village_id)
+        .where(R.given_on.between(period.start_on, period.end_on))
+        .order_by(Child.village_id, R.given_on, R.id)
+    )
+    stmt = apply_scope(in_villages(stmt, Child.village_id, request), R, request.user)
+    return stream(session, stmt)
+
+
+# --- 责任书签订情况表 --------------------------------------------------------------------------
+
+
+AGREEMENT_COLUMNS = (
+    Col("年度", "year", 6, "int"),
+    Col("线别", "line", 7),
+    Col("层级", "level", 16),
+    Col("甲方", "party_a_name", 8),
+    Col("甲方单位", "party_a_org", 18),
+    Col("乙方", "party_b_name", 8),
+    Col("乙方单位", "party_b_org", 18),
+    Col("行政村", "village", 10),
+    Col("学校", "school", 16),
+    Col("儿童", "child", 8),
+    Col("目标入学率(%)", "target_enrolment_rate", 8, "number"),
+    Col("目标巩固率(%)", "target_retention_rate", 8, "number"),
+    Col("签订日期", "signed_on", 11, "date"),
+    Col("有效期至", "valid_until", 11, "date"),
+    Col("状态", "status", 7),
+)
+
+
+def agreement_rows(session: Session, request: ReportRequest) -> Iterable[Any]:
+    """Agreements of the period's year; with villages chosen, those of the villages
+    (school-line agreements of teachers name no village and are then left out)."""
+    period = request.period
+    assert period is not None
+    A = ResponsibilityAgreement
+    stmt = (
+        select(
+            A.year,
+            A.line,
+            A.level,
+            A.party_a_name,
+            A.party_a_org,
+            A.party_b_name,
+            A.party_b_org,
+            Village.name.label("village"),
+            School.name.label("school"),
+            Child.name.label("child"),
+            A.target_enrolment_rate,
+            A.target_retention_rate,
+            A.signed_on,
+            A.valid_until,
+            A.status,
+        )
+        .outerjoin(Village, Village.id == A.village_id)
+        .outerjoin(School, School.id == A.school_id)
+        .outerjoin(Child, Child.id == A.child_id)
+        .where(A.year == period.end_on.year)
+        .order_by(A.level, A.village_id, A.school_id, A.id)
+    )
+    return stream(session, apply_scope(in_villages(stmt, A.village_id, request), A, request.user))
+
+
+# --- The catalogue ----------------------------------------------------------------------------
+
+REPORTS: dict[str, Report] = {
+    r.key: r
+    for r in (
+        Report(
+            "accountability",
+            "问责台账",
+            "问责台账",
+            ACCOUNTABILITY_COLUMNS,
+            accountability_rows,
+            summaries=(
+                Summary("全乡合计", None, ("扣分合计", "逾期案件(件)", "问责记录(条)"), "村数"),
+                Summary("一票否决", "一票否决", ("逾期案件(件)", "问责记录(条)"), "村数"),
+                Summary("乡—村责任书", "乡—村责任书", (), "村数"),
+            ),
+            description="每村未达标指标、逾期案件、扣分、双线责任人及问责措施",
+            frozen_columns=2,
+        ),
+        Report(
+            "cases",
+            "辍学/未入学劝返台账",
+            "劝返台账",
+            CASE_COLUMNS,
+            case_rows,
+            summaries=(
+                Summary("按状态", "状态", ("走访次数",), "案件数"),
+                Summary("按原因", "原因", (), "案件数"),
+                Summary("按行政村", "行政村", (), "案件数"),
+            ),
+            description="本期内在办的每个控辍案件：原因、走访、文书、责任人、状态",
+            frozen_columns=2,
+        ),
+        Report(
+            "ranking",
+            "村级考核排名表",
+            "村级考核排名",
+            ranking_columns,
+            ranking_rows,
+            summaries=(Summary("全乡", None, ("总分",), "村数"),),
+            description="各村考核得分、排名及较上期变化",
+            frozen_columns=3,
+        ),
+        Report(
+            "assistance",
+            "帮扶台账",
+            "帮扶台账",
+            ASSISTANCE_COLUMNS,
+            assistance_rows,
+            summaries=(
+                Summary("按帮扶类型", "帮扶类型", ("金额(元)",), "记录数"),
+                Summary("按行政村", "行政村", ("金额(元)",), "记录数"),
+            ),
+            description="本期每条帮扶记录及金额",
+            frozen_columns=2,
+        ),
+        Report(
+            "agreements",
+            "责任书签订情况表",
+            "责任书",
+            AGREEMENT_COLUMNS,
+            agreement_rows,
+            summaries=(
+                Summary("按层级", "层级", (), "份数"),
+                Summary("按状态", "状态", (), "份数"),
+                Summary("按行政村", "行政村", (), "份数"),
+            ),
+            description="考核年度的双线目标责任书及签订状态",
+        ),
+        Report(
+            "children",
+            "适龄儿童少年台账",
+            "儿童台账",
+            CHILDREN_COLUMNS,
+            children_rows,
+            summaries=(
+                Summary("按行政村", "行政村", (), "人数"),
+                Summary("按就学状态", "就学状态", (), "人数"),
+            ),
+            needs_period=False,
+            description="在册儿童的当前信息（不按考核周期）",
+            frozen_columns=3,
+        ),
+    )
+}
+
+
+# --- Issuing -------------------------------------------------------------------------------------
+
+
+def period_text(period: AssessmentPeriod | None) -> str:
+    if period is None:
+        return local_today().isoformat()
+    return f"{period.name}（{period.start_on}至{period.end_on}）"
+
+
+def period_label(period: AssessmentPeriod | None) -> str:
+    return "考核周期" if period is not None else "数据截至"
+
+
+def village_names(session: Session, ids: list[int] | None) -> list[str]:
+    if ids is None:
+        return []
+    stmt = select(Village.name).where(Village.id.in_(ids)).order_by(Village.name)
+    return list(session.scalars(stmt))
+
+
+def heading_for(session: Session, report: Report, request: ReportRequest) -> Heading:
+    names = village_names(session, request.village_ids)
+    shown = "、".join(names[:20]) + (f"等{len(names)}个村" if len(names) > 20 else "")
+    return Heading(
+        title=f"{current_app.config['TOWNSHIP_NAME']}控辍保学{report.title}",
+        township=current_app.config["TOWNSHIP_NAME"],
+        period=period_text(request.period),
+        generated_by=f"{request.user.display_name}（{request.user.role.label}）",
+        filters=f"行政村：{shown or '全部'}",
+        masked=request.masked,
+        period_label=period_label(request.period),
+    )
+
+
+def render(
+    session: Session,
+    report: Report,
+    request: ReportRequest,
+    target: str | Path | IO[bytes],
+    max_rows: int | None = None,
+) -> Written:
+    """Write one report to ``target`` (a path or a binary file object)."""
+    limit = max_rows or current_app.config.get("EXPORT_MAX_ROWS", EXCEL_MAX_ROWS)
+    return write_report(
+        str(target) if isinstance(target, Path) else target,
+        heading_for(session, report, request),
+        report.sheet,
+        report.columns_for(session, request),
+        report.rows(session, request),
+        summaries=report.summaries,
+        max_rows=limit,
+        frozen_columns=report.frozen_columns,
+    )
+
+
+def issue_report(session: Session, report: Report, request: ReportRequest) -> ExportRecord:
+    """Render a report into the archive and record it (see ``admin_app.archive.issue``)."""
+    period = request.period
+    title = report.title + (f"_{period.name}" if period is not None else "")
+    filters = {
+        "period_id": period.id if period else None,
+        "period": period.name if period else None,
+        "village_ids": request.village_ids,
+        "villages": village_names(session, request.village_ids),
+    }
+    return issue(
+        report=report.key,
+        title=title,
+        user=request.user,
+        filters=filters,
+        masked=request.masked,
+        write=lambda path: render(session, report, request, path).rows,
+    )

@@ -1,0 +1,111 @@
+"""问责记录: accountability records per village and period, and the 生成问责建议 flow."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from sqlalchemy import select
+
+from .. import columns
+from ..accountability import check_accountability, confirm, propose
+from ..choices import AccountabilityAction, AccountabilityStatus, AgreementLine, Role
+from ..extensions import csrf, db
+from ..models import Accountability, AssessmentPeriod
+from ..sqlutil import starts_with
+from .base import TOWNSHIP_READERS, OptionsFilter, SecureModelView, enum_filter
+from .options import period_options, village_options
+from .ranking import visible_village_ids
+
+ACCOUNTABILITY_WRITERS = frozenset({Role.ADMIN, Role.INSPECTOR})
+
+
+class AccountabilityView(SecureModelView):
+    read_roles = TOWNSHIP_READERS | {Role.VILLAGE}
+    write_roles = ACCOUNTABILITY_WRITERS
+    domain_check = staticmethod(check_accountability)
+    domain_checked_fields = ("person", "problem")
+    list_template = "admin/accountability_list.html"
+    search_hint = "被问责人姓名开头"
+
+    column_list = (
+        "period",
+        "village",
+        "person",
+        "line",
+        "position",
+        "problem",
+        "action",
+        "decided_on",
+        "status",
+    )
+    column_details_list = tuple(columns.ACCOUNTABILITY)
+    column_labels = columns.labels(Accountability)
+    column_sortable_list = (
+        ("period", "period.end_on"),
+        ("village", "village.name"),
+        "person",
+        "decided_on",
+        "status",
+    )
+    column_default_sort = ("id", True)
+    column_filters = (
+        OptionsFilter(Accountability.period_id, "考核周期", period_options, int),
+        OptionsFilter(Accountability.village_id, "行政村", village_options, int),
+        enum_filter(Accountability.line, "线别", AgreementLine),
+        enum_filter(Accountability.action, "问责方式", AccountabilityAction),
+        enum_filter(Accountability.status, "状态", AccountabilityStatus),
+    )
+    form_columns = tuple(columns.ACCOUNTABILITY)
+    form_ajax_refs = {"village": {"fields": ("name",)}}
+    form_args = {
+        "status": {"description": "拟问责 → 已问责（填写决定日期）→ 已整改"},
+        "problem": {"description": "问题事实，如“控辍案件逾期未办结2件”"},
+    }
+    column_formatters = {"problem": lambda v, c, m, n: (m.problem or "")[:60]}
+
+    def search_criterion(self, term: str) -> Any:
+        return starts_with(Accountability.person, term)
+
+    def _period(self) -> AssessmentPeriod | None:
+        wanted = request.values.get("period", type=int)
+        if wanted is not None:
+            return db.session.get(AssessmentPeriod, wanted)
+        return db.session.scalar(
+            select(AssessmentPeriod).order_by(AssessmentPeriod.end_on.desc()).limit(1)
+        )
+
+    @expose("/propose/", methods=("GET", "POST"))
+    def propose_view(self) -> Any:
+        """生成问责建议: proposals from the data; the inspector confirms or discards each."""
+        if not self.can_create:
+            abort(403)
+        period = self._period()
+        if period is None:
+            flash("请先选择存在的考核周期。", "error")
+            return redirect(url_for(".index_view"))
+        villages = visible_village_ids()
+        if request.method == "POST":
+            csrf.protect()
+            keys = request.form.getlist("confirm")
+            saved = confirm(db.session, period, keys, village_ids=villages)
+            db.session.commit()
+            offered = int(request.form.get("offered", 0) or 0)
+            discarded = max(0, offered - len(saved))
+            flash(
+                f"已确认 {len(saved)} 条问责建议，登记为“拟问责”；放弃 {discarded} 条。",
+                "success",
+            )
+            return redirect(url_for(".propose_view", period=period.id))
+        proposals = propose(db.session, period, villages)
+        periods = db.session.scalars(
+            select(AssessmentPeriod).order_by(AssessmentPeriod.end_on.desc())
+        ).all()
+        return self.render(
+            "admin/accountability_propose.html",
+            period=period,
+            periods=periods,
+            proposals=proposals,
+            open_count=sum(1 for p in proposals if not p.recorded),
+        )

@@ -1,0 +1,441 @@
+"""The streaming Excel engine: every workbook the panel issues is written here.
+
+Rows arrive as an iterator (straight from a ``yield_per`` query) and go to XlsxWriter in
+``constant_memory`` mode, so a 100,000-row ledger never sits in memory. A report is a
+declaration — a tuple of ``Col`` (label, value, width, format, mask) — and the engine
+turns each column into one precomputed cell writer, so the per-cell cost stays close to a
+bare XlsxWriter loop.
+
+Safety: every text cell is written with ``write_string``, never ``write``: a value such as
+``=1+1``, ``@SUM(A1)``, ``{=1}``, ``-2+3``, ``http://x`` or one starting with a tab stays
+text — no formula, no hyperlink, no number. The workbook's own conversions are switched off
+as well, and text cells carry Excel's quote prefix so that editing one keeps it text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import operator
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+from typing import IO, Any
+
+import xlsxwriter
+from xlsxwriter.worksheet import Worksheet
+
+from .choices import CodeEnum
+from .masking import mask_id_number, mask_phone
+
+#: Rows on one Excel worksheet (1,048,576); reports continue on a new sheet before it.
+EXCEL_MAX_ROWS = 1_048_576
+#: The font the township's printers and Excel/WPS on Chinese Windows all have.
+FONT = "宋体"
+#: Title, township/period, generated at/by, filters, then the header row.
+HEADER_ROW = 4
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+A4 = 9
+
+Getter = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Col:
+    """One column of a report: header label, how to get the value from a row, and its look.
+
+    ``value`` is an attribute name (dotted for related objects: ``"village.name"``) or a
+    function of the row. ``format`` is one of ``FORMATS``; ``mask`` is ``"id"`` or
+    ``"phone"`` for numbers that roles without the right see masked.
+    """
+
+    label: str
+    value: str | Getter
+    width: float = 12
+    format: str = "text"
+    mask: str | None = None
+
+    def getter(self) -> Getter:
+        if callable(self.value):
+            return self.value
+        return operator.attrgetter(self.value)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A block of the summary sheet: rows counted (and columns summed) per value of ``by``.
+
+    ``by`` is a column label of the report (None: one grand-total line); ``sums`` are labels
+    of number columns to add up.
+    """
+
+    title: str
+    by: str | None = None
+    sums: tuple[str, ...] = ()
+    #: Header of the count column: what a row is (村数, 案件数 …).
+    count_label: str = "行数"
+
+
+@dataclass(frozen=True)
+class Heading:
+    """What the title rows say about the file."""
+
+    title: str
+    township: str
+    period: str
+    generated_by: str
+    filters: str = ""
+    masked: bool = False
+    generated_at: dt.datetime = field(default_factory=lambda: local_now())
+    #: What ``period`` is: an assessment period, or the day of the data for current-state lists.
+    period_label: str = "考核周期"
+
+    def place_line(self) -> str:
+        return f"乡镇：{self.township}　　{self.period_label}：{self.period}"
+
+    def generated_line(self) -> str:
+        when = f"{self.generated_at:%Y-%m-%d %H:%M}"
+        return f"生成时间：{when}（北京时间）　　生成人：{self.generated_by}"
+
+
+@dataclass
+class Written:
+    rows: int
+    sheets: list[str]
+
+
+def local_now() -> dt.datetime:
+    from .dates import LOCAL_TZ
+
+    return dt.datetime.now(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
+
+
+# --- Cell values -------------------------------------------------------------------------
+
+
+def as_text(value: Any) -> str:
+    """The words a clerk expects in a cell: labels for codes, 是/否, ISO dates."""
+    if value is None:
+        return ""
+    if isinstance(value, CodeEnum):  # before str: a CodeEnum is a str (its code)
+        return value.label
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Enum):
+        return str(value.value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral() else str(value)
+    if isinstance(value, list | tuple | set):
+        return "；".join(as_text(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def as_number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, int | float | Decimal):
+        return float(value)
+    try:
+        return float(str(value))
+    except ValueError:
+        return None
+
+
+#: format name → (XlsxWriter format properties, kind of cell written)
+FORMATS: dict[str, tuple[dict[str, Any], str]] = {
+    "text": ({"quote_prefix": True}, "text"),
+    "wrap": ({"quote_prefix": True, "text_wrap": True, "valign": "top"}, "text"),
+    "id": ({"quote_prefix": True}, "text"),
+    "int": ({"num_format": "0"}, "number"),
+    "number": ({"num_format": "0.00"}, "number"),
+    "money": ({"num_format": "#,##0.00"}, "number"),
+    "date": ({"num_format": "yyyy-mm-dd"}, "date"),
+    "datetime": ({"num_format": "yyyy-mm-dd hh:mm"}, "date"),
+}
+
+
+def _cell_writer(kind: str, mask: str | None, masked: bool) -> Callable[..., Any]:
+    """One function per column, chosen once, that writes a non-empty value into a cell."""
+    if kind == "number":
+
+        def write_number(sheet: Worksheet, r: int, c: int, v: Any, fmt: Any) -> None:
+            number = v if type(v) is int or type(v) is float else as_number(v)
+            if number is None:
+                sheet.write_string(r, c, as_text(v), fmt)
+            else:
+                sheet.write_number(r, c, number, fmt)
+
+        return write_number
+    if kind == "date":
+
+        def write_date(sheet: Worksheet, r: int, c: int, v: Any, fmt: Any) -> None:
+            if isinstance(v, dt.date):
+                sheet.write_datetime(r, c, v, fmt)
+            else:
+                sheet.write_string(r, c, as_text(v), fmt)
+
+        return write_date
+    if masked and mask in MASKS:
+        hide = MASKS[mask]
+
+        def write_masked(sheet: Worksheet, r: int, c: int, v: Any, fmt: Any) -> None:
+            sheet.write_string(r, c, hide(v if type(v) is str else as_text(v)), fmt)
+
+        return write_masked
+
+    def write_text(sheet: Worksheet, r: int, c: int, v: Any, fmt: Any) -> None:
+        sheet.write_string(r, c, v if type(v) is str else as_text(v), fmt)
+
+    return write_text
+
+
+MASKS: dict[str, Callable[[str], str]] = {"id": mask_id_number, "phone": mask_phone}
+
+
+# --- Workbook ----------------------------------------------------------------------------
+
+
+def new_workbook(target: str | IO[bytes]) -> xlsxwriter.Workbook:
+    """A workbook that streams rows to disk and never converts a string into anything else."""
+    return xlsxwriter.Workbook(
+        target,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "default_format_properties": {"font_name": FONT, "font_size": 10},
+        },
+    )
+
+
+def sheet_name(name: str, taken: Iterable[str]) -> str:
+    """A valid, unique worksheet name (≤ 31 characters, none of ``[]:*?/\\``)."""
+    clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in name).strip("'") or "Sheet"
+    clean = clean[:31]
+    taken = {t.lower() for t in taken}
+    candidate, n = clean, 2
+    while candidate.lower() in taken:
+        suffix = f"({n})"
+        candidate, n = clean[: 31 - len(suffix)] + suffix, n + 1
+    return candidate
+
+
+def header_footer_text(text: str) -> str:
+    """Page header text: ``&`` starts a control code there, so a literal one is doubled."""
+    return text.replace("&", "&&")
+
+
+class Styles:
+    def __init__(self, book: xlsxwriter.Workbook) -> None:
+        base = {"font_name": FONT, "font_size": 10}
+        self.title = book.add_format({**base, "bold": True, "font_size": 16, "align": "center"})
+        self.meta = book.add_format({**base, "quote_prefix": True})
+        self.head = book.add_format(
+            {
+                **base,
+                "bold": True,
+                "bg_color": "#DDEBF7",
+                "border": 1,
+                "text_wrap": True,
+                "align": "center",
+                "valign": "vcenter",
+            }
+        )
+        self.book = book
+        self._cells: dict[str, Any] = {}
+
+    def cell(self, name: str) -> Any:
+        if name not in self._cells:
+            props, _ = FORMATS[name]
+            self._cells[name] = self.book.add_format(
+                {"font_name": FONT, "font_size": 10, "border": 1, "valign": "top", **props}
+            )
+        return self._cells[name]
+
+
+def start_sheet(
+    book: xlsxwriter.Workbook,
+    styles: Styles,
+    name: str,
+    heading: Heading,
+    labels: Sequence[str],
+    widths: Sequence[float],
+    frozen_columns: int = 0,
+) -> Worksheet:
+    """Title rows, the frozen header row and the print setup of one worksheet."""
+    sheet = book.add_worksheet(sheet_name(name, [ws.name for ws in book.worksheets()]))
+    last_col = max(0, len(labels) - 1)
+    if last_col:
+        # merge_range writes through the generic write(): merge blank, then write_string.
+        sheet.merge_range(0, 0, 0, last_col, "", styles.title)
+    sheet.write_string(0, 0, heading.title, styles.title)
+    sheet.set_row(0, 26)
+    sheet.write_string(1, 0, heading.place_line(), styles.meta)
+    sheet.write_string(2, 0, heading.generated_line(), styles.meta)
+    notes = [heading.filters] if heading.filters else []
+    notes.append("身份证号、电话已脱敏" if heading.masked else "身份证号、电话未脱敏，请妥善保管")
+    sheet.write_string(3, 0, "；".join(notes), styles.meta)
+    for col, label in enumerate(labels):
+        sheet.write_string(HEADER_ROW, col, label, styles.head)
+    sheet.set_row(HEADER_ROW, 30)
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, width)
+    sheet.freeze_panes(HEADER_ROW + 1, frozen_columns)
+    sheet.set_landscape()
+    sheet.set_paper(A4)
+    sheet.fit_to_pages(1, 0)
+    sheet.repeat_rows(HEADER_ROW)
+    sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+    sheet.set_header(f"&L{header_footer_text(heading.title)}&R{header_footer_text(heading.period)}")
+    sheet.set_footer("&C第 &P 页，共 &N 页")
+    return sheet
+
+
+def write_report(
+    target: str | IO[bytes],
+    heading: Heading,
+    sheet: str,
+    columns: Sequence[Col],
+    rows: Iterable[Any],
+    *,
+    summaries: Sequence[Summary] = (),
+    max_rows: int = EXCEL_MAX_ROWS,
+    frozen_columns: int = 0,
+) -> Written:
+    """Stream ``rows`` into a workbook at ``target``; return how many rows were written.
+
+    A worksheet holds at most ``max_rows`` rows (Excel's limit by default); the rows that
+    do not fit continue on a new sheet with the same title and header rows. With
+    ``summaries`` a last sheet 汇总 lists the totals, counted while the rows stream by.
+    ``frozen_columns`` stay in view when scrolling right (e.g. rank and village).
+    """
+    per_sheet = max_rows - HEADER_ROW - 1
+    if per_sheet < 1:
+        raise ValueError("max_rows leaves no room for data rows")
+    book = new_workbook(target)
+    styles = Styles(book)
+    labels = [c.label for c in columns]
+    widths = [c.width for c in columns]
+    # Per column, chosen once: getter, writer, format, and whether plain text of a str
+    # value can skip the writer (the common case, written inline below).
+    plan = [
+        (
+            col,
+            c.getter(),
+            _cell_writer(FORMATS[c.format][1], c.mask, heading.masked),
+            styles.cell(c.format),
+            FORMATS[c.format][1] == "text" and not (heading.masked and c.mask in MASKS),
+        )
+        for col, c in enumerate(columns)
+    ]
+    tallies = [Tally(s, labels) for s in summaries]
+    names: list[str] = []
+    current = start_sheet(book, styles, sheet, heading, labels, widths, frozen_columns)
+    write_string = current.write_string
+    names.append(current.name)
+    row_index = HEADER_ROW
+    on_sheet = 0
+    total = 0
+    for record in rows:
+        if on_sheet == per_sheet:
+            _finish_sheet(current, row_index, len(columns))
+            name = f"{sheet}（续{len(names)}）"
+            current = start_sheet(book, styles, name, heading, labels, widths, frozen_columns)
+            write_string = current.write_string
+            names.append(current.name)
+            row_index, on_sheet = HEADER_ROW, 0
+        row_index += 1
+        values = []
+        for col, get, put, fmt, plain_text in plan:
+            value = get(record)
+            values.append(value)
+            if value is None or value == "":
+                continue
+            if plain_text and type(value) is str:
+                write_string(row_index, col, value, fmt)
+            else:
+                put(current, row_index, col, value, fmt)
+        for tally in tallies:
+            tally.add(values)
+        on_sheet += 1
+        total += 1
+    _finish_sheet(current, row_index, len(columns))
+    if summaries:
+        # Last, so the file opens on the rows; its totals were counted as they streamed.
+        summary_sheet = book.add_worksheet(sheet_name("汇总", names))
+        write_summary(summary_sheet, styles, heading, tallies, total)
+    book.close()
+    return Written(rows=total, sheets=names)
+
+
+def _finish_sheet(sheet: Worksheet, last_row: int, columns: int) -> None:
+    sheet.autofilter(HEADER_ROW, 0, max(last_row, HEADER_ROW), max(0, columns - 1))
+
+
+class Tally:
+    """Counts and sums for one summary block, fed with each row's values as it streams."""
+
+    def __init__(self, summary: Summary, labels: Sequence[str]) -> None:
+        self.summary = summary
+        self.by = labels.index(summary.by) if summary.by else None
+        self.sums = [labels.index(label) for label in summary.sums]
+        self.groups: dict[str, list[float]] = {}
+
+    def add(self, values: Sequence[Any]) -> None:
+        key = "合计" if self.by is None else (as_text(values[self.by]) or "（空）")
+        acc = self.groups.get(key)
+        if acc is None:
+            acc = self.groups[key] = [0.0] * (1 + len(self.sums))
+        acc[0] += 1
+        for i, index in enumerate(self.sums, start=1):
+            number = values[index]
+            if number is not None and number != "":
+                acc[i] += as_number(number) or 0.0
+
+
+def write_summary(
+    sheet: Worksheet, styles: Styles, heading: Heading, tallies: Sequence[Tally], total: int
+) -> None:
+    """The 汇总 sheet: one block per summary, each with a 合计 line."""
+    width = 2 + max((len(t.sums) for t in tallies), default=0)
+    sheet.merge_range(0, 0, 0, width - 1, "", styles.title)
+    sheet.write_string(0, 0, f"{heading.title}（汇总）", styles.title)
+    sheet.write_string(1, 0, heading.place_line(), styles.meta)
+    sheet.write_string(2, 0, heading.generated_line(), styles.meta)
+    sheet.write_string(3, 0, f"{heading.filters or '全部'}；明细共 {total} 行", styles.meta)
+    text, number = styles.cell("text"), styles.cell("number")
+    row = HEADER_ROW
+    for tally in tallies:
+        heads = [tally.summary.title, tally.summary.count_label, *tally.summary.sums]
+        for col, label in enumerate(heads):
+            sheet.write_string(row, col, label, styles.head)
+        row += 1
+        totals = [0.0] * (1 + len(tally.sums))
+        for key, acc in tally.groups.items():
+            sheet.write_string(row, 0, key, text)
+            for col, value in enumerate(acc, start=1):
+                sheet.write_number(row, col, value, number if col > 1 else styles.cell("int"))
+                totals[col - 1] += value
+            row += 1
+        if tally.by is not None:
+            sheet.write_string(row, 0, "合计", text)
+            for col, value in enumerate(totals, start=1):
+                sheet.write_number(row, col, value, number if col > 1 else styles.cell("int"))
+            row += 1
+        row += 1
+    sheet.set_column(0, 0, 28)
+    sheet.set_column(1, width - 1, 14)
+    sheet.set_landscape()
+    sheet.set_paper(A4)
+    sheet.fit_to_pages(1, 0)
+    sheet.set_footer("&C第 &P 页，共 &N 页")

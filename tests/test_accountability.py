@@ -1,0 +1,182 @@
+"""问责记录: CRUD by inspectors and admins; 生成问责建议 proposals confirmed or discarded."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from admin_app.choices import AccountabilityStatus, AgreementLine, Role
+from admin_app.extensions import db
+from admin_app.models import Accountability
+from tests.conftest import field_errors, form_token, submit
+from tests.test_reports import seed_report_data
+
+
+@pytest.fixture
+def data(app, world):
+    return seed_report_data(app, world)
+
+
+def record_values(data, world, **changes):
+    values = {
+        "period": data["period"],
+        "village": world.village_a,
+        "person": "刘主任",
+        "line": "government",
+        "position": "村委会主任",
+        "problem": "控辍案件逾期未办结1件",
+        "action": "interview",
+        "status": "proposed",
+    }
+    values.update(changes)
+    return values
+
+
+def count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count(Accountability.id)))
+
+
+def test_inspector_records_edits_and_deletes_accountability(app, client_as, world, data):
+    inspector = client_as(Role.INSPECTOR)
+    response = submit(inspector, "/admin/accountability/new/", record_values(data, world))
+    assert response.status_code == 302
+    with app.app_context():
+        record = db.session.scalar(select(Accountability))
+        assert record.line == AgreementLine.GOVERNMENT and record.person == "刘主任"
+        record_id = record.id
+    response = submit(
+        inspector,
+        f"/admin/accountability/edit/?id={record_id}",
+        {"status": "decided", "decided_on": "2026-06-01", "decided_by": "乡纪委"},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.get(Accountability, record_id).status == AccountabilityStatus.DECIDED
+    assert "刘主任" in inspector.get("/admin/accountability/?search=刘").get_data(as_text=True)
+    token = form_token(inspector, f"/admin/accountability/edit/?id={record_id}")
+    inspector.post("/admin/accountability/delete/", data={"id": record_id, "csrf_token": token})
+    assert count(app) == 0
+
+
+def test_accountability_rules_keep_the_typing(app, client_as, world, data):
+    inspector = client_as(Role.INSPECTOR)
+    future = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    cases = [
+        ({"decided_on": future}, "决定日期不能晚于今天"),
+        ({"status": "decided"}, "已问责、已整改的记录须填写决定日期"),
+        ({"person": "  "}, "请填写被问责人"),
+    ]
+    for changes, message in cases:
+        response = submit(
+            inspector,
+            "/admin/accountability/new/",
+            record_values(data, world, problem="台账不全", **changes),
+        )
+        assert response.status_code == 200, changes
+        assert message in field_errors(response), (changes, field_errors(response))
+        assert "台账不全" in response.get_data(as_text=True)  # what was typed stays
+    assert count(app) == 0
+
+
+def test_who_may_read_and_write_accountability(app, client_as, world, data):
+    inspector = client_as(Role.INSPECTOR)
+    submit(inspector, "/admin/accountability/new/", record_values(data, world))
+    submit(
+        inspector,
+        "/admin/accountability/new/",
+        record_values(data, world, village=world.village_b, person="赵主任"),
+    )
+    assert count(app) == 2
+    for role in (Role.CLERK, Role.LEADER):
+        client = client_as(role)
+        assert client.get("/admin/accountability/").status_code == 200
+        assert client.get("/admin/accountability/new/").status_code == 403
+        assert client.get("/admin/accountability/propose/").status_code == 403
+    village = client_as(Role.VILLAGE)
+    html = village.get("/admin/accountability/").get_data(as_text=True)
+    assert "刘主任" in html and "赵主任" not in html  # their own village only
+    assert client_as(Role.SCHOOL).get("/admin/accountability/").status_code == 403
+
+
+def proposal_rows(html: str) -> list[tuple[str, str]]:
+    """(key, text of the row) for every proposal still to confirm."""
+    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", html, re.S)
+    found = []
+    for row in rows:
+        key = re.search(r'name="confirm" value="([^"]+)"', row)
+        if key:
+            found.append((key.group(1), re.sub(r"<[^>]+>", " ", row)))
+    return found
+
+
+def test_proposals_name_both_lines_and_are_confirmed_or_discarded(app, client_as, data):
+    inspector = client_as(Role.INSPECTOR)
+    page = inspector.get(f"/admin/accountability/propose/?period={data['period']}")
+    assert page.status_code == 200
+    rows = proposal_rows(page.get_data(as_text=True))
+    texts = [text for _, text in rows]
+    # 新华村: overdue case → 赵主任 (government line) and 周校长 (school line) …
+    assert any("赵主任" in t and "逾期" in t and "政府线" in t for t in texts)
+    assert any("周校长" in t and "逾期" in t and "学校线" in t for t in texts)
+    # … and its 乡—村 agreement is unsigned → 责令整改 on the government line.
+    assert any("赵主任" in t and "未签订" in t and "责令整改" in t for t in texts)
+    assert not any("未签订" in t and "联合村" in t for t in texts)
+
+    keep = [key for key, text in rows if "周校长" in text and "逾期" in text]
+    token = form_token(inspector, "/admin/reports/")
+    response = inspector.post(
+        f"/admin/accountability/propose/?period={data['period']}",
+        data={"csrf_token": token, "confirm": keep, "offered": len(rows)},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    assert f"已确认 {len(keep)} 条" in response.get_data(as_text=True)
+    with app.app_context():
+        saved = db.session.scalars(select(Accountability)).all()
+        assert [(r.person, r.line, r.status) for r in saved] == [
+            ("周校长", AgreementLine.SCHOOL, AccountabilityStatus.PROPOSED)
+        ]
+        assert saved[0].position == "新华小学校长" and "逾期" in saved[0].problem
+    # The confirmed one is now 已登记; the discarded ones are offered again, never saved.
+    again = inspector.get(f"/admin/accountability/propose/?period={data['period']}")
+    html = again.get_data(as_text=True)
+    assert "已登记" in html
+    assert len(proposal_rows(html)) == len(rows) - 1
+    # Confirming the same key twice does not save it twice.
+    inspector.post(
+        f"/admin/accountability/propose/?period={data['period']}",
+        data={"csrf_token": token, "confirm": keep},
+    )
+    assert count(app) == 1
+
+
+def test_proposals_refuse_forgeries_and_bad_input(app, client_as, data):
+    inspector = client_as(Role.INSPECTOR)
+    url = f"/admin/accountability/propose/?period={data['period']}"
+    assert inspector.post(url, data={"confirm": ["1-veto-government-0"]}).status_code == 400
+    token = form_token(inspector, "/admin/reports/")
+    inspector.post(url, data={"csrf_token": token, "confirm": ["999-made-up-0", "x"]})
+    assert count(app) == 0  # only what the data supports can be saved
+    assert inspector.get("/admin/accountability/propose/?period=abc").status_code == 200
+    missing = inspector.get("/admin/accountability/propose/?period=99999")
+    assert missing.status_code == 302
+
+
+def test_confirmed_proposals_appear_in_the_accountability_sheet(app, client_as, data):
+    from tests.test_reports import by_header, issue
+    from tests.xlsx_helpers import workbook
+
+    inspector = client_as(Role.INSPECTOR)
+    url = f"/admin/accountability/propose/?period={data['period']}"
+    rows = proposal_rows(inspector.get(url).get_data(as_text=True))
+    keep = [key for key, text in rows if "赵主任" in text and "责令整改" in text]
+    token = form_token(inspector, "/admin/reports/")
+    inspector.post(url, data={"csrf_token": token, "confirm": keep})
+    sheet = workbook(issue(inspector, "accountability", data["period"]).data).worksheets[0]
+    lines = {row["行政村"]: row for row in by_header(sheet)}
+    assert "赵主任：责令整改（拟问责）" in lines["新华村"]["问责措施"]
+    assert lines["新华村"]["问责记录(条)"] == 1 and lines["联合村"]["问责记录(条)"] == 0

@@ -10,6 +10,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField, SelectMultipleField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
 from ..archive import file_of, log_download, safe_name, visible_records
@@ -36,7 +37,7 @@ def _optional_int(value: Any) -> int | None:
 class ReportForm(FlaskForm):
     report = SelectField(
         "报表",
-        choices=[(key, r.title) for key, r in REPORTS.items()],
+        choices=[SelectChoice(key, r.title) for key, r in REPORTS.items()],
         validators=[InputRequired("请选择报表")],
     )
     period = SelectField("考核周期", coerce=_optional_int, validate_choice=False)
@@ -71,8 +72,8 @@ class ReportsView(SecureView):
         periods = db.session.scalars(
             select(AssessmentPeriod).order_by(AssessmentPeriod.end_on.desc())
         ).all()
-        form.period.choices = [("", "（请选择）")] + [
-            (p.id, f"{p.name}（{p.start_on}至{p.end_on}）") for p in periods
+        form.period.choices = [SelectChoice("", "（请选择）")] + [
+            SelectChoice(p.id, f"{p.name}（{p.start_on}至{p.end_on}）") for p in periods
         ]
         if request.method == "GET" and form.period.data is None and periods:
             default = current_period(db.session, local_today())
@@ -84,7 +85,7 @@ class ReportsView(SecureView):
                 current_user,
             )
         ).all()
-        form.villages.choices = [(v.id, v.name) for v in villages]
+        form.villages.choices = [SelectChoice(v.id, v.name) for v in villages]
         return form
 
     def page(self, form: ReportForm, status: int = 200) -> Any:

@@ -14,6 +14,7 @@ from ..models import (
     AssistanceRecord,
     AuditLog,
     Child,
+    DropoutCase,
     Household,
     Inspection,
     InspectionItem,
@@ -26,6 +27,7 @@ from ..models import Village as VillageModel
 from .agreement import AgreementView
 from .assistance import AssistanceView
 from .audit import AuditView
+from .case import CaseView
 from .child import ChildView
 from .household import HouseholdView
 from .index import DashboardView
@@ -71,6 +73,7 @@ def build_admin(app: Flask) -> Admin:
             AssistanceRecord, s, name="帮扶记录", endpoint="assistance", category=REGISTERS
         )
     )
+    admin.add_view(CaseView(DropoutCase, s, name="控辍案件", endpoint="case", category=REGISTERS))
     admin.add_view(
         InspectionView(Inspection, s, name="督导检查", endpoint="inspection", category=INSPECTION)
     )

@@ -490,6 +490,7 @@ class CaseView(SecureModelView):
         "family_situation",
         "village_person",
         "school_person",
+        "open_note",
     )
     form_extra_fields = {"open_note": TextAreaField("立案说明", validators=[Optional()])}
     form_args = {
@@ -651,8 +652,9 @@ class CaseView(SecureModelView):
             form.school_person.data = case.school_person
         return form
 
-    @expose("/step/<name>/", methods=("POST",))
-    def step_view(self, name: str) -> Any:
+    @expose("/step/<step_name>/", methods=("POST",))
+    def step_view(self, step_name: str) -> Any:
+        name = step_name
         step = STEPS.get(name)
         if step is None:
             abort(404)

@@ -214,6 +214,7 @@ CASE = {
     "child": Column("儿童"),
     "child.village": Column("行政村"),
     "child.school": Column("学校"),
+    "child.status": Column("儿童就学状态"),
     "kind": Column("案件类型"),
     "status": Column("案件状态"),
     "discovered_on": Column("发现日期"),

@@ -98,7 +98,9 @@ class StepForm(FlaskForm):
 
 class ConfirmForm(StepForm):
     reason = SelectField(
-        "未入学/辍学原因", choices=[("", "（沿用案件登记的原因）"), *OutOfSchoolReason.choices()]
+        "未入学/辍学原因",
+        choices=[("", "（沿用案件登记的原因）"), *OutOfSchoolReason.choices()],
+        default="",
     )
     reason_note = StringField("原因说明", validators=[Optional(), Length(max=200)])
 
@@ -153,6 +155,7 @@ class NoticeResultForm(FlaskForm):
     complied = SelectField(
         "履行情况",
         choices=[("", "未到期/未记录"), ("yes", "已按期履行"), ("no", "逾期未履行")],
+        default="",
     )
 
 
@@ -453,6 +456,7 @@ class CaseView(SecureModelView):
         "child",
         "child.village",
         "child.school",
+        "child.status",
         "kind",
         "status",
         "discovered_on",

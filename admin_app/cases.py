@@ -66,10 +66,10 @@ UNRESOLVED_STATUSES = frozenset({S.SUSPECTED, S.VERIFYING, S.CONFIRMED, S.PERSUA
 #: Lifecycle transitions: event → (statuses it may start from, status it leads to).
 TRANSITIONS: dict[CaseEventKind, tuple[frozenset[CaseStatus], CaseStatus]] = {
     E.VERIFY: (frozenset({S.SUSPECTED}), S.VERIFYING),
+    E.CONFIRM: (frozenset({S.VERIFYING}), S.CONFIRMED),
     E.ELSEWHERE: (frozenset({S.VERIFYING}), S.ELSEWHERE),
     E.EXEMPTED: (frozenset({S.VERIFYING}), S.EXEMPTED),
     E.MOVED_OUT: (frozenset({S.VERIFYING}), S.MOVED_OUT),
-    E.CONFIRM: (frozenset({S.VERIFYING}), S.CONFIRMED),
     E.PERSUADE: (frozenset({S.CONFIRMED}), S.PERSUADING),
     E.RETURN: (frozenset({S.PERSUADING}), S.RETURNED),
     E.FOLLOW_UP: (frozenset({S.RETURNED}), S.FOLLOW_UP),

@@ -127,7 +127,7 @@ def notice_context(notice: Notice, township: str) -> dict[str, Any]:
             served = f"本政府已向你发出《{first.kind.label}》（{first.number}），"
         body = [
             f"你的子女（被监护人）{child.name}（{sex}，{born}出生）应当接受义务教育，"
-            f"{served}经批评教育，你至今未送其入学（复学）。",
+            f"{served}经多次劝返，你至今未送其入学（复学）。",
             f"你的行为违反了{COMPULSORY_EDUCATION_LAW}第五条第二款和{MINORS_LAW}第十六条、"
             f"第十七条的规定。依据{COMPULSORY_EDUCATION_LAW}第五十八条，现责令你于{deadline}前"
             f"送{child.name}到{school}入学（复学），接受并完成义务教育。",

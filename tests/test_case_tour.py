@@ -176,6 +176,8 @@ def test_a_clerk_brings_a_demo_dropout_back_to_school(app, runner):
         last = case.child.status_changes[-1]
         assert (last.from_status, last.to_status) == (ChildStatus.DROPOUT, ChildStatus.ENROLLED)
         assert last.effective_on == START + dt.timedelta(days=25)
+        # Written by the history hook in the same request, with the clerk as its author.
+        assert last.changed_by.username == "clerk"
         assert len(case.child.status_changes) == history_rows + 1
         assert [e.kind.value for e in case.events] == [
             "open",

@@ -642,7 +642,7 @@ class CaseView(SecureModelView):
             general_errors=general,
             escalation=cases.escalation_done(case),
             plan_records=records,
-            may_print=True,
+            notice_kind=cases.NOTICE_FOR_KIND[case.kind],
         )
 
     def _blank_form(self, name: str, case: DropoutCase) -> Any:

@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from .assessment import method_params
 from .choices import (
     ESCALATION_STEPS,
     IN_SCHOOL_STATUSES,
@@ -38,6 +39,7 @@ from .choices import (
     IndicatorMethod,
     NoticeKind,
     OutOfSchoolReason,
+    PlanStatus,
     Stage,
 )
 from .dates import local_today
@@ -54,6 +56,7 @@ from .models import (
     User,
     Village,
 )
+from .validation import check_plan
 
 S = CaseStatus
 E = CaseEventKind
@@ -519,9 +522,6 @@ def add_plan(
     whole_household: bool = False,
 ) -> AssistancePlan:
     """Draw up the case's 一人一案 plan (or 一家一案 for the whole household)."""
-    from .choices import PlanStatus
-    from .validation import check_plan
-
     if case.status in CLOSED_STATUSES:
         raise CaseError(f"案件已{case.status.label}，不能再制定帮扶方案")
     child = case.child
@@ -596,8 +596,6 @@ def notice_number(township: str, year: int, seq: int) -> str:
 def visit_days(session: Session) -> int:
     """N of the overdue watch: the 首次走访期限 of the 劝返及时率 indicator (admins set it at
     考核指标), so the watch and the ranking count days alike; 7 when there is no such row."""
-    from .assessment import method_params
-
     indicator = session.scalar(
         select(AssessmentIndicator)
         .where(AssessmentIndicator.method == IndicatorMethod.VISIT_TIMELINESS)

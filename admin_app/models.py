@@ -508,7 +508,7 @@ class DropoutCase(TimestampMixin, db.Model):
         back_populates="case", cascade="all, delete-orphan", order_by="CaseVisit.seq"
     )
     notices: Mapped[list[Notice]] = relationship(
-        back_populates="case", cascade="all, delete-orphan", order_by="Notice.seq"
+        back_populates="case", cascade="all, delete-orphan", order_by="Notice.issued_on, Notice.id"
     )
     events: Mapped[list[CaseEvent]] = relationship(
         back_populates="case",

@@ -669,3 +669,28 @@ def test_two_clerks_issuing_at_once_never_share_a_number(app):
         assert counter.last_seq == 2 * rounds
         assert db.session.scalar(select(func.count(Notice.id))) == 2 * rounds
         assert db.session.scalar(select(func.count(Township.id))) == 1
+
+
+def test_a_rolled_back_issue_gives_its_number_back(app):
+    with app.app_context():
+        case = in_status(S.PERSUADING)
+        db.session.commit()
+        case_id = case.id
+
+        def issue() -> Notice:
+            return cases.issue_notice(
+                db.session,
+                db.session.get(DropoutCase, case_id),
+                NoticeKind.RETURN,
+                issued_on=days_ago(5),
+                deadline=TODAY + dt.timedelta(days=5),
+                actor=None,
+            )
+
+        assert issue().seq == 1
+        db.session.rollback()  # the clerk's save failed: neither notice nor number remain
+        assert issue().seq == 1
+        db.session.commit()
+        assert issue().seq == 2
+        db.session.commit()
+        assert db.session.scalar(select(func.count(Notice.id))) == 2

@@ -19,7 +19,7 @@ from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from wtforms import (
     BooleanField,
@@ -381,8 +381,6 @@ class OverdueFilter(BaseSQLAFilter):
 
 
 def overdue_criterion(value: str, today: dt.date | None = None) -> Any:
-    from sqlalchemy import or_
-
     today = today or local_today()
     visit = cases.visit_overdue(today, cases.visit_days(db.session))
     deadline = cases.deadline_overdue(today)
@@ -471,6 +469,7 @@ class CaseView(SecureModelView):
         "outcome",
     )
     column_labels = columns.labels(DropoutCase)
+    column_select_related_list = (C.child,)
     column_formatters = {"child": _case_link}
     column_formatters_detail = {"child": _child_link}
     column_sortable_list = ("discovered_on", "status", "kind", "closed_on")

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app, has_app_context
-from sqlalchemy import ColumnElement, and_, exists, func, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -95,6 +95,8 @@ NOTICE_FOR_KIND = {CaseKind.NOT_ENROLLED: NoticeKind.ENROLMENT, CaseKind.DROPOUT
 FOLLOW_UP_DAYS = 120
 #: Days within which an opened case should have its first visit, when no indicator says.
 DEFAULT_VISIT_DAYS = 7
+#: Overdue cases listed on the dashboard (the rest are one click away, on the case list).
+OVERDUE_LISTED = 10
 
 
 class CaseError(ValueError):
@@ -629,14 +631,27 @@ def deadline_overdue(today: dt.date) -> ColumnElement[bool]:
     return and_(DropoutCase.status.in_(UNRESOLVED_STATUSES), latest < today)
 
 
+@dataclass(frozen=True)
+class OverdueCase:
+    """One line of the dashboard's overdue list, with why it is there."""
+
+    id: int
+    child: str
+    village: str
+    status: CaseStatus
+    reasons: tuple[str, ...]
+
+
 @dataclass
 class Watch:
-    """Case counts for the dashboard: open cases by status, and the two overdue lists."""
+    """Case counts for the dashboard: open cases by status, the two overdue counts, and the
+    longest-waiting overdue cases themselves."""
 
     by_status: dict[CaseStatus, int]
     visit_overdue: int
     deadline_overdue: int
     days: int
+    overdue: list[OverdueCase]
 
     @property
     def open_total(self) -> int:
@@ -658,7 +673,52 @@ def case_watch(session: Session, scope: ColumnElement[bool], today: dt.date | No
     def count(criterion: ColumnElement[bool]) -> int:
         return session.scalar(select(func.count(DropoutCase.id)).where(scope, criterion)) or 0
 
-    return Watch(by_status, count(visit_overdue(today, days)), count(deadline_overdue(today)), days)
+    return Watch(
+        by_status,
+        count(visit_overdue(today, days)),
+        count(deadline_overdue(today)),
+        days,
+        overdue_cases(session, scope, today, days),
+    )
+
+
+def overdue_cases(
+    session: Session,
+    scope: ColumnElement[bool],
+    today: dt.date,
+    days: int,
+    limit: int = OVERDUE_LISTED,
+) -> list[OverdueCase]:
+    """The overdue cases that have waited longest, with the reasons, for the dashboard."""
+    latest = (
+        select(func.max(Notice.deadline)).where(Notice.case_id == DropoutCase.id).scalar_subquery()
+    )
+    visited = exists().where(CaseVisit.case_id == DropoutCase.id)
+    rows = session.execute(
+        select(
+            DropoutCase.id,
+            Child.name,
+            Village.name,
+            DropoutCase.status,
+            DropoutCase.discovered_on,
+            latest.label("deadline"),
+            visited.label("visited"),
+        )
+        .join(Child, Child.id == DropoutCase.child_id)
+        .join(Village, Village.id == Child.village_id)
+        .where(scope, or_(visit_overdue(today, days), deadline_overdue(today)))
+        .order_by(DropoutCase.discovered_on, DropoutCase.id)
+        .limit(limit)
+    )
+    listed = []
+    for case_id, child, village, status, found, deadline, was_visited in rows:
+        reasons = []
+        if not was_visited and (today - found).days > days:
+            reasons.append(f"发现{(today - found).days}天未走访")
+        if deadline is not None and deadline < today:
+            reasons.append(f"限期{deadline:%Y-%m-%d}已过")
+        listed.append(OverdueCase(case_id, child, village, status, tuple(reasons)))
+    return listed
 
 
 # --- Helpers ----------------------------------------------------------------------------------

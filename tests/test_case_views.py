@@ -393,6 +393,9 @@ def test_overdue_filter_and_dashboard(app, client_as, world):
     dashboard = page(clerk, "/admin/")
     assert re.search(r'id="case-visit-overdue"[^>]*>1<', dashboard)
     assert re.search(r'id="case-count-suspected">(<a[^>]*>)?2<', dashboard)
+    listed = dashboard[dashboard.index('id="case-overdue"') :]
+    assert f"/admin/case/details/?id={late}" in listed and "发现60天未走访" in listed
+    assert f"/admin/case/details/?id={fresh_id}" not in listed
 
 
 # --- Roles and scope -----------------------------------------------------------------------

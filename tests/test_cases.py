@@ -694,3 +694,25 @@ def test_a_rolled_back_issue_gives_its_number_back(app):
         assert issue().seq == 2
         db.session.commit()
         assert db.session.scalar(select(func.count(Notice.id))) == 2
+
+
+def test_the_watch_lists_overdue_cases_with_their_reasons(ctx):
+    from sqlalchemy import true
+
+    both = in_status(S.PERSUADING)  # found 60 days ago, never visited
+    cases.issue_notice(
+        db.session,
+        both,
+        NoticeKind.RETURN,
+        issued_on=days_ago(20),
+        deadline=days_ago(1),
+        actor=None,
+    )
+    visited = opened(on=days_ago(30))
+    cases.add_visit(db.session, visited, visited_on=days_ago(29), persons="刘主任", result=None)
+    watch = cases.case_watch(db.session, true(), TODAY)
+    assert (watch.visit_overdue, watch.deadline_overdue) == (1, 1)
+    assert [(c.id, c.reasons) for c in watch.overdue] == [
+        (both.id, ("发现60天未走访", f"限期{days_ago(1):%Y-%m-%d}已过"))
+    ]
+    assert watch.by_status[S.PERSUADING] == 1 and watch.open_total == 2

@@ -7,6 +7,7 @@ import re
 
 from sqlalchemy import func, select
 
+from admin_app.cases import next_notice_seq
 from admin_app.choices import CaseStatus, ChildStatus
 from admin_app.dates import local_today
 from admin_app.extensions import db
@@ -193,3 +194,37 @@ def test_a_clerk_brings_a_demo_dropout_back_to_school(app, runner):
             "close",
         ]
         assert {e.actor_name for e in case.events} == {"演示乡镇工作人员"}
+
+
+def test_demo_cases_agree_with_the_children_and_their_steps(app, runner):
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    with app.app_context():
+        all_cases = db.session.scalars(select(DropoutCase)).all()
+        statuses = {case.status for case in all_cases}
+        assert statuses >= {
+            CaseStatus.SUSPECTED,
+            CaseStatus.VERIFYING,
+            CaseStatus.PERSUADING,
+            CaseStatus.RETURNED,
+            CaseStatus.FOLLOW_UP,
+            CaseStatus.CLOSED,
+        }
+        for case in all_cases:
+            child_status = case.child.status
+            if case.status in (CaseStatus.CONFIRMED, CaseStatus.PERSUADING):
+                assert child_status.value == case.kind.value, case
+            if case.status in (CaseStatus.RETURNED, CaseStatus.FOLLOW_UP, CaseStatus.CLOSED):
+                assert child_status == ChildStatus.ENROLLED, case
+                assert ChildStatus.DROPOUT in {c.to_status for c in case.child.status_changes}
+            # The steps lead to the status the case shows, in date order.
+            moves = [e for e in case.events if e.to_status is not None]
+            assert moves[-1].to_status == case.status, case
+            dates = [e.happened_on for e in case.events]
+            assert dates == sorted(dates), case
+            assert all(v.visited_on >= case.discovered_on for v in case.visits), case
+        notices = db.session.scalars(select(Notice)).all()
+        assert len({n.number for n in notices}) == len(notices) > 0
+        # The counter continues after the demo's numbers: the next notice does not collide.
+        last = max(n.seq for n in notices if n.year == notices[0].year)
+        assert next_notice_seq(db.session, notices[0].township_id, notices[0].year) == last + 1
+        db.session.rollback()

@@ -407,6 +407,9 @@ def test_leader_and_inspector_read_but_cannot_act(app, client_as, world):
         client = client_as(role)
         html = page(client, f"/admin/case/details/?id={case_id}")
         assert 'id="form-verify"' not in html
+        child_page = page(client, f"/admin/child/details/?id={world.child_a}")
+        assert f"/admin/case/details/?id={case_id}" in child_page
+        assert 'id="open-case"' not in child_page
         assert client.get("/admin/case/new/").status_code == 403
         data = {"verify-csrf_token": token(client), "verify-on": days_ago(1).isoformat()}
         response = client.post(f"/admin/case/step/verify/?id={case_id}", data=data)
@@ -487,3 +490,18 @@ def test_only_admin_deletes_cases(app, client_as, world):
     data = {"id": case_id, "csrf_token": token(clerk, f"/admin/case/edit/?id={case_id}")}
     assert clerk.post("/admin/case/delete/", data=data).status_code == 403
     assert count(app, DropoutCase) == 1
+
+
+@pytest.mark.parametrize("role", [Role.VILLAGE, Role.SCHOOL])
+def test_local_users_report_a_suspected_case_of_their_own_child(app, client_as, world, role):
+    client = client_as(role)
+    response = submit(
+        client,
+        f"/admin/case/new/?child={world.child_a}",
+        {"kind": "dropout", "source": "school_report", "reason": "learning"},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        case = db.session.scalar(select(DropoutCase))
+        assert (case.child_id, case.status) == (world.child_a, CaseStatus.SUSPECTED)
+        assert case.events[0].actor.role == role

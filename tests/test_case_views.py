@@ -505,3 +505,14 @@ def test_local_users_report_a_suspected_case_of_their_own_child(app, client_as, 
         case = db.session.scalar(select(DropoutCase))
         assert (case.child_id, case.status) == (world.child_a, CaseStatus.SUSPECTED)
         assert case.events[0].actor.role == role
+
+
+def test_editing_a_case_with_other_reason_needs_its_note(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    case_id = make_case(app, world.child_a)
+    response = submit(
+        clerk, f"/admin/case/edit/?id={case_id}", {"reason": "other", "reason_note": ""}
+    )
+    assert response.status_code == 200
+    assert "原因为“其他”时须写明具体情况" in field_errors(response)
+    assert fetch_case(app, case_id).reason == OutOfSchoolReason.LEARNING

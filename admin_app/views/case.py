@@ -29,7 +29,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from .. import cases, columns
 from ..auth import has_role
@@ -573,8 +573,6 @@ class CaseView(SecureModelView):
         super().on_model_change(form, model, is_created)
         if model.reason == OutOfSchoolReason.OTHER and not (model.reason_note or "").strip():
             self.attach_errors(form, {"reason_note": "原因为“其他”时须写明具体情况"})
-            from wtforms.validators import ValidationError
-
             raise ValidationError("未保存：原因为“其他”时须写明具体情况")
 
     def get_save_return_url(self, model: Any, is_created: bool = False) -> str:

@@ -29,6 +29,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from .. import cases, columns
@@ -99,7 +100,10 @@ class StepForm(FlaskForm):
 class ConfirmForm(StepForm):
     reason = SelectField(
         "未入学/辍学原因",
-        choices=[("", "（沿用案件登记的原因）"), *OutOfSchoolReason.choices()],
+        choices=[
+            SelectChoice("", "（沿用案件登记的原因）"),
+            *(SelectChoice(code, label) for code, label in OutOfSchoolReason.choices()),
+        ],
         default="",
     )
     reason_note = StringField("原因说明", validators=[Optional(), Length(max=200)])
@@ -120,7 +124,7 @@ class RectifyForm(EscalationForm):
 class ReturnForm(StepForm):
     placement = SelectField(
         "安置方式",
-        choices=[(s.value, s.label) for s in PLACEMENT_STATUSES],
+        choices=[SelectChoice(s.value, s.label) for s in PLACEMENT_STATUSES],
         default=ChildStatus.ENROLLED.value,
     )
     school = SelectField("就读学校", choices=[], validate_choice=False)
@@ -154,7 +158,11 @@ class NoticeResultForm(FlaskForm):
     result = _note("送达及履行情况")
     complied = SelectField(
         "履行情况",
-        choices=[("", "未到期/未记录"), ("yes", "已按期履行"), ("no", "逾期未履行")],
+        choices=[
+            SelectChoice("", "未到期/未记录"),
+            SelectChoice("yes", "已按期履行"),
+            SelectChoice("no", "逾期未履行"),
+        ],
         default="",
     )
 
@@ -351,9 +359,11 @@ def _scoped_school(value: Any) -> School | None:
     return db.session.scalar(stmt)
 
 
-def school_choices() -> list[tuple[str, str]]:
+def school_choices() -> list[SelectChoice]:
     stmt = apply_scope(select(School.id, School.name).order_by(School.name), School, current_user)
-    return [("", "（不变）")] + [(str(i), name) for i, name in db.session.execute(stmt)]
+    return [SelectChoice("", "（不变）")] + [
+        SelectChoice(str(i), name) for i, name in db.session.execute(stmt)
+    ]
 
 
 # --- List filters ------------------------------------------------------------------------------

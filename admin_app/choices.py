@@ -248,3 +248,40 @@ HOUSEHOLD_CATEGORIES: dict[str, str] = {
     "is_tekun": "特困供养",
     "is_disabled_family": "残疾人家庭",
 }
+
+
+class CaseEventKind(CodeEnum):
+    """What happened on a 控辍案件: each lifecycle step, escalation step and notice event."""
+
+    OPEN = "open", "立案"
+    VERIFY = "verify", "开始核查"
+    ELSEWHERE = "elsewhere", "核实异地就读"
+    EXEMPTED = "exempted", "核实免缓学"
+    MOVED_OUT = "moved_out", "核实迁出/死亡"
+    CONFIRM = "confirm", "确认未入学/辍学"
+    PERSUADE = "persuade", "开始劝返"
+    CRITICISM = "criticism", "批评教育"
+    RECTIFY = "rectify", "责令限期改正"
+    JUDICIAL = "judicial", "司法文书"
+    ACCOUNTABILITY = "accountability", "依法追责"
+    RETURN = "return", "复学安置"
+    FOLLOW_UP = "follow_up", "巩固跟踪"
+    CLOSE = "close", "销号"
+    NOTICE = "notice", "开具文书"
+    SERVED = "served", "文书送达"
+
+
+#: The escalation order of the policy: a later step needs the earlier ones (or a reason).
+ESCALATION_STEPS = (
+    CaseEventKind.CRITICISM,
+    CaseEventKind.RECTIFY,
+    CaseEventKind.JUDICIAL,
+    CaseEventKind.ACCOUNTABILITY,
+)
+#: Where a returned child may be placed (安置).
+PLACEMENT_STATUSES = (
+    ChildStatus.ENROLLED,
+    ChildStatus.INCLUSIVE,
+    ChildStatus.HOME_TEACHING,
+    ChildStatus.SPECIAL_SCHOOL,
+)

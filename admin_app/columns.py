@@ -17,6 +17,7 @@ from .models import (
     AssistanceRecord,
     AuditLog,
     Child,
+    DropoutCase,
     Household,
     Inspection,
     InspectionItem,
@@ -92,6 +93,7 @@ CHILD = {
     "status_changes": Column("状态变更记录"),
     "remarks": Column("备注"),
     "updated_at": Column("更新时间"),
+    "dropout_cases": Column("控辍案件"),
 }
 
 HOUSEHOLD = {
@@ -238,6 +240,25 @@ ACCOUNTABILITY = {
     "status": Column("状态"),
 }
 
+CASE = {
+    "child": Column("儿童"),
+    "child.village": Column("行政村"),
+    "child.school": Column("学校"),
+    "child.status": Column("儿童就学状态"),
+    "kind": Column("案件类型"),
+    "status": Column("案件状态"),
+    "discovered_on": Column("发现日期"),
+    "source": Column("来源"),
+    "reason": Column("未入学/辍学原因"),
+    "reason_note": Column("原因说明"),
+    "family_situation": Column("家庭情况"),
+    "village_person": Column("村级责任人"),
+    "school_person": Column("学校责任人"),
+    "follow_up_until": Column("巩固跟踪至"),
+    "closed_on": Column("结案日期"),
+    "outcome": Column("结案情况"),
+}
+
 COLUMNS: dict[type, dict[str, Column]] = {
     Child: CHILD,
     Household: HOUSEHOLD,
@@ -254,6 +275,7 @@ COLUMNS: dict[type, dict[str, Column]] = {
     InspectionItem: ITEM,
     AssessmentIndicator: INDICATOR,
     Accountability: ACCOUNTABILITY,
+    DropoutCase: CASE,
 }
 
 

@@ -40,6 +40,7 @@ from .choices import (
     AgreementStatus,
     AssistanceKind,
     AuditAction,
+    CaseEventKind,
     CaseKind,
     CaseSource,
     CaseStatus,
@@ -434,9 +435,14 @@ class AssistancePlan(TimestampMixin, db.Model):
     status: Mapped[PlanStatus] = mapped_column(
         code_enum(PlanStatus, "plan_status"), default=PlanStatus.ACTIVE
     )
+    #: The 控辍案件 this 一人一案 plan was drawn up for (none for a plain 一家一案 plan).
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dropout_case.id", ondelete="SET NULL"), index=True
+    )
 
     child: Mapped[Child | None] = relationship()
     household: Mapped[Household | None] = relationship()
+    case: Mapped[DropoutCase | None] = relationship(back_populates="plans")
 
     def __str__(self) -> str:
         subject = self.child or self.household
@@ -494,14 +500,22 @@ class DropoutCase(TimestampMixin, db.Model):
     )
     closed_on: Mapped[dt.date | None] = mapped_column(Date)
     outcome: Mapped[str | None] = mapped_column(Text)
+    #: End of the 巩固跟踪 term: the case may be closed (销号) from this day on.
+    follow_up_until: Mapped[dt.date | None] = mapped_column(Date)
 
     child: Mapped[Child] = relationship()
     visits: Mapped[list[CaseVisit]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseVisit.seq"
     )
     notices: Mapped[list[Notice]] = relationship(
-        back_populates="case", cascade="all, delete-orphan", order_by="Notice.issued_on"
+        back_populates="case", cascade="all, delete-orphan", order_by="Notice.issued_on, Notice.id"
     )
+    events: Mapped[list[CaseEvent]] = relationship(
+        back_populates="case",
+        cascade="all, delete-orphan",
+        order_by="CaseEvent.happened_on, CaseEvent.id",
+    )
+    plans: Mapped[list[AssistancePlan]] = relationship(back_populates="case")
 
     def __str__(self) -> str:
         return f"控辍案件#{self.id}"
@@ -540,11 +554,67 @@ class Notice(db.Model):
     served_to: Mapped[str | None] = mapped_column(String(50))
     served_on: Mapped[dt.date | None] = mapped_column(Date)
     result: Mapped[str | None] = mapped_column(Text)
+    #: The addressee and school as printed when issued: a reprint reads as the served copy.
+    addressee: Mapped[str | None] = mapped_column(String(50))
+    school_name: Mapped[str | None] = mapped_column(String(80))
+    #: 履行情况 once the deadline is reached: True complied, False did not, None not recorded.
+    complied: Mapped[bool | None] = mapped_column(Boolean)
+    issued_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
 
     case: Mapped[DropoutCase] = relationship(back_populates="notices")
+    issued_by: Mapped[User | None] = relationship()
 
     def __str__(self) -> str:
         return self.number
+
+
+class NoticeCounter(db.Model):
+    """The last notice number issued per township and year.
+
+    Numbers are drawn by ``UPDATE … RETURNING`` on this row inside the transaction that
+    inserts the notice: the row lock makes a second clerk wait for the first one's commit,
+    and a rolled-back issue takes its number back with it — no duplicates, no gaps.
+    """
+
+    __tablename__ = "notice_counter"
+
+    township_id: Mapped[int] = mapped_column(
+        ForeignKey("township.id", ondelete="CASCADE"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_seq: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CaseEvent(db.Model):
+    """One step of a case: lifecycle transition, escalation step or notice event.
+
+    Written only by ``admin_app.cases``; the case's timeline is read from here.
+    """
+
+    __tablename__ = "case_event"
+    __table_args__ = (Index("ix_case_event_case_date", "case_id", "happened_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("dropout_case.id", ondelete="CASCADE"))
+    kind: Mapped[CaseEventKind] = mapped_column(code_enum(CaseEventKind, "case_event_kind"))
+    happened_on: Mapped[dt.date] = mapped_column(Date)
+    from_status: Mapped[CaseStatus | None] = mapped_column(code_enum(CaseStatus, "case_event_from"))
+    to_status: Mapped[CaseStatus | None] = mapped_column(code_enum(CaseStatus, "case_event_to"))
+    note: Mapped[str | None] = mapped_column(Text)
+    deadline: Mapped[dt.date | None] = mapped_column(Date)
+    #: Why an escalation step was taken without the earlier one (kept, shown on the case).
+    skip_reason: Mapped[str | None] = mapped_column(Text)
+    notice_id: Mapped[int | None] = mapped_column(ForeignKey("notice.id", ondelete="SET NULL"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    #: The actor's name as it was, should the account later go.
+    actor_name: Mapped[str | None] = mapped_column(String(50))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    case: Mapped[DropoutCase] = relationship(back_populates="events")
+    notice: Mapped[Notice | None] = relationship()
+    actor: Mapped[User | None] = relationship()
 
 
 # --- Inspections and assessment --------------------------------------------------------

@@ -17,6 +17,7 @@ from .models import (
     Accountability,
     AssistancePlan,
     AssistanceRecord,
+    CaseEvent,
     CaseVisit,
     Child,
     ChildStatusChange,
@@ -86,6 +87,7 @@ _LOCAL_SCOPES: dict[type, Callable[[Any], Criterion]] = {
     DropoutCase: lambda u: DropoutCase.child_id.in_(_child_ids(u)),
     CaseVisit: lambda u: CaseVisit.case_id.in_(_case_ids(u)),
     Notice: lambda u: Notice.case_id.in_(_case_ids(u)),
+    CaseEvent: lambda u: CaseEvent.case_id.in_(_case_ids(u)),
     Inspection: _village_only(Inspection.village_id),
     InspectionScore: lambda u: InspectionScore.inspection_id.in_(
         select(Inspection.id).where(Inspection.village_id == u.village_id)

@@ -38,10 +38,12 @@ from admin_app.choices import (
     AgreementLevel,
     AgreementStatus,
     AssistanceKind,
+    CaseEventKind,
     CaseKind,
     CaseSource,
     CaseStatus,
     ChildStatus,
+    NoticeKind,
     OutOfSchoolReason,
     PlanStatus,
     Role,
@@ -54,6 +56,7 @@ from admin_app.models import (
     AssessmentPeriod,
     AssistancePlan,
     AssistanceRecord,
+    CaseEvent,
     CaseVisit,
     Child,
     ChildStatusChange,
@@ -62,6 +65,8 @@ from admin_app.models import (
     Inspection,
     InspectionItem,
     InspectionScore,
+    Notice,
+    NoticeCounter,
     ResponsibilityAgreement,
     School,
     Township,
@@ -420,8 +425,9 @@ def build_demo(
     children = make_children(ctx, households, size.children)
     assign_statuses(ctx, children)
     teachers = assign_classes(ctx, children)
-    cases = make_cases(ctx, children)
+    cases = make_cases(ctx, children) + make_returned_cases(ctx, children, random_seed)
     plans = make_plans(ctx, cases, households)
+    lifecycle = CaseLifecycle.of(ctx, cases)
     period_ids = ensure_periods(session)
 
     writer = BulkWriter(session)
@@ -433,6 +439,9 @@ def build_demo(
     writer.insert(ChildStatusChange, status_history_rows(ctx, children))
     writer.insert(DropoutCase, (case.row for case in cases))
     writer.insert(CaseVisit, (visit for case in cases for visit in case.visits))
+    writer.insert(Notice, lifecycle.notices)
+    writer.insert(NoticeCounter, lifecycle.counters)
+    writer.insert(CaseEvent, lifecycle.events)
     writer.insert(AssistancePlan, plans)
     records = assistance_rows(ctx, children, cases, size.assistance_records)
     writer.insert(AssistanceRecord, records)
@@ -1107,11 +1116,20 @@ class DemoCase:
     child: DemoChild
     visits: list[Row]
     plan_id: int | None = None
+    returned_on: dt.date | None = None
 
 
 def make_cases(ctx: Context, children: Sequence[DemoChild]) -> list[DemoCase]:
-    """A 控辍案件 for every out-of-school child, at various stages of the lifecycle."""
-    out_of_school = [c for c in children if c.status in OUT_OF_SCHOOL_STATUSES]
+    """A 控辍案件 for every out-of-school child, at various stages of the lifecycle, except
+    the latest dropouts: just reported, their cases are for the user to open."""
+    dropouts = sorted(
+        (c for c in children if c.status is ChildStatus.DROPOUT),
+        key=lambda c: (c.timeline[-1][0], c.id),
+    )
+    unopened = {c.id for c in dropouts[-UNOPENED_DROPOUTS:]}
+    out_of_school = [
+        c for c in children if c.status in OUT_OF_SCHOOL_STATUSES and c.id not in unopened
+    ]
     statuses = shuffled_quota(ctx.rng, len(out_of_school), CASE_STATUS_SHARES)
     return [
         make_case(ctx, child, status) for child, status in zip(out_of_school, statuses, strict=True)
@@ -1137,6 +1155,7 @@ def make_case(ctx: Context, child: DemoChild, status: CaseStatus) -> DemoCase:
         "status": status,
         "closed_on": None,
         "outcome": None,
+        "follow_up_until": None,
     }
     visit_count = ctx.rng.randint(*VISITS_BY_CASE_STATUS[status])
     persons = f"{child.village.chief}、{school_person}"
@@ -1191,18 +1210,22 @@ def make_plans(
         discovered = case.row["discovered_on"]
         start = ctx.day(discovered, discovered + dt.timedelta(days=3))
         drafted = case.row["status"] is CaseStatus.SUSPECTED
+        done = case.row["status"] is CaseStatus.CLOSED
         case.plan_id = ctx.ids.next(AssistancePlan)
         plans.append(
             {
                 "id": case.plan_id,
                 "child_id": child.id,
                 "household_id": child.household.row["id"],
-                "measures": CASE_MEASURES[child.row["status_reason"]],
+                "measures": CASE_MEASURES[case.row["reason"]],
                 "village_person": case.row["village_person"],
                 "school_person": case.row["school_person"],
                 "start_on": start,
                 "review_on": start + dt.timedelta(days=30),
-                "status": PlanStatus.DRAFT if drafted else PlanStatus.ACTIVE,
+                "status": PlanStatus.DONE
+                if done
+                else (PlanStatus.DRAFT if drafted else PlanStatus.ACTIVE),
+                "case_id": case.row["id"],
             }
         )
     for household in households:
@@ -1220,9 +1243,272 @@ def make_plans(
                     "start_on": start,
                     "review_on": start + dt.timedelta(days=180),
                     "status": PlanStatus.DONE if ctx.chance(PLAN_DONE_RATE) else PlanStatus.ACTIVE,
+                    "case_id": None,
                 }
             )
     return plans
+
+
+# --- Returned children and the steps of every case ------------------------------------------
+
+#: The latest dropouts are left without a case: the user opens theirs (README, the tour).
+UNOPENED_DROPOUTS = 2
+#: Children who dropped out during the history and were brought back (share of all children).
+RETURNED_SHARE = 0.004
+#: When the returned children left and how their cases stand now: one window per state.
+RETURN_WINDOWS = {
+    CaseStatus.CLOSED: ((dt.date(2026, 3, 2), dt.date(2026, 4, 10)), (20, 40)),
+    CaseStatus.FOLLOW_UP: ((dt.date(2026, 9, 7), dt.date(2026, 9, 25)), (20, 30)),
+    CaseStatus.RETURNED: ((dt.date(2026, 10, 5), dt.date(2026, 10, 15)), (25, 30)),
+}
+RETURN_REASONS = (
+    OutOfSchoolReason.LEARNING,
+    OutOfSchoolReason.WORK,
+    OutOfSchoolReason.PARENT_ATTITUDE,
+)
+#: Days from the 劝返复学通知书 to its deadline; the 巩固跟踪 term after the return.
+NOTICE_DAYS = 7
+FOLLOW_UP_TERM = dt.timedelta(days=120)
+#: Every n-th case in 劝返中 has had its guardians criticised (批评教育) already.
+CRITICISED_EVERY = 3
+
+
+def make_returned_cases(
+    ctx: Context, children: Sequence[DemoChild], random_seed: int
+) -> list[DemoCase]:
+    """Children now 在校就读 again after a dropout this year, their cases 已复学, in
+    巩固跟踪 or 销号. A random source of their own leaves the rest of the demo as it was."""
+    rng = random.Random(random_seed * 7919 + 5)
+    eligible = [
+        c
+        for c in children
+        if c.status is ChildStatus.ENROLLED
+        and c.school is not None
+        and not c.row["is_disabled"]
+        and (c.row["grade"] or 0) >= 5
+        and len(c.timeline) == 1
+        and c.in_history_since == HISTORY_START
+    ]
+    count = min(len(eligible), round(len(children) * RETURNED_SHARE))
+    states = list(RETURN_WINDOWS)
+    made = []
+    for index, child in enumerate(sorted(rng.sample(eligible, count), key=lambda c: c.id)):
+        status = states[index % len(states)]
+        (first, last), (low, high) = RETURN_WINDOWS[status]
+        left = first + dt.timedelta(days=rng.randint(0, (last - first).days))
+        back = left + dt.timedelta(days=rng.randint(low, high))
+        if back + dt.timedelta(days=2) > ctx.latest:
+            continue  # the clock is behind the demo's story: leave this child alone
+        child.timeline += [(left, ChildStatus.DROPOUT), (back, ChildStatus.ENROLLED)]
+        reason = rng.choice(RETURN_REASONS)
+        discovered = left + dt.timedelta(days=rng.randint(3, 6))
+        school_person = child.teacher or child.village.primary_school.principal
+        until = back + dt.timedelta(days=1) + FOLLOW_UP_TERM
+        closed = status is CaseStatus.CLOSED and until <= ctx.latest
+        status = CaseStatus.FOLLOW_UP if status is CaseStatus.CLOSED and not closed else status
+        row = {
+            "id": ctx.ids.next(DropoutCase),
+            "child_id": child.id,
+            "kind": CaseKind.DROPOUT,
+            "discovered_on": discovered,
+            "source": CaseSource.SCHOOL_REPORT,
+            "reason": reason,
+            "reason_note": REASON_NOTES[reason],
+            "family_situation": family_situation(child),
+            "village_person": child.village.chief,
+            "school_person": school_person,
+            "status": status,
+            "closed_on": until if closed else None,
+            "outcome": "巩固跟踪期满，在校就读，销号" if closed else None,
+            "follow_up_until": None if status is CaseStatus.RETURNED else until,
+        }
+        persons = f"{child.village.chief}、{school_person}"
+        visits = [
+            {
+                "id": ctx.ids.next(CaseVisit),
+                "case_id": row["id"],
+                "seq": seq,
+                "visited_on": discovered + dt.timedelta(days=days),
+                "persons": persons,
+                "result": VISIT_RESULTS[seq - 1],
+            }
+            for seq, days in ((1, 1), (2, min(8, (back - discovered).days)))
+        ]
+        case = DemoCase(row, child, visits)
+        case.returned_on = back
+        made.append(case)
+    return made
+
+
+@dataclass
+class CaseLifecycle:
+    """The steps (events), notices and notice counters behind the demo cases' statuses,
+    dated as the lifecycle functions of ``admin_app.cases`` would have dated them."""
+
+    events: list[Row] = field(default_factory=list)
+    notices: list[Row] = field(default_factory=list)
+    counters: list[Row] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, ctx: Context, cases: Sequence[DemoCase]) -> CaseLifecycle:
+        made = cls()
+        seqs: dict[tuple[int, int], int] = defaultdict(int)
+        order = sorted(cases, key=lambda c: (c.row["discovered_on"], c.row["id"]))
+        for index, case in enumerate(order):
+            made.add_steps(ctx, case, seqs, criticised=index % CRITICISED_EVERY == 0)
+        made.counters = [
+            {"township_id": township_id, "year": year, "last_seq": seq}
+            for (township_id, year), seq in sorted(seqs.items())
+        ]
+        return made
+
+    def event(
+        self, ctx: Context, case: DemoCase, kind: CaseEventKind, day: dt.date, **kw: Any
+    ) -> None:
+        self.events.append(
+            {
+                "id": ctx.ids.next(CaseEvent),
+                "case_id": case.row["id"],
+                "kind": kind,
+                "happened_on": min(day, ctx.latest),
+                "from_status": kw.get("from_status"),
+                "to_status": kw.get("to_status"),
+                "note": kw.get("note"),
+                "deadline": kw.get("deadline"),
+                "skip_reason": None,
+                "notice_id": kw.get("notice_id"),
+                "actor_id": None,
+                "actor_name": None,
+            }
+        )
+
+    def add_steps(
+        self,
+        ctx: Context,
+        case: DemoCase,
+        seqs: dict[tuple[int, int], int],
+        criticised: bool,
+    ) -> None:
+        row, child = case.row, case.child
+        status = row["status"]
+        found = row["discovered_on"]
+        s = CaseStatus
+        self.event(
+            ctx,
+            case,
+            CaseEventKind.OPEN,
+            found,
+            to_status=s.SUSPECTED,
+            note=f"来源：{row['source'].label}",
+        )
+        if status is s.SUSPECTED:
+            return
+        self.event(
+            ctx,
+            case,
+            CaseEventKind.VERIFY,
+            found + dt.timedelta(days=1),
+            from_status=s.SUSPECTED,
+            to_status=s.VERIFYING,
+            note="入户核实",
+        )
+        if status is s.VERIFYING:
+            return
+        self.event(
+            ctx,
+            case,
+            CaseEventKind.CONFIRM,
+            found + dt.timedelta(days=2),
+            from_status=s.VERIFYING,
+            to_status=s.CONFIRMED,
+            note=row["reason_note"],
+        )
+        self.event(
+            ctx,
+            case,
+            CaseEventKind.PERSUADE,
+            found + dt.timedelta(days=3),
+            from_status=s.CONFIRMED,
+            to_status=s.PERSUADING,
+        )
+        issued = min(found + dt.timedelta(days=4), ctx.latest)
+        township = child.village.township
+        seqs[(township.id, issued.year)] += 1
+        seq = seqs[(township.id, issued.year)]
+        kind = NoticeKind.RETURN if row["kind"] is CaseKind.DROPOUT else NoticeKind.ENROLMENT
+        deadline = issued + dt.timedelta(days=NOTICE_DAYS)
+        returned = getattr(case, "returned_on", None)
+        served = min(issued + dt.timedelta(days=1), ctx.latest)
+        notice = {
+            "id": ctx.ids.next(Notice),
+            "case_id": row["id"],
+            "township_id": township.id,
+            "kind": kind,
+            "year": issued.year,
+            "seq": seq,
+            "number": f"{township.name}控辍〔{issued.year}〕第{seq}号",
+            "issued_on": issued,
+            "deadline": deadline,
+            "served_to": child.row["guardian_name"],
+            "served_on": served,
+            "result": "当面送达，监护人签收",
+            "addressee": child.row["guardian_name"],
+            "school_name": child.school.name if child.school else None,
+            "complied": True if returned and returned <= deadline else None,
+            "issued_by_id": None,
+        }
+        self.notices.append(notice)
+        self.event(
+            ctx, case, CaseEventKind.NOTICE, issued, deadline=deadline, notice_id=notice["id"]
+        )
+        self.event(
+            ctx,
+            case,
+            CaseEventKind.SERVED,
+            served,
+            notice_id=notice["id"],
+            note=f"《{kind.label}》{notice['number']}送达{notice['served_to']}",
+        )
+        if criticised and status is s.PERSUADING and deadline + dt.timedelta(days=1) <= ctx.latest:
+            self.event(
+                ctx,
+                case,
+                CaseEventKind.CRITICISM,
+                deadline + dt.timedelta(days=1),
+                note="逾期未送学，入户对监护人批评教育",
+            )
+        if returned is None:
+            return
+        self.event(
+            ctx,
+            case,
+            CaseEventKind.RETURN,
+            returned,
+            from_status=s.PERSUADING,
+            to_status=s.RETURNED,
+            note="安置方式：在校就读",
+        )
+        if status is s.RETURNED:
+            return
+        self.event(
+            ctx,
+            case,
+            CaseEventKind.FOLLOW_UP,
+            returned + dt.timedelta(days=1),
+            from_status=s.RETURNED,
+            to_status=s.FOLLOW_UP,
+            deadline=row["follow_up_until"],
+        )
+        if status is s.CLOSED:
+            self.event(
+                ctx,
+                case,
+                CaseEventKind.CLOSE,
+                row["closed_on"],
+                from_status=s.FOLLOW_UP,
+                to_status=s.CLOSED,
+                note=row["outcome"],
+            )
 
 
 # --- Assistance records ---------------------------------------------------------------------
@@ -1596,6 +1882,8 @@ TABLE_LABELS = {
     ChildStatusChange: "状态变更记录",
     DropoutCase: "控辍案件",
     CaseVisit: "劝返走访",
+    Notice: "文书",
+    CaseEvent: "案件办理步骤",
     AssistancePlan: "帮扶方案",
     AssistanceRecord: "帮扶记录",
     ResponsibilityAgreement: "责任书",

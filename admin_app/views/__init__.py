@@ -15,6 +15,7 @@ from ..models import (
     AssistanceRecord,
     AuditLog,
     Child,
+    DropoutCase,
     Household,
     Inspection,
     InspectionItem,
@@ -28,6 +29,7 @@ from .accountability import AccountabilityView
 from .agreement import AgreementView
 from .assistance import AssistanceView
 from .audit import AuditView
+from .case import CaseView
 from .child import ChildView
 from .crosscheck import CrossCheckView
 from .data_import import ImportView
@@ -77,6 +79,7 @@ def build_admin(app: Flask) -> Admin:
             AssistanceRecord, s, name="帮扶记录", endpoint="assistance", category=REGISTERS
         )
     )
+    admin.add_view(CaseView(DropoutCase, s, name="控辍案件", endpoint="case", category=REGISTERS))
     admin.add_view(
         InspectionView(Inspection, s, name="督导检查", endpoint="inspection", category=INSPECTION)
     )

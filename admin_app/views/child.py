@@ -18,6 +18,7 @@ from ..models import Child
 from ..sqlutil import starts_with
 from ..validation import check_child, normalize_id_number
 from .base import WRITERS, CriterionFilter, OptionsFilter, SecureModelView, enum_filter
+from .case import child_cases_cell
 from .options import school_options, village_options
 
 ID_LIKE = re.compile(r"^[0-9０-９]{6,17}[0-9Xx０-９ｘＸ]$")
@@ -92,9 +93,18 @@ class ChildView(SecureModelView):
         "guardian_name",
         "guardian_phone",
     )
-    column_details_list = (*RECORD_FIELDS, "status_changes", "remarks", "updated_at")
+    column_details_list = (
+        *RECORD_FIELDS,
+        "status_changes",
+        "dropout_cases",
+        "remarks",
+        "updated_at",
+    )
     column_labels = columns.labels(Child)
-    column_formatters_detail = {"status_changes": lambda v, c, m, n: _history(m)}
+    column_formatters_detail = {
+        "status_changes": lambda v, c, m, n: _history(m),
+        "dropout_cases": child_cases_cell,
+    }
     masked_id_columns = columns.masked(Child, "id")
     masked_phone_columns = columns.masked(Child, "phone")
     column_sortable_list = (

@@ -27,6 +27,7 @@ from ..dates import local_today
 from ..extensions import csrf, db
 from ..models import Child, Village
 from ..scope import apply_scope
+from .case import case_watch_context
 
 
 def _safe_next(target: str | None) -> str:
@@ -77,7 +78,12 @@ class DashboardView(AdminIndexView):
         if not current_user.is_authenticated:
             return redirect(url_for(".login_view", next=request.full_path))
         counts = self._status_counts()
-        return self.render("admin/dashboard.html", **counts, **self._indicators(counts))
+        return self.render(
+            "admin/dashboard.html",
+            **counts,
+            **self._indicators(counts),
+            **case_watch_context(self.admin),
+        )
 
     def _indicators(self, status_counts: dict[str, Any]) -> dict[str, Any]:
         """应入学, 在校, 入学率 and 巩固率 per village for the current period, against targets."""

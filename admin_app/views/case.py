@@ -1,0 +1,778 @@
+"""控辍案件: the case list, opening a case, and the lifecycle as buttons with small forms.
+
+No screen edits a case's status: each step is a POST to ``/admin/case/step/<step>/?id=``
+that calls the matching function of ``admin_app.cases`` (which checks the transition,
+records the event and changes the child's status) and commits. A refused step re-renders
+the case page with the messages next to the fields and the typed values kept.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_admin.contrib.sqla.filters import BaseSQLAFilter
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from markupsafe import Markup
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+
+from .. import cases, columns
+from ..auth import has_role
+from ..cases import CaseError
+from ..choices import (
+    PLACEMENT_STATUSES,
+    CaseEventKind,
+    CaseKind,
+    CaseSource,
+    CaseStatus,
+    ChildStatus,
+    OutOfSchoolReason,
+    Role,
+)
+from ..dates import local_today
+from ..extensions import db
+from ..models import AssistanceRecord, Child, DropoutCase, Notice, School
+from ..notices import notice_context
+from ..scope import apply_scope, scope_criterion
+from ..sqlutil import starts_with
+from .base import (
+    INTEGRITY_MESSAGE,
+    TOWNSHIP_READERS,
+    WRITERS,
+    OptionsFilter,
+    SecureModelView,
+    enum_filter,
+)
+from .options import village_options
+
+C = DropoutCase
+E = CaseEventKind
+LOCAL = frozenset({Role.VILLAGE, Role.SCHOOL})
+#: Who works a case: the township's clerks and, within their scope, villages and schools.
+CASE_WORKERS = WRITERS | LOCAL
+#: Acts of the 乡人民政府 itself: notices, escalation against guardians, approvals, 销号.
+TOWNSHIP_ACTS = WRITERS
+
+
+# --- Forms -------------------------------------------------------------------------------------
+
+
+class LocalDateField(DateField):
+    """A date field whose parse error reads in Chinese."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as exc:
+            self.data = None
+            raise ValueError("日期格式应为“年-月-日”，如 2026-09-01") from exc
+
+
+def _required_date(label: str) -> LocalDateField:
+    return LocalDateField(label, validators=[InputRequired(f"请填写{label}")], default=local_today)
+
+
+def _note(label: str = "说明") -> TextAreaField:
+    return TextAreaField(label, validators=[Optional(), Length(max=2000)])
+
+
+class StepForm(FlaskForm):
+    on = _required_date("日期")
+    note = _note()
+
+
+class ConfirmForm(StepForm):
+    reason = SelectField(
+        "未入学/辍学原因",
+        choices=[
+            SelectChoice("", "（沿用案件登记的原因）"),
+            *(SelectChoice(code, label) for code, label in OutOfSchoolReason.choices()),
+        ],
+        default="",
+    )
+    reason_note = StringField("原因说明", validators=[Optional(), Length(max=200)])
+
+
+class EscalationForm(StepForm):
+    skip_reason = TextAreaField(
+        "跳过前序步骤的理由",
+        validators=[Optional(), Length(max=1000)],
+        description="前序步骤未记录时必填，理由随案保存",
+    )
+
+
+class RectifyForm(EscalationForm):
+    deadline = LocalDateField("改正期限", validators=[Optional()])
+
+
+class ReturnForm(StepForm):
+    placement = SelectField(
+        "安置方式",
+        choices=[SelectChoice(s.value, s.label) for s in PLACEMENT_STATUSES],
+        default=ChildStatus.ENROLLED.value,
+    )
+    school = SelectField("就读学校", choices=[], validate_choice=False)
+    grade = IntegerField("年级", validators=[Optional(), NumberRange(1, 9, "年级应在1–9之间")])
+    class_name = StringField("班级", validators=[Optional(), Length(max=20)])
+
+
+class FollowUpForm(StepForm):
+    until = LocalDateField(
+        "跟踪截止日期",
+        validators=[Optional()],
+        description=f"留空则为约一个学期（{cases.FOLLOW_UP_DAYS}天）",
+    )
+
+
+class VisitForm(FlaskForm):
+    visited_on = _required_date("走访日期")
+    persons = StringField("走访人员", validators=[Optional(), Length(max=200)])
+    result = _note("走访结果")
+
+
+class NoticeForm(FlaskForm):
+    issued_on = _required_date("开具日期")
+    deadline = LocalDateField("限期（到校日期）", validators=[Optional()])
+    note = _note()
+
+
+class NoticeResultForm(FlaskForm):
+    served_on = _required_date("送达日期")
+    served_to = StringField("受送达人（签收人）", validators=[Optional(), Length(max=50)])
+    result = _note("送达及履行情况")
+    complied = SelectField(
+        "履行情况",
+        choices=[
+            SelectChoice("", "未到期/未记录"),
+            SelectChoice("yes", "已按期履行"),
+            SelectChoice("no", "逾期未履行"),
+        ],
+        default="",
+    )
+
+
+class PlanForm(FlaskForm):
+    measures = TextAreaField("帮扶措施", validators=[Optional(), Length(max=2000)])
+    start_on = _required_date("开始日期")
+    review_on = LocalDateField("复核日期", validators=[Optional()])
+    village_person = StringField("村级责任人", validators=[Optional(), Length(max=50)])
+    school_person = StringField("学校责任人", validators=[Optional(), Length(max=50)])
+    whole_household = BooleanField("一家一案（整户帮扶）")
+
+
+# --- Steps -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    label: str
+    form: type[FlaskForm]
+    roles: frozenset[Role]
+    #: ``run(case, form, actor)`` performs the step and returns the success message.
+    run: Callable[[DropoutCase, Any, Any], str]
+    button: str = "btn-outline-primary"
+
+
+def _plain(fn: Callable[..., Any], done: str) -> Callable[[DropoutCase, Any, Any], str]:
+    def run(case: DropoutCase, form: Any, actor: Any) -> str:
+        fn(db.session, case, on=form.on.data, actor=actor, note=form.note.data)
+        return done
+
+    return run
+
+
+def _confirm(case: DropoutCase, form: Any, actor: Any) -> str:
+    cases.confirm_case(
+        db.session,
+        case,
+        on=form.on.data,
+        actor=actor,
+        note=form.note.data,
+        reason=OutOfSchoolReason(form.reason.data) if form.reason.data else None,
+        reason_note=form.reason_note.data,
+    )
+    return f"已确认，儿童就学状态为“{ChildStatus(case.kind.value).label}”"
+
+
+def _escalation(step: CaseEventKind) -> Callable[[DropoutCase, Any, Any], str]:
+    def run(case: DropoutCase, form: Any, actor: Any) -> str:
+        event = cases.escalate(
+            db.session,
+            case,
+            step,
+            on=form.on.data,
+            actor=actor,
+            note=form.note.data,
+            deadline=getattr(form, "deadline", None) and form.deadline.data,
+            skip_reason=form.skip_reason.data,
+        )
+        if event.notice is not None:
+            return f"已记录{step.label}，并开具《{event.notice.kind.label}》{event.notice.number}"
+        return f"已记录{step.label}"
+
+    return run
+
+
+def _return(case: DropoutCase, form: Any, actor: Any) -> str:
+    school = None
+    if form.school.data:
+        school = _scoped_school(form.school.data)
+        if school is None:
+            raise CaseError({"school": "所选学校不存在或不在您的管辖范围内"})
+    placement = ChildStatus(form.placement.data) if form.placement.data else None
+    cases.record_return(
+        db.session,
+        case,
+        on=form.on.data,
+        actor=actor,
+        placement=placement,
+        school=school,
+        grade=form.grade.data,
+        class_name=form.class_name.data,
+        note=form.note.data,
+    )
+    return f"已复学，儿童就学状态为“{placement.label if placement else ''}”"
+
+
+def _follow_up(case: DropoutCase, form: Any, actor: Any) -> str:
+    cases.start_follow_up(
+        db.session, case, on=form.on.data, actor=actor, until=form.until.data, note=form.note.data
+    )
+    return f"已转入巩固跟踪，至{case.follow_up_until:%Y-%m-%d}"
+
+
+def _visit(case: DropoutCase, form: Any, actor: Any) -> str:
+    visit = cases.add_visit(
+        db.session,
+        case,
+        visited_on=form.visited_on.data,
+        persons=form.persons.data,
+        result=form.result.data,
+    )
+    return f"已登记第{visit.seq}次走访"
+
+
+def _notice(case: DropoutCase, form: Any, actor: Any) -> str:
+    notice = cases.issue_notice(
+        db.session,
+        case,
+        cases.NOTICE_FOR_KIND[case.kind],
+        issued_on=form.issued_on.data,
+        deadline=form.deadline.data,
+        actor=actor,
+        note=form.note.data,
+    )
+    return f"已开具《{notice.kind.label}》{notice.number}"
+
+
+def _plan(case: DropoutCase, form: Any, actor: Any) -> str:
+    cases.add_plan(
+        db.session,
+        case,
+        measures=form.measures.data,
+        start_on=form.start_on.data,
+        review_on=form.review_on.data,
+        village_person=form.village_person.data,
+        school_person=form.school_person.data,
+        whole_household=form.whole_household.data,
+    )
+    return "已制定帮扶方案"
+
+
+W, T = CASE_WORKERS, TOWNSHIP_ACTS
+STEPS: dict[str, Step] = {
+    "verify": Step("开始核查", StepForm, W, _plain(cases.start_verification, "已开始核查")),
+    "confirm": Step("确认未入学/辍学", ConfirmForm, W, _confirm, "btn-outline-danger"),
+    "elsewhere": Step(
+        "核实为异地就读", StepForm, W, _plain(cases.close_as_elsewhere, "已核实异地就读并结案")
+    ),
+    "exempted": Step(
+        "核实为免缓学", StepForm, T, _plain(cases.close_as_exempted, "已核实免缓学并结案")
+    ),
+    "moved_out": Step(
+        "核实为迁出/死亡", StepForm, W, _plain(cases.close_as_moved_out, "已核实并结案")
+    ),
+    "persuade": Step("开始劝返", StepForm, W, _plain(cases.start_persuasion, "已进入劝返")),
+    "criticism": Step("批评教育", EscalationForm, T, _escalation(E.CRITICISM)),
+    "rectify": Step("责令限期改正", RectifyForm, T, _escalation(E.RECTIFY)),
+    "judicial": Step("司法文书", EscalationForm, T, _escalation(E.JUDICIAL)),
+    "accountability": Step("依法追责", EscalationForm, T, _escalation(E.ACCOUNTABILITY)),
+    "return": Step("复学安置", ReturnForm, W, _return, "btn-outline-success"),
+    "follow_up": Step("转入巩固跟踪", FollowUpForm, W, _follow_up),
+    "close": Step("销号", StepForm, T, _plain(cases.close_case, "已销号"), "btn-success"),
+    "visit": Step("登记走访", VisitForm, W, _visit),
+    "notice": Step("开具通知书", NoticeForm, T, _notice),
+    "plan": Step("制定帮扶方案", PlanForm, W, _plan),
+}
+#: Which step each lifecycle event is offered as.
+STEP_OF_EVENT = {
+    E.VERIFY: "verify",
+    E.CONFIRM: "confirm",
+    E.ELSEWHERE: "elsewhere",
+    E.EXEMPTED: "exempted",
+    E.MOVED_OUT: "moved_out",
+    E.PERSUADE: "persuade",
+    E.CRITICISM: "criticism",
+    E.RECTIFY: "rectify",
+    E.JUDICIAL: "judicial",
+    E.ACCOUNTABILITY: "accountability",
+    E.RETURN: "return",
+    E.FOLLOW_UP: "follow_up",
+    E.CLOSE: "close",
+}
+
+
+def offered_steps(case: DropoutCase) -> list[str]:
+    """The steps shown as buttons: allowed by the case's status and the user's role."""
+    names = [STEP_OF_EVENT[kind] for kind in cases.allowed_steps(case)]
+    if case.status in cases.VISIT_FROM:
+        names.append("visit")
+    if case.status in cases.NOTICE_FROM:
+        names.append("notice")
+    if case.status not in cases.CLOSED_STATUSES:
+        names.append("plan")
+    return [name for name in names if has_role(STEPS[name].roles)]
+
+
+def _scoped_school(value: Any) -> School | None:
+    try:
+        key = int(value)
+    except (TypeError, ValueError):
+        return None
+    stmt = apply_scope(select(School).where(School.id == key), School, current_user)
+    return db.session.scalar(stmt)
+
+
+def school_choices() -> list[SelectChoice]:
+    stmt = apply_scope(select(School.id, School.name).order_by(School.name), School, current_user)
+    return [SelectChoice("", "（不变）")] + [
+        SelectChoice(str(i), name) for i, name in db.session.execute(stmt)
+    ]
+
+
+# --- List filters ------------------------------------------------------------------------------
+
+
+class OverdueFilter(BaseSQLAFilter):
+    """督办提醒: cases with no visit within N days of opening, or past a notice deadline.
+
+    The criteria depend on today and on N, so they are built per request, not at start-up.
+    """
+
+    OPTIONS = (("visit", "逾期未走访"), ("deadline", "文书限期已过"), ("any", "任一逾期"))
+
+    def __init__(self, column: Any, name: str) -> None:
+        super().__init__(column, name, options=self.OPTIONS)
+
+    def validate(self, value: str) -> bool:
+        return value in dict(self.OPTIONS)
+
+    def apply(self, query: Any, value: str, alias: Any = None) -> Any:
+        return query.filter(overdue_criterion(value))
+
+    def operation(self) -> str:
+        return "为"
+
+
+def overdue_criterion(value: str, today: dt.date | None = None) -> Any:
+    today = today or local_today()
+    visit = cases.visit_overdue(today, cases.visit_days(db.session))
+    deadline = cases.deadline_overdue(today)
+    return {"visit": visit, "deadline": deadline}.get(value, or_(visit, deadline))
+
+
+def _in_village(village_id: int) -> Any:
+    return C.child_id.in_(select(Child.id).where(Child.village_id == village_id))
+
+
+# --- Formatters --------------------------------------------------------------------------------
+
+
+def _child_link(view: Any, context: Any, model: DropoutCase, name: str) -> Markup:
+    return Markup('<a href="{}">{}</a>').format(
+        url_for("child.details_view", id=model.child_id), model.child.name
+    )
+
+
+def _case_link(view: Any, context: Any, model: DropoutCase, name: str) -> Markup:
+    return Markup('<a href="{}">{}</a>').format(
+        url_for("case.details_view", id=model.id), model.child.name
+    )
+
+
+def child_cases_cell(view: Any, context: Any, child: Child, name: str) -> Markup:
+    """The child page's 控辍案件 row: links to the child's cases and a button to open one."""
+    stmt = apply_scope(
+        select(DropoutCase).where(DropoutCase.child_id == child.id).order_by(DropoutCase.id),
+        DropoutCase,
+        current_user,
+    )
+    links = [
+        Markup('<a href="{}">{}（{}，{}）</a>').format(
+            url_for("case.details_view", id=c.id), str(c), c.kind.label, c.status.label
+        )
+        for c in db.session.scalars(stmt)
+    ]
+    parts = Markup("、").join(links) if links else Markup("无")
+    if has_role(CASE_WORKERS):
+        button = Markup(
+            ' <a class="btn btn-sm btn-outline-danger ml-2" id="open-case" href="{}">{}</a>'
+        ).format(url_for("case.create_view", child=child.id), "立案（控辍）")
+        parts = parts + button
+    return parts
+
+
+# --- The view ----------------------------------------------------------------------------------
+
+
+class CaseView(SecureModelView):
+    read_roles = TOWNSHIP_READERS | LOCAL
+    write_roles = CASE_WORKERS
+    delete_roles = frozenset({Role.ADMIN})
+    details_template = "admin/case_details.html"
+    search_hint = "儿童姓名开头"
+
+    column_list = (
+        "child",
+        "child.village",
+        "kind",
+        "status",
+        "discovered_on",
+        "source",
+        "reason",
+        "village_person",
+        "school_person",
+        "closed_on",
+    )
+    column_details_list = (
+        "child",
+        "child.village",
+        "child.school",
+        "child.status",
+        "kind",
+        "status",
+        "discovered_on",
+        "source",
+        "reason",
+        "reason_note",
+        "family_situation",
+        "village_person",
+        "school_person",
+        "follow_up_until",
+        "closed_on",
+        "outcome",
+    )
+    column_labels = columns.labels(DropoutCase)
+    column_select_related_list = (C.child,)
+    column_formatters = {"child": _case_link}
+    column_formatters_detail = {"child": _child_link}
+    column_sortable_list = ("discovered_on", "status", "kind", "closed_on")
+    column_default_sort = [("discovered_on", True), ("id", True)]
+    column_filters = (
+        enum_filter(C.status, "案件状态", CaseStatus),
+        enum_filter(C.kind, "案件类型", CaseKind),
+        OptionsFilter(C.id, "行政村", village_options, int, criterion=_in_village),
+        enum_filter(C.source, "来源", CaseSource),
+        OverdueFilter(C.id, "督办提醒"),
+        "discovered_on",
+    )
+    #: Opening fields; status, dates of steps and the outcome are the lifecycle's alone.
+    form_columns = (
+        "child",
+        "kind",
+        "discovered_on",
+        "source",
+        "reason",
+        "reason_note",
+        "family_situation",
+        "village_person",
+        "school_person",
+        "open_note",
+    )
+    form_extra_fields = {"open_note": TextAreaField("立案说明", validators=[Optional()])}
+    form_args = {
+        "discovered_on": {"description": "发现未入学/辍学的日期，不能晚于今天"},
+        "reason": {"description": "疑似阶段可暂不选择，确认时必填"},
+        "village_person": {"description": "政府线（村级）责任人"},
+        "school_person": {"description": "学校线责任人（班主任或校长）"},
+    }
+    form_ajax_refs = {"child": {"fields": ("name",)}}
+    #: Fields the edit form keeps: who the case is about and when it began stay fixed.
+    EDITABLE = frozenset(
+        {
+            "source",
+            "reason",
+            "reason_note",
+            "family_situation",
+            "village_person",
+            "school_person",
+            "csrf_token",
+        }
+    )
+
+    def search_criterion(self, term: str) -> Any:
+        return C.child_id.in_(select(Child.id).where(starts_with(Child.name, term)))
+
+    # --- Opening a case ----------------------------------------------------------------------
+
+    def create_form(self, obj: Any = None) -> Any:
+        form = super().create_form(obj)
+        if request.method == "GET":
+            child = self._scoped_child(request.args.get("child"))
+            if child is not None:
+                form.child.data = child
+                if child.status in (ChildStatus.NOT_ENROLLED, ChildStatus.DROPOUT):
+                    form.kind.data = child.status.value
+                    if child.status_reason is not None:
+                        form.reason.data = child.status_reason.value
+                        form.reason_note.data = child.status_note
+            if not form.discovered_on.data:
+                form.discovered_on.data = local_today()
+        return form
+
+    def edit_form(self, obj: Any = None) -> Any:
+        form = super().edit_form(obj)
+        for name in [field.name for field in form if field.name not in self.EDITABLE]:
+            del form[name]
+        return form
+
+    def create_model(self, form: Any) -> Any:
+        def choice(enum_class: Any, value: Any) -> Any:
+            return enum_class(value) if value else None
+
+        try:
+            case = cases.open_case(
+                db.session,
+                form.child.data,
+                choice(CaseKind, form.kind.data),
+                choice(CaseSource, form.source.data),
+                choice(OutOfSchoolReason, form.reason.data),
+                on=form.discovered_on.data,
+                actor=current_user._get_current_object(),
+                reason_note=form.reason_note.data,
+                family_situation=form.family_situation.data,
+                village_person=form.village_person.data,
+                school_person=form.school_person.data,
+                note=form.open_note.data,
+            )
+            db.session.commit()
+        except CaseError as exc:
+            db.session.rollback()
+            self.attach_errors(form, {_open_field(k): v for k, v in exc.errors.items()})
+            flash("未立案，请改正以下问题：" + str(exc), "error")
+            return False
+        return case
+
+    def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        super().on_model_change(form, model, is_created)
+        if model.reason == OutOfSchoolReason.OTHER and not (model.reason_note or "").strip():
+            self.attach_errors(form, {"reason_note": "原因为“其他”时须写明具体情况"})
+            raise ValidationError("未保存：原因为“其他”时须写明具体情况")
+
+    def get_save_return_url(self, model: Any, is_created: bool = False) -> str:
+        return self.get_url(".details_view", id=model.id)
+
+    def _scoped_child(self, value: Any) -> Child | None:
+        try:
+            key = int(value)
+        except (TypeError, ValueError):
+            return None
+        stmt = apply_scope(select(Child).where(Child.id == key), Child, current_user)
+        return db.session.scalar(stmt)
+
+    # --- The case page -----------------------------------------------------------------------
+
+    @expose("/details/")
+    def details_view(self) -> Any:
+        case = self.get_one(request.args.get("id"))
+        return self._render_case(case)
+
+    def _render_case(
+        self, case: DropoutCase, failed: tuple[str, Any, list[str]] | None = None
+    ) -> Any:
+        forms: dict[str, Any] = {}
+        for name in offered_steps(case):
+            forms[name] = self._blank_form(name, case)
+        notice_forms = {}
+        if has_role(TOWNSHIP_ACTS):
+            for notice in case.notices:
+                form = NoticeResultForm(formdata=None, prefix=f"n{notice.id}")
+                if notice.served_on:
+                    form.served_on.data = notice.served_on
+                form.served_to.data = notice.served_to or notice.addressee
+                form.result.data = notice.result
+                form.complied.data = {True: "yes", False: "no", None: ""}[notice.complied]
+                notice_forms[notice.id] = form
+        general: list[str] = []
+        open_step = None
+        if failed is not None:
+            open_step, form, general = failed
+            if open_step.startswith("n") and open_step[1:].isdigit():
+                notice_forms[int(open_step[1:])] = form
+            else:
+                forms[open_step] = form
+        records = {
+            plan.id: db.session.scalars(
+                select(AssistanceRecord)
+                .where(AssistanceRecord.plan_id == plan.id)
+                .order_by(AssistanceRecord.given_on)
+            ).all()
+            for plan in case.plans
+        }
+        return self.render(
+            self.details_template,
+            model=case,
+            details_columns=self._details_columns,
+            get_value=self.get_detail_value,
+            return_url=self.get_url(".index_view"),
+            case=case,
+            steps=STEPS,
+            forms=forms,
+            notice_forms=notice_forms,
+            open_step=open_step,
+            general_errors=general,
+            escalation=cases.escalation_done(case),
+            plan_records=records,
+            notice_kind=cases.NOTICE_FOR_KIND[case.kind],
+        )
+
+    def _blank_form(self, name: str, case: DropoutCase) -> Any:
+        form = STEPS[name].form(formdata=None, prefix=name)
+        if name == "return":
+            form.school.choices = school_choices()
+        if name == "visit":
+            form.persons.data = "、".join(p for p in (case.village_person, case.school_person) if p)
+        if name == "plan":
+            form.village_person.data = case.village_person
+            form.school_person.data = case.school_person
+        return form
+
+    @expose("/step/<step_name>/", methods=("POST",))
+    def step_view(self, step_name: str) -> Any:
+        name = step_name
+        step = STEPS.get(name)
+        if step is None:
+            abort(404)
+        if not has_role(step.roles):
+            abort(403)
+        case = self.get_one(request.args.get("id"))
+        form = step.form(prefix=name)
+        if name == "return":
+            form.school.choices = school_choices()
+        if not form.validate():
+            if form.csrf_token.errors:
+                abort(400)
+            return self._render_case(case, (name, form, ["未保存，请改正标出的问题。"]))
+        actor = current_user._get_current_object()
+        try:
+            message = step.run(case, form, actor)
+            db.session.commit()
+        except CaseError as exc:
+            db.session.rollback()
+            case = self.get_one(case.id)
+            general = _attach(form, exc.errors)
+            return self._render_case(case, (name, form, ["未保存：" + str(exc), *general]))
+        except IntegrityError:
+            db.session.rollback()
+            flash(INTEGRITY_MESSAGE, "error")
+            return redirect(self.get_url(".details_view", id=case.id))
+        flash(message, "success")
+        return redirect(self.get_url(".details_view", id=case.id))
+
+    # --- Notices -------------------------------------------------------------------------------
+
+    def _scoped_notice(self) -> Notice:
+        try:
+            key = int(request.args.get("id", ""))
+        except ValueError:
+            abort(404)
+        stmt = apply_scope(select(Notice).where(Notice.id == key), Notice, current_user)
+        notice = db.session.scalar(stmt)
+        if notice is None:
+            abort(404)
+        return notice
+
+    @expose("/notice/result/", methods=("POST",))
+    def notice_result_view(self) -> Any:
+        if not has_role(TOWNSHIP_ACTS):
+            abort(403)
+        notice = self._scoped_notice()
+        prefix = f"n{notice.id}"
+        form = NoticeResultForm(prefix=prefix)
+        if not form.validate():
+            if form.csrf_token.errors:
+                abort(400)
+            return self._render_case(notice.case, (prefix, form, ["未保存，请改正标出的问题。"]))
+        complied = {"yes": True, "no": False}.get(form.complied.data)
+        try:
+            cases.record_notice_result(
+                db.session,
+                notice,
+                served_on=form.served_on.data,
+                served_to=form.served_to.data,
+                result=form.result.data,
+                complied=complied,
+                actor=current_user._get_current_object(),
+            )
+            db.session.commit()
+        except CaseError as exc:
+            db.session.rollback()
+            notice = self._scoped_notice()
+            general = _attach(form, exc.errors)
+            return self._render_case(notice.case, (prefix, form, ["未保存：" + str(exc), *general]))
+        flash(f"已记录《{notice.kind.label}》{notice.number}的送达情况", "success")
+        return redirect(self.get_url(".details_view", id=notice.case_id))
+
+    @expose("/notice/print/")
+    def notice_print_view(self) -> Any:
+        notice = self._scoped_notice()
+        return self.render(
+            "admin/notice_print.html",
+            notice=notice,
+            **notice_context(notice, cases.township_name()),
+        )
+
+
+def _attach(form: Any, errors: dict[str, str]) -> list[str]:
+    """Put each message under its field; return those that belong to no field."""
+    general = []
+    for key, message in errors.items():
+        if key in form:
+            form[key].errors = [*form[key].errors, message]
+        elif key != "_":
+            general.append(message)
+    return general
+
+
+def _open_field(key: str) -> str:
+    return {"_": "child", "on": "discovered_on"}.get(key, key)
+
+
+def case_watch_context(admin: Any) -> dict[str, Any]:
+    """The dashboard's 控辍案件督办 section, within the user's scope."""
+    if not current_user.is_authenticated:
+        return {}
+    view = next(v for v in admin._views if v.endpoint == "case")
+    watch = cases.case_watch(db.session, scope_criterion(DropoutCase, current_user))
+    return {
+        "case_watch": watch,
+        "case_statuses": list(CaseStatus),
+        "case_status_arg": view.filter_arg("案件状态"),
+        "case_overdue_arg": view.filter_arg("督办提醒"),
+    }

@@ -1,0 +1,518 @@
+"""The case screens: opening a case, the lifecycle buttons, visits, notices and their print
+page, plans, the overdue filter and dashboard section, scope for every path, no 500s."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from admin_app import cases
+from admin_app.choices import (
+    CaseKind,
+    CaseSource,
+    CaseStatus,
+    ChildStatus,
+    NoticeKind,
+    OutOfSchoolReason,
+    Role,
+)
+from admin_app.dates import local_today
+from admin_app.extensions import db
+from admin_app.models import (
+    AssistancePlan,
+    CaseEvent,
+    CaseVisit,
+    Child,
+    DropoutCase,
+    Notice,
+)
+from admin_app.notices import EDU_58, LIABILITY, MINORS_16, MINORS_83
+from tests.conftest import field_errors, submit
+
+TODAY = local_today()
+TOKEN_RE = re.compile(r'name="(?:[\w-]*-)?csrf_token"(?: type="hidden")? value="([^"]+)"')
+
+
+def days_ago(n: int) -> dt.date:
+    return TODAY - dt.timedelta(days=n)
+
+
+def token(client, url: str = "/admin/") -> str:
+    html = client.get(url).get_data(as_text=True)
+    match = TOKEN_RE.search(html)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)
+
+
+def step(client, case_id: int, name: str, **fields):
+    """Post one lifecycle form of the case page as a browser would."""
+    data = {f"{name}-csrf_token": token(client, f"/admin/case/details/?id={case_id}")}
+    data.update({f"{name}-{key}": str(value) for key, value in fields.items()})
+    return client.post(f"/admin/case/step/{name}/?id={case_id}", data=data)
+
+
+def make_case(app, child_id: int, status: CaseStatus = CaseStatus.PERSUADING) -> int:
+    """A case of the child brought to ``status`` (children of the world are in school)."""
+    with app.app_context():
+        child = db.session.get(Child, child_id)
+        case = cases.open_case(
+            db.session,
+            child,
+            CaseKind.DROPOUT,
+            CaseSource.SCHOOL_REPORT,
+            OutOfSchoolReason.LEARNING,
+            on=days_ago(60),
+        )
+        if status != CaseStatus.SUSPECTED:
+            cases.start_verification(db.session, case, on=days_ago(59), actor=None)
+        if status in (CaseStatus.CONFIRMED, CaseStatus.PERSUADING):
+            cases.confirm_case(db.session, case, on=days_ago(58), actor=None)
+        if status == CaseStatus.PERSUADING:
+            cases.start_persuasion(db.session, case, on=days_ago(57), actor=None)
+        db.session.commit()
+        return case.id
+
+
+def fetch_case(app, case_id: int) -> DropoutCase:
+    with app.app_context():
+        case = db.session.get(DropoutCase, case_id)
+        db.session.expunge(case)
+        return case
+
+
+def count(app, model) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(model))
+
+
+def page(client, url: str) -> str:
+    response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.get_data(as_text=True)
+
+
+# --- Opening -------------------------------------------------------------------------------
+
+
+def test_child_page_links_to_opening_a_case_prefilled(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    html = page(clerk, f"/admin/child/details/?id={world.child_a}")
+    assert 'id="open-case"' in html
+    url = f"/admin/case/new/?child={world.child_a}"
+    assert url.replace("&", "&amp;") in html or url in html
+    form = page(clerk, url)
+    assert f'id="child" name="child" type="hidden" value="{world.child_a}"' in form
+    response = submit(
+        clerk, url, {"kind": "dropout", "source": "school_report", "reason": "learning"}
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        case = db.session.scalar(select(DropoutCase))
+        assert (case.child_id, case.status) == (world.child_a, CaseStatus.SUSPECTED)
+        assert case.discovered_on == TODAY
+        assert [e.kind.value for e in case.events] == ["open"]
+        assert case.events[0].actor_name == "测试乡镇工作人员"
+    assert f"/admin/case/details/?id={case.id}" in response.headers["Location"]
+
+
+def test_opening_twice_is_refused_with_the_reason_and_nothing_saved(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    make_case(app, world.child_a, CaseStatus.SUSPECTED)
+    url = f"/admin/case/new/?child={world.child_a}"
+    response = submit(clerk, url, {"kind": "dropout", "source": "school_report"})
+    assert response.status_code == 200
+    assert any("该儿童已有在办案件" in e for e in field_errors(response))
+    assert count(app, DropoutCase) == 1
+
+
+def test_opening_with_bad_input_keeps_the_typing(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    url = f"/admin/case/new/?child={world.child_a}"
+    future = (TODAY + dt.timedelta(days=3)).isoformat()
+    response = submit(
+        clerk,
+        url,
+        {
+            "kind": "dropout",
+            "source": "school_report",
+            "reason": "other",
+            "discovered_on": future,
+            "family_situation": "父母外出务工，祖母照看",
+        },
+    )
+    assert response.status_code == 200
+    errors = field_errors(response)
+    assert "日期不能晚于今天" in errors
+    assert "原因为“其他”时须写明具体情况" in errors
+    assert "父母外出务工，祖母照看" in response.get_data(as_text=True)
+    assert count(app, DropoutCase) == 0
+
+
+def test_status_is_not_editable_on_any_form(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    case_id = make_case(app, world.child_a)
+    for url in ("/admin/case/new/", f"/admin/case/edit/?id={case_id}"):
+        assert 'name="status"' not in page(clerk, url)
+    response = submit(
+        clerk, f"/admin/case/edit/?id={case_id}", {"status": "closed", "village_person": "刘主任"}
+    )
+    assert response.status_code == 302
+    case = fetch_case(app, case_id)
+    assert case.status == CaseStatus.PERSUADING and case.village_person == "刘主任"
+
+
+# --- Steps through the screen --------------------------------------------------------------
+
+
+def test_each_button_changes_the_case_and_child(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    case_id = make_case(app, world.child_a, CaseStatus.SUSPECTED)
+    html = page(clerk, f"/admin/case/details/?id={case_id}")
+    assert "开始核查" in html and "复学安置" not in html  # only what the status allows
+    assert step(clerk, case_id, "verify", on=days_ago(50), note="入户核查").status_code == 302
+    response = step(clerk, case_id, "elsewhere", on=days_ago(49), note="县城二小就读")
+    assert response.status_code == 302
+    with app.app_context():
+        case = db.session.get(DropoutCase, case_id)
+        assert case.status == CaseStatus.ELSEWHERE
+        assert case.child.status == ChildStatus.ELSEWHERE
+        assert case.child.status_changes[-1].effective_on == days_ago(49)
+    html = page(clerk, f"/admin/case/details/?id={case_id}")
+    assert "案件已结案" in html
+
+
+def test_a_refused_step_shows_the_reason_and_saves_nothing(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    case_id = make_case(app, world.child_a, CaseStatus.SUSPECTED)
+    response = step(clerk, case_id, "return", on=days_ago(1), placement="enrolled")
+    assert response.status_code == 200
+    assert "案件当前为“疑似”，不能复学安置" in response.get_data(as_text=True)
+    assert fetch_case(app, case_id).status == CaseStatus.SUSPECTED
+    assert count(app, CaseEvent) == 1
+
+
+def test_a_deadline_before_the_issue_date_is_refused(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    case_id = make_case(app, world.child_a)
+    response = step(
+        clerk, case_id, "notice", issued_on=days_ago(10), deadline=days_ago(12), note="草稿说明"
+    )
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "限期须晚于开具日期" in html
+    assert "草稿说明" in html  # the typing is kept
+    assert count(app, Notice) == 0
+
+
+def test_a_visit_before_the_case_opened_is_refused(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    case_id = make_case(app, world.child_a)
+    response = step(clerk, case_id, "visit", visited_on=days_ago(61), persons="刘主任")
+    assert response.status_code == 200
+    assert "走访日期不能早于案件发现日期" in response.get_data(as_text=True)
+    assert count(app, CaseVisit) == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "fields"),
+    [
+        ("visit", {"visited_on": "2026-13-45", "persons": "刘"}),
+        ("notice", {"issued_on": "", "deadline": "x"}),
+        ("rectify", {"on": "yesterday"}),
+        ("return", {"on": days_ago(1), "placement": "dropout", "grade": "abc"}),
+        ("return", {"on": days_ago(1), "placement": "enrolled", "school": "999999"}),
+        ("plan", {"measures": "", "start_on": ""}),
+    ],
+)
+def test_garbage_input_gets_a_message_never_a_500(app, client_as, world, name, fields):
+    clerk = client_as(Role.CLERK)
+    case_id = make_case(app, world.child_a)
+    response = step(clerk, case_id, name, **fields)
+    assert response.status_code == 200
+    assert "未保存" in response.get_data(as_text=True)
+    assert fetch_case(app, case_id).status == CaseStatus.PERSUADING
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/case/step/nonsense/?id={case}",
+        "/admin/case/step/verify/?id=abc",
+        "/admin/case/step/verify/",
+        "/admin/case/notice/result/?id=999",
+        "/admin/case/notice/print/?id=x",
+        "/admin/case/details/?id=999",
+    ],
+)
+def test_unknown_records_and_steps_are_404(app, client_as, world, url):
+    clerk = client_as(Role.CLERK)
+    case_id = make_case(app, world.child_a)
+    data = {"csrf_token": token(clerk)}
+    target = url.format(case=case_id)
+    response = clerk.post(target, data=data) if "print" not in target else clerk.get(target)
+    if "details" in target:
+        response = clerk.get(target)
+    assert response.status_code == 404
+
+
+def test_a_step_without_csrf_token_is_refused(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    case_id = make_case(app, world.child_a, CaseStatus.SUSPECTED)
+    response = clerk.post(
+        f"/admin/case/step/verify/?id={case_id}", data={"verify-on": days_ago(1).isoformat()}
+    )
+    assert response.status_code == 400
+    assert fetch_case(app, case_id).status == CaseStatus.SUSPECTED
+
+
+# --- Notices and their print page ----------------------------------------------------------
+
+
+def test_the_print_page_holds_names_number_and_legal_text(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    case_id = make_case(app, world.child_a)
+    response = step(clerk, case_id, "notice", issued_on=days_ago(10), deadline=days_ago(3))
+    assert response.status_code == 302
+    with app.app_context():
+        notice = db.session.scalar(select(Notice))
+        notice_id, number = notice.id, notice.number
+    assert number == f"联合乡控辍〔{days_ago(10).year}〕第1号"
+    html = page(clerk, f"/admin/case/notice/print/?id={notice_id}")
+    for text in (
+        "劝返复学通知书",
+        number,
+        "联合乡人民政府",
+        "王大山",  # guardian
+        "王小明",  # child
+        "联合乡中心小学",
+        f"{days_ago(3).year}年{days_ago(3).month}月{days_ago(3).day}日",
+        EDU_58.text,
+        MINORS_16.text,
+        MINORS_83.text,
+        LIABILITY,
+        "送达回执",
+        "@page { size: A4",
+    ):
+        assert text in html, text
+    assert "http://" not in html and "https://" not in html  # prints offline
+
+
+def test_recording_service_and_non_compliance_on_the_case(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    case_id = make_case(app, world.child_a)
+    step(clerk, case_id, "notice", issued_on=days_ago(10), deadline=days_ago(3))
+    with app.app_context():
+        notice_id = db.session.scalar(select(Notice.id))
+    url = f"/admin/case/notice/result/?id={notice_id}"
+    prefix = f"n{notice_id}"
+    data = {
+        f"{prefix}-csrf_token": token(clerk, f"/admin/case/details/?id={case_id}"),
+        f"{prefix}-served_on": days_ago(9).isoformat(),
+        f"{prefix}-served_to": "王大山",
+        f"{prefix}-result": "当面送达",
+        f"{prefix}-complied": "no",
+    }
+    assert clerk.post(url, data=data).status_code == 302
+    with app.app_context():
+        notice = db.session.get(Notice, notice_id)
+        assert (notice.served_on, notice.served_to, notice.complied) == (
+            days_ago(9),
+            "王大山",
+            False,
+        )
+    assert "逾期未履行" in page(clerk, f"/admin/case/details/?id={case_id}")
+
+
+def test_rectify_step_issues_its_notice_with_the_next_number(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    case_id = make_case(app, world.child_a)
+    step(clerk, case_id, "notice", issued_on=days_ago(20), deadline=days_ago(15))
+    assert step(clerk, case_id, "criticism", on=days_ago(14), note="批评教育").status_code == 302
+    response = step(clerk, case_id, "rectify", on=days_ago(13), deadline=days_ago(6))
+    assert response.status_code == 302
+    with app.app_context():
+        kinds = db.session.execute(select(Notice.kind, Notice.seq).order_by(Notice.seq)).all()
+        assert [k for k, _ in kinds] == [NoticeKind.RETURN, NoticeKind.RECTIFY]
+        rectify_id = db.session.scalar(select(Notice.id).where(Notice.kind == NoticeKind.RECTIFY))
+    html = page(clerk, f"/admin/case/notice/print/?id={rectify_id}")
+    assert "责令限期改正通知书" in html and "现责令你于" in html
+    assert "劝返复学通知书" in html  # the earlier notice is cited
+
+
+def test_skipping_an_escalation_step_needs_a_reason(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    case_id = make_case(app, world.child_a)
+    response = step(clerk, case_id, "rectify", on=days_ago(13), deadline=days_ago(6))
+    assert response.status_code == 200
+    assert "须先记录，或写明跳过的理由" in response.get_data(as_text=True)
+    response = step(
+        clerk,
+        case_id,
+        "rectify",
+        on=days_ago(13),
+        deadline=days_ago(6),
+        skip_reason="监护人长期在外，无法当面批评教育",
+    )
+    assert response.status_code == 302
+    assert "监护人长期在外" in page(clerk, f"/admin/case/details/?id={case_id}")
+
+
+def test_a_plan_is_made_on_the_case(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    case_id = make_case(app, world.child_a)
+    response = step(clerk, case_id, "plan", measures="落实生活补助，班主任结对", start_on=TODAY)
+    assert response.status_code == 302
+    with app.app_context():
+        plan = db.session.scalar(select(AssistancePlan))
+        assert plan.case_id == case_id and plan.child_id == world.child_a
+    assert "落实生活补助，班主任结对" in page(clerk, f"/admin/case/details/?id={case_id}")
+
+
+# --- Overdue watch -------------------------------------------------------------------------
+
+
+def test_overdue_filter_and_dashboard(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    late = make_case(app, world.child_a, CaseStatus.SUSPECTED)  # opened 60 days ago, no visit
+    with app.app_context():
+        child = db.session.get(Child, world.child_b)
+        fresh = cases.open_case(
+            db.session, child, CaseKind.DROPOUT, CaseSource.SCHOOL_REPORT, on=days_ago(7)
+        )
+        db.session.commit()
+        fresh_id = fresh.id
+    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "case")
+    with app.test_request_context():
+        arg = view.filter_arg("督办提醒")
+    html = page(clerk, f"/admin/case/?{arg}=visit")
+    assert f"/admin/case/details/?id={late}" in html
+    assert f"/admin/case/details/?id={fresh_id}" not in html
+    dashboard = page(clerk, "/admin/")
+    assert re.search(r'id="case-visit-overdue"[^>]*>1<', dashboard)
+    assert re.search(r'id="case-count-suspected">(<a[^>]*>)?2<', dashboard)
+    listed = dashboard[dashboard.index('id="case-overdue"') :]
+    assert f"/admin/case/details/?id={late}" in listed and "发现60天未走访" in listed
+    assert f"/admin/case/details/?id={fresh_id}" not in listed
+
+
+# --- Roles and scope -----------------------------------------------------------------------
+
+
+def test_leader_and_inspector_read_but_cannot_act(app, client_as, world):
+    case_id = make_case(app, world.child_a, CaseStatus.SUSPECTED)
+    for role in (Role.LEADER, Role.INSPECTOR):
+        client = client_as(role)
+        html = page(client, f"/admin/case/details/?id={case_id}")
+        assert 'id="form-verify"' not in html
+        child_page = page(client, f"/admin/child/details/?id={world.child_a}")
+        assert f"/admin/case/details/?id={case_id}" in child_page
+        assert 'id="open-case"' not in child_page
+        assert client.get("/admin/case/new/").status_code == 403
+        data = {"verify-csrf_token": token(client), "verify-on": days_ago(1).isoformat()}
+        response = client.post(f"/admin/case/step/verify/?id={case_id}", data=data)
+        assert response.status_code == 403
+    assert fetch_case(app, case_id).status == CaseStatus.SUSPECTED
+
+
+@pytest.mark.parametrize("role", [Role.VILLAGE, Role.SCHOOL])
+def test_local_users_reach_only_cases_in_their_scope(app, client_as, world, role):
+    own = make_case(app, world.child_a)
+    other = make_case(app, world.child_b)
+    with app.app_context():
+        for case_id in (own, other):
+            case = db.session.get(DropoutCase, case_id)
+            cases.issue_notice(
+                db.session,
+                case,
+                NoticeKind.RETURN,
+                issued_on=days_ago(20),
+                deadline=days_ago(10),
+                actor=None,
+            )
+        db.session.commit()
+        other_notice = db.session.scalar(select(Notice.id).where(Notice.case_id == other))
+        own_notice = db.session.scalar(select(Notice.id).where(Notice.case_id == own))
+    client = client_as(role)
+    listing = page(client, "/admin/case/")
+    assert "王小明" in listing and "李小红" not in listing
+    assert client.get(f"/admin/case/details/?id={other}").status_code == 404
+    assert client.get(f"/admin/case/edit/?id={other}").status_code == 404
+    assert client.get(f"/admin/case/notice/print/?id={other_notice}").status_code == 404
+    assert client.get(f"/admin/case/notice/print/?id={own_notice}").status_code == 200
+    tok = token(client, f"/admin/case/details/?id={own}")
+    for name, fields in (
+        ("visit", {"visited_on": days_ago(1), "persons": "村干部"}),
+        ("return", {"on": days_ago(1), "placement": "enrolled"}),
+    ):
+        data = {f"{name}-csrf_token": tok, **{f"{name}-{k}": str(v) for k, v in fields.items()}}
+        response = client.post(f"/admin/case/step/{name}/?id={other}", data=data)
+        assert response.status_code == 404
+    response = client.post(
+        f"/admin/case/notice/result/?id={other_notice}", data={"csrf_token": tok}
+    )
+    assert response.status_code in (403, 404)
+    # Pickers and the dashboard count only their own.
+    lookup = client.get("/admin/case/ajax/lookup/?name=child&query=").get_json()
+    assert [label for _, label in lookup] == ["王小明"]
+    dashboard = page(client, "/admin/")
+    assert re.search(r'id="case-count-persuading">(<a[^>]*>)?1<', dashboard)
+    # Their own case they may work on: a visit, but no notices (a township act).
+    response = step(client, own, "visit", visited_on=days_ago(1), persons="村干部")
+    assert response.status_code == 302
+    assert step(client, own, "notice", issued_on=days_ago(1), deadline=TODAY).status_code == 403
+    with app.app_context():
+        assert db.session.scalar(select(func.count(CaseVisit.id))) == 1
+
+
+def test_local_user_cannot_open_a_case_for_another_village_child(app, client_as, world):
+    client = client_as(Role.VILLAGE)
+    response = submit(
+        client,
+        "/admin/case/new/",
+        {
+            "child": world.child_b,
+            "kind": "dropout",
+            "source": "household_check",
+            "discovered_on": TODAY.isoformat(),
+        },
+    )
+    assert response.status_code == 200
+    assert "所选记录不存在或不在您的管辖范围内" in field_errors(response)
+    assert count(app, DropoutCase) == 0
+
+
+def test_only_admin_deletes_cases(app, client_as, world):
+    case_id = make_case(app, world.child_a)
+    clerk = client_as(Role.CLERK)
+    data = {"id": case_id, "csrf_token": token(clerk, f"/admin/case/edit/?id={case_id}")}
+    assert clerk.post("/admin/case/delete/", data=data).status_code == 403
+    assert count(app, DropoutCase) == 1
+
+
+@pytest.mark.parametrize("role", [Role.VILLAGE, Role.SCHOOL])
+def test_local_users_report_a_suspected_case_of_their_own_child(app, client_as, world, role):
+    client = client_as(role)
+    response = submit(
+        client,
+        f"/admin/case/new/?child={world.child_a}",
+        {"kind": "dropout", "source": "school_report", "reason": "learning"},
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        case = db.session.scalar(select(DropoutCase))
+        assert (case.child_id, case.status) == (world.child_a, CaseStatus.SUSPECTED)
+        assert case.events[0].actor.role == role
+
+
+def test_editing_a_case_with_other_reason_needs_its_note(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    case_id = make_case(app, world.child_a)
+    response = submit(
+        clerk, f"/admin/case/edit/?id={case_id}", {"reason": "other", "reason_note": ""}
+    )
+    assert response.status_code == 200
+    assert "原因为“其他”时须写明具体情况" in field_errors(response)
+    assert fetch_case(app, case_id).reason == OutOfSchoolReason.LEARNING

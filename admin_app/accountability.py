@@ -17,18 +17,18 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from .assessment import VillageResult, method_params, ranking_with_change, timeliness_days
+from .assessment import VillageResult, method_params, ranking_with_change
 from .assessment import active_indicators as indicators_of
+from .cases import UNRESOLVED_STATUSES, visit_days
 from .choices import (
     AccountabilityAction,
     AccountabilityStatus,
     AgreementLevel,
     AgreementLine,
     AgreementStatus,
-    CaseStatus,
     IndicatorMethod,
 )
 from .models import (
@@ -42,13 +42,6 @@ from .models import (
     School,
 )
 
-#: Cases still being worked on: a case in one of these at the period's end is unresolved.
-OPEN_CASE_STATUSES = (
-    CaseStatus.SUSPECTED,
-    CaseStatus.VERIFYING,
-    CaseStatus.CONFIRMED,
-    CaseStatus.PERSUADING,
-)
 NO_PERSON = "（未签责任书）"
 
 
@@ -124,30 +117,32 @@ def overdue_cases(
 ) -> dict[int, list[tuple[int, str]]]:
     """Unresolved cases per village that missed a deadline by the period's end.
 
-    A case is overdue when it is still open (疑似/核查中/确认/劝返中) and either had no visit
-    within ``days`` of being found (found at least ``days`` before the end), or a notice's
-    deadline passed before the end. Cases keep no status history, so "open" is today's state.
+    A case is overdue when it is unresolved (疑似/核查中/确认/劝返中, as the dashboard's watch
+    counts it) and either had no visit within ``days`` of being found — a late first visit
+    is still a missed deadline to answer for — or its latest notice's deadline passed
+    before the end. "Unresolved" is the case's state now: a case resolved after the
+    period is not proposed for accountability.
     """
     end = period.end_on
     timely_visit = exists().where(
         CaseVisit.case_id == DropoutCase.id,
         CaseVisit.visited_on <= DropoutCase.discovered_on + dt.timedelta(days=days),
     )
-    late_notice = exists().where(
-        Notice.case_id == DropoutCase.id, Notice.deadline.is_not(None), Notice.deadline < end
+    latest_deadline = (
+        select(func.max(Notice.deadline)).where(Notice.case_id == DropoutCase.id).scalar_subquery()
     )
     stmt = (
         select(Child.village_id, DropoutCase.id, Child.name)
         .join(Child, Child.id == DropoutCase.child_id)
         .where(
-            DropoutCase.status.in_(OPEN_CASE_STATUSES),
+            DropoutCase.status.in_(UNRESOLVED_STATUSES),
             DropoutCase.discovered_on <= end,
             or_(
                 and_(
                     DropoutCase.discovered_on <= end - dt.timedelta(days=days),
                     ~timely_visit,
                 ),
-                late_notice,
+                latest_deadline < end,
             ),
         )
         .order_by(Child.village_id, DropoutCase.discovered_on, DropoutCase.id)
@@ -165,10 +160,6 @@ def retention_target(session: Session) -> float:
         if indicator.method == IndicatorMethod.RETENTION_RATE:
             return float(method_params(indicator)["target"])
     return 99.0
-
-
-def visit_days(session: Session) -> int:
-    return timeliness_days(indicators_of(session))
 
 
 # --- Proposals ----------------------------------------------------------------------------

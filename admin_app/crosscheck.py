@@ -23,7 +23,8 @@ import xlsxwriter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .choices import AuditAction, CaseKind, CaseSource, CaseStatus, ChildStatus
+from .cases import CLOSED_STATUSES, CaseError, open_case
+from .choices import AuditAction, CaseKind, CaseSource, ChildStatus
 from .dates import (
     COMPULSORY_AGE_MAX,
     COMPULSORY_AGE_MIN,
@@ -40,11 +41,6 @@ ROSTER_FIELDS = ("name", "id_number", "school", "grade", "class_name", "student_
 NOT_EXPECTED = frozenset(
     {ChildStatus.ELSEWHERE, ChildStatus.EXEMPTED, ChildStatus.MOVED_OUT, ChildStatus.COMPLETED}
 )
-#: Case statuses that end a case; any other status is an open case.
-CLOSED_CASE_STATUSES = frozenset(
-    {CaseStatus.CLOSED, CaseStatus.ELSEWHERE, CaseStatus.EXEMPTED, CaseStatus.MOVED_OUT}
-)
-OPEN_CASE_STATUSES = frozenset(CaseStatus) - CLOSED_CASE_STATUSES
 
 
 @dataclass(slots=True)
@@ -142,7 +138,7 @@ def cross_check(
 
     open_cases = set(
         session.scalars(
-            select(DropoutCase.child_id).where(DropoutCase.status.in_(OPEN_CASE_STATUSES))
+            select(DropoutCase.child_id).where(DropoutCase.status.not_in(CLOSED_STATUSES))
         )
     )
     stmt = (
@@ -200,54 +196,41 @@ def open_suspected_cases(
 ) -> tuple[list[int], list[int]]:
     """Open a 疑似 (suspected) 控辍案件 from 学籍比对 for each child; commit.
 
-    A child who already has an open case (any status but 销号 and the closing outcomes)
-    gets no second one. The kind is 辍学 for a child the register shows at a school or
-    already as 辍学, else 未入学. ``actor`` (a user or None) is named in the audit log.
+    Each goes through ``cases.open_case``, so the case gets its 立案 step like any other;
+    a child it refuses (an open case already, or out of compulsory education) is skipped.
+    The kind is 辍学 for a child the register shows at a school or already as 辍学, else
+    未入学. ``actor`` (a user or None) is named on the step and in the audit log.
 
-    Returns (children given a new case, children skipped because a case is open).
-    The lead routes this through ``admin_app.cases.open_case`` when the case lifecycle
-    lands; until then it writes DropoutCase rows directly.
+    Returns (children given a new case, children skipped).
     """
     wanted = sorted({int(i) for i in child_ids})
-    already: set[int] = set()
-    children: list[Any] = []
+    opened: list[int] = []
+    skipped: list[int] = []
     for start in range(0, len(wanted), CHUNK):
         chunk = wanted[start : start + CHUNK]
-        already |= set(
-            session.scalars(
-                select(DropoutCase.child_id).where(
-                    DropoutCase.child_id.in_(chunk), DropoutCase.status.in_(OPEN_CASE_STATUSES)
+        for child in session.scalars(select(Child).where(Child.id.in_(chunk)).order_by(Child.id)):
+            was_at_school = child.school_id is not None or child.status == ChildStatus.DROPOUT
+            kind = (
+                CaseKind.NOT_ENROLLED
+                if child.status == ChildStatus.NOT_ENROLLED or not was_at_school
+                else CaseKind.DROPOUT
+            )
+            try:
+                open_case(
+                    session,
+                    child,
+                    kind,
+                    CaseSource.ROSTER_COMPARISON,
+                    child.status_reason,
+                    on=on,
+                    actor=actor,
+                    reason_note="学籍比对：在村台账中但不在上传的学籍名单中",
+                    today=on,
                 )
-            )
-        )
-        children += session.execute(
-            select(Child.id, Child.status, Child.school_id, Child.status_reason).where(
-                Child.id.in_(chunk)
-            )
-        ).all()
-    opened: list[int] = []
-    skipped = sorted(already)
-    for child in children:
-        if child.id in already:
-            continue
-        was_at_school = child.school_id is not None or child.status == ChildStatus.DROPOUT
-        kind = (
-            CaseKind.NOT_ENROLLED
-            if child.status == ChildStatus.NOT_ENROLLED or not was_at_school
-            else CaseKind.DROPOUT
-        )
-        session.add(
-            DropoutCase(
-                child_id=child.id,
-                kind=kind,
-                discovered_on=on,
-                source=CaseSource.ROSTER_COMPARISON,
-                status=CaseStatus.SUSPECTED,
-                reason=child.status_reason,
-                reason_note="学籍比对：在村台账中但不在上传的学籍名单中",
-            )
-        )
-        opened.append(child.id)
+            except CaseError:
+                skipped.append(child.id)
+            else:
+                opened.append(child.id)
     if opened:
         session.add(
             AuditLog(

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from . import accountability as acc
 from .archive import issue
 from .assessment import IndicatorScore, VillageResult, active_indicators, ranking_with_change
+from .cases import visit_days
 from .choices import CHILD_KEY_GROUPS, IndicatorMethod
 from .dates import local_today
 from .display import points
@@ -178,7 +179,7 @@ def accountability_rows(session: Session, request: ReportRequest) -> Iterable[An
     results = ranking_with_change(session, period, request.village_ids)
     ids = [r.village_id for r in results]
     persons = acc.responsible_persons(session, period.end_on.year, ids)
-    overdue = acc.overdue_cases(session, period, acc.visit_days(session), ids)
+    overdue = acc.overdue_cases(session, period, visit_days(session), ids)
     actions = acc.actions_by_village(session, period, ids)
     for result in results:
         responsible = persons.get(result.village_id, acc.Responsible())

@@ -10,10 +10,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from admin_app.choices import CaseKind, CaseSource, CaseStatus, ChildStatus, Role
+from admin_app.choices import CaseEventKind, CaseKind, CaseSource, CaseStatus, ChildStatus, Role
 from admin_app.crosscheck import cross_check, open_suspected_cases, read_roster
 from admin_app.extensions import db
-from admin_app.models import Child, DropoutCase, School, Village
+from admin_app.models import Child, DropoutCase, School, User, Village
 from tests import factories as f
 from tests.conftest import csrf_from, form_token
 from tests.spreadsheets import ROSTER_HEADER, xlsx
@@ -165,6 +165,10 @@ def test_clerk_compares_a_roster_and_opens_cases_in_one_step(app, client_as, wor
             select(DropoutCase).where(DropoutCase.source == CaseSource.ROSTER_COMPARISON)
         ).all()
         assert [c.child_id for c in cases] == [world.child_b]
+        # Opened through the case lifecycle: its 立案 step names the clerk.
+        opened = cases[0].events[0]
+        assert (opened.kind, opened.to_status) == (CaseEventKind.OPEN, CaseStatus.SUSPECTED)
+        assert opened.actor_id == db.session.scalar(select(User.id).where(User.username == "clerk"))
 
     workbook = clerk.get(result_url + "/export")
     assert workbook.status_code == 200

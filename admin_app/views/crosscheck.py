@@ -125,7 +125,7 @@ class CrossCheckView(SecureView):
         )
         message = f"已为{len(opened)}名儿童立疑似控辍案件（来源：学籍比对）。"
         if skipped:
-            message += f"{len(skipped)}名儿童已有未结案件，未重复立案。"
+            message += f"{len(skipped)}名儿童已有未结案件或不属于控辍保学对象，未立案。"
         if refused:
             message += f"{len(refused)}名所选儿童不在“在台账未在名单”中，未立案。"
         flash(message, "success" if opened else "warning")

@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..audit import client_ip, log_event
+from ..auth import may_see_unmasked
 from ..choices import AuditAction, ImportSource, Role
 from ..extensions import csrf, db
 from ..imports import (
@@ -182,7 +183,7 @@ class ImportView(SecureView):
         if batch.n_rejected:
             path = self.rejects_path(batch.id)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(rejects_workbook(plan))
+            path.write_bytes(rejects_bytes(plan))
         flash(
             f"导入完成（批次#{batch.id}）：新增{batch.n_new}，更新{batch.n_updated}，"
             f"无变化{batch.n_unchanged}，未导入{batch.n_rejected}。",
@@ -201,7 +202,7 @@ class ImportView(SecureView):
             note=f"未导入行：{plan.file_name}，{plan.counts[RowAction.ERROR]}行",
         )
         return send_file(
-            io.BytesIO(rejects_workbook(plan)),
+            io.BytesIO(rejects_bytes(plan)),
             mimetype=XLSX_MIME,
             as_attachment=True,
             download_name=f"未导入行_{Path(plan.file_name).stem}.xlsx",
@@ -227,6 +228,24 @@ class ImportView(SecureView):
             as_attachment=True,
             download_name=f"未导入行_批次{batch_id}_{Path(batch.file_name).stem}.xlsx",
         )
+
+
+def issuer() -> str:
+    """The 生成人 of a workbook's title rows: the current user and role."""
+    return f"{current_user.display_name}（{current_user.role.label}）"
+
+
+def rejects_bytes(plan: Any) -> bytes:
+    """The rejects workbook, masked by the same role rule as every list and export."""
+    buffer = io.BytesIO()
+    rejects_workbook(
+        plan,
+        buffer,
+        township=current_app.config["TOWNSHIP_NAME"],
+        generated_by=issuer(),
+        masked=not may_see_unmasked(),
+    )
+    return buffer.getvalue()
 
 
 def expected_token(plan: Any) -> str:

@@ -34,11 +34,11 @@ from ..imports import (
 )
 from ..models import ImportBatch
 from ..tables import TableError, load_upload, read_table, store_upload
+from ..xlsx import XLSX_MIMETYPE
 from .base import SecureView
 
 IMPORTERS = frozenset({Role.ADMIN, Role.CLERK})
 PAGE_SIZE = 200
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class UploadRefused(Exception):
@@ -203,7 +203,7 @@ class ImportView(SecureView):
         )
         return send_file(
             io.BytesIO(rejects_bytes(plan)),
-            mimetype=XLSX_MIME,
+            mimetype=XLSX_MIMETYPE,
             as_attachment=True,
             download_name=f"未导入行_{Path(plan.file_name).stem}.xlsx",
         )
@@ -224,7 +224,7 @@ class ImportView(SecureView):
         )
         return send_file(
             io.BytesIO(path.read_bytes()),
-            mimetype=XLSX_MIME,
+            mimetype=XLSX_MIMETYPE,
             as_attachment=True,
             download_name=f"未导入行_批次{batch_id}_{Path(batch.file_name).stem}.xlsx",
         )

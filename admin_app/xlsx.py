@@ -4,7 +4,8 @@ Rows arrive as an iterator (straight from a ``yield_per`` query) and go to XlsxW
 ``constant_memory`` mode, so a 100,000-row ledger never sits in memory. A report is a
 declaration — a tuple of ``Col`` (label, value, width, format, mask) — and the engine
 turns each column into one precomputed cell writer, so the per-cell cost stays close to a
-bare XlsxWriter loop.
+bare XlsxWriter loop. ``write_report`` writes one report; ``ReportWriter`` puts several
+lists into one workbook (比对核查's five), each with the same title rows and safety.
 
 Safety: every text cell is written with ``write_string``, never ``write``: a value such as
 ``=1+1``, ``@SUM(A1)``, ``{=1}``, ``-2+3``, ``http://x`` or one starting with a tab stays

@@ -14,12 +14,10 @@ Roster rows whose ID number is unusable are listed apart, with the reason.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import IO, Any
 
-import xlsxwriter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -35,6 +33,7 @@ from .dates import (
 from .imports import CHUNK, PlaceFinder, parse_id_number
 from .models import AuditLog, Child, DropoutCase, School, Village, utcnow
 from .tables import Table, cell_text, read_table
+from .xlsx import Col, Heading, ReportWriter, Written
 
 ROSTER_FIELDS = ("name", "id_number", "school", "grade", "class_name", "student_no", "village")
 #: A child with one of these statuses is not expected on a roster (DESIGN.md §4).
@@ -248,57 +247,71 @@ def open_suspected_cases(
 
 # --- The workbook ------------------------------------------------------------------------
 
-SHEETS = (
-    ("missing", "在台账未在名单(疑似未入学辍学)"),
-    ("unregistered", "在名单未在台账"),
-    ("without_id", "无身份证号(入户核实)"),
-    ("matched", "已匹配"),
-    ("invalid", "名单中有误的行"),
+#: Register children (matched, missing, without ID): the register's own values.
+REGISTER_COLUMNS = (
+    Col("儿童编号", "child_id", 9),
+    Col("姓名", "name", 10),
+    Col("身份证号", "id_number", 20, "id", mask="id"),
+    Col("行政村", "village", 12),
+    Col("台账学校", "school", 18),
+    Col("就学状态", "status", 10),
+    Col("名单学校", "roster_school", 18),
+)
+#: Roster rows (unregistered, unusable ID): what the roster said, by its line number.
+ROSTER_COLUMNS = (
+    Col("名单行号", "line", 8, "int"),
+    Col("姓名", "name", 10),
+    Col("身份证号", "id_number", 20, "id", mask="id"),
+    Col("学校", "school", 18),
+    Col("年级", "grade", 6),
+    Col("说明", "reason", 36, "wrap"),
+)
+#: One sheet per list, in the order the clerk works through them.
+SHEETS: tuple[tuple[str, str, tuple[Col, ...]], ...] = (
+    ("missing", "在台账未在名单(疑似未入学辍学)", REGISTER_COLUMNS),
+    ("unregistered", "在名单未在台账", ROSTER_COLUMNS),
+    ("without_id", "无身份证号(入户核实)", REGISTER_COLUMNS),
+    ("matched", "已匹配", REGISTER_COLUMNS),
+    ("invalid", "名单中有误的行", ROSTER_COLUMNS),
 )
 
 
-def crosscheck_workbook(check: CrossCheck, mask_id: Any = None) -> bytes:
-    """Each list on its own sheet; every cell a string (no formulas, full ID numbers)."""
-    mask = mask_id or (lambda v: v or "")
-    buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(
-        buffer,
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        },
+def crosscheck_description(check: CrossCheck, file_name: str) -> str:
+    """What was compared, in words: for the title rows and the archive record."""
+    parts = [f"比对名单：{file_name}（{check.roster_rows}行）"]
+    if check.only_roster_schools:
+        parts.append(f"只比对在{'、'.join(check.roster_schools) or '名单所列学校'}就读的儿童")
+    parts.append(f"疑似未入学辍学{len(check.missing)}人")
+    return "；".join(parts)
+
+
+def crosscheck_workbook(
+    check: CrossCheck,
+    target: str | IO[bytes],
+    *,
+    file_name: str,
+    township: str,
+    generated_by: str,
+    masked: bool,
+    as_of: dt.date | None = None,
+) -> Written:
+    """Each list on its own sheet of one workbook, through the report engine.
+
+    Every sheet has the title rows (its list's name, the township, the register's date,
+    who generated it, the roster compared), a frozen header with autofilter and A4
+    landscape print setup; ID numbers are text, masked when ``masked``.
+    """
+    heading = Heading(
+        title=f"{township}比对核查结果",
+        township=township,
+        period=(as_of or local_today()).isoformat(),
+        generated_by=generated_by,
+        filters=crosscheck_description(check, file_name),
+        masked=masked,
+        period_label="数据截至",
     )
-    head = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
-    for key, title in SHEETS:
-        sheet = workbook.add_worksheet(title[:31])
-        rows: list[Any] = getattr(check, key)
-        if key in ("unregistered", "invalid"):
-            headers = ["名单行号", "姓名", "身份证号", "学校", "年级", "说明"]
-            values = [
-                [str(r.line), r.name, mask(r.id_number), r.school, r.grade, r.reason] for r in rows
-            ]
-        else:
-            headers = ["儿童编号", "姓名", "身份证号", "行政村", "台账学校", "就学状态", "名单学校"]
-            values = [
-                [
-                    str(r.child_id),
-                    r.name,
-                    mask(r.id_number),
-                    r.village,
-                    r.school,
-                    r.status.label,
-                    r.roster_school,
-                ]
-                for r in rows
-            ]
-        for column, text in enumerate(headers):
-            sheet.write_string(0, column, text, head)
-        for index, row in enumerate(values, start=1):
-            for column, text in enumerate(row):
-                sheet.write_string(index, column, text or "")
-        sheet.freeze_panes(1, 0)
-        sheet.set_column(0, len(headers) - 1, 16)
-    workbook.close()
-    return buffer.getvalue()
+    writer = ReportWriter(target, heading)
+    for key, title, columns in SHEETS:
+        list_heading = replace(heading, title=f"{township}比对核查：{title}")
+        writer.sheet(title, columns, getattr(check, key), heading=list_heading, frozen_columns=2)
+    return writer.close()

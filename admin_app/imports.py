@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import io
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import IO, Any
 
-import xlsxwriter
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
@@ -34,6 +32,7 @@ from .models import AuditLog, Child, ChildStatusChange, Household, ImportBatch, 
 from .models import utcnow as _utcnow
 from .tables import Table, cell_text, read_table
 from .validation import check_child, id_number_error, normalize_id_number
+from .xlsx import Col, Heading, Written, write_report
 
 #: The columns each kind of list may carry, and those it must carry.
 FIELDS: dict[ImportSource, tuple[str, ...]] = {
@@ -759,41 +758,51 @@ def batch_count(session: Session) -> int:
 # --- The rejects workbook ----------------------------------------------------------------
 
 
-def rejects_workbook(plan: ImportPlan) -> bytes:
+def rejects_columns(table: Table) -> list[Col]:
+    """原行号, the file's own columns under its own headers, then the reasons.
+
+    A column the import recognised as an ID or phone number carries the register's mask
+    declaration, so a role that may not read them gets them masked like everywhere else.
+    """
+    masks = {index: CHILD[name].mask for name, index in table.columns.items() if name in CHILD}
+
+    def cell(index: int) -> Callable[[RowResult], Any]:
+        return lambda row: row.cells[index] if index < len(row.cells) else None
+
+    return [
+        Col("原行号", "line", 8, "int"),
+        *(
+            Col(header or "", cell(index), 20 if masks.get(index) else 14, "text", masks.get(index))
+            for index, header in enumerate(table.headers)
+        ),
+        Col("未导入原因", lambda row: "；".join(row.errors), 60, "wrap"),
+    ]
+
+
+def rejects_workbook(
+    plan: ImportPlan,
+    target: str | IO[bytes],
+    *,
+    township: str,
+    generated_by: str,
+    masked: bool,
+) -> Written:
     """The rejected rows as they came, with the reasons beside them, to send back.
 
-    Every cell is written as a string: nothing a county office typed can become a
-    formula or a link, and ID numbers keep all 18 digits. Small and self-contained on
-    purpose; the report engine may take it over.
+    Written by the report engine like every workbook the panel issues: title rows naming
+    the file, frozen header with autofilter, A4 landscape, and every cell the county
+    office typed a string (no formula, no link; ID numbers keep all 18 digits).
     """
-    buffer = io.BytesIO()
-    workbook = xlsxwriter.Workbook(
-        buffer,
-        {
-            "in_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-        },
+    heading = Heading(
+        title=f"{township}名单导入未导入的行",
+        township=township,
+        period=plan.file_name,
+        generated_by=generated_by,
+        filters=f"{plan.kind.label}；共{len(plan.rows)}行，未导入{plan.counts[RowAction.ERROR]}行",
+        masked=masked,
+        period_label="导入文件",
     )
-    sheet = workbook.add_worksheet("未导入的行")
-    head = workbook.add_format({"bold": True, "bg_color": "#FCE4D6", "border": 1})
-    text = workbook.add_format({"num_format": "@"})
-    reason = workbook.add_format({"font_color": "#C00000", "text_wrap": True})
-    headers = ["原行号", *plan.table.headers, "未导入原因"]
-    for column, title in enumerate(headers):
-        sheet.write_string(0, column, title or "", head)
-    row_index = 0
-    for result in plan.rows:
-        if result.action != RowAction.ERROR:
-            continue
-        row_index += 1
-        sheet.write_string(row_index, 0, str(result.line), text)
-        for column, value in enumerate(result.cells[: len(plan.table.headers)], start=1):
-            sheet.write_string(row_index, column, value, text)
-        sheet.write_string(row_index, len(headers) - 1, "；".join(result.errors), reason)
-    sheet.freeze_panes(1, 1)
-    sheet.set_column(1, len(headers) - 2, 14, text)
-    sheet.set_column(len(headers) - 1, len(headers) - 1, 60)
-    workbook.close()
-    return buffer.getvalue()
+    rejected = (row for row in plan.rows if row.action == RowAction.ERROR)
+    return write_report(
+        target, heading, "未导入的行", rejects_columns(plan.table), rejected, frozen_columns=1
+    )

@@ -4,7 +4,8 @@ Rows arrive as an iterator (straight from a ``yield_per`` query) and go to XlsxW
 ``constant_memory`` mode, so a 100,000-row ledger never sits in memory. A report is a
 declaration — a tuple of ``Col`` (label, value, width, format, mask) — and the engine
 turns each column into one precomputed cell writer, so the per-cell cost stays close to a
-bare XlsxWriter loop.
+bare XlsxWriter loop. ``write_report`` writes one report; ``ReportWriter`` puts several
+lists into one workbook (比对核查's five), each with the same title rows and safety.
 
 Safety: every text cell is written with ``write_string``, never ``write``: a value such as
 ``=1+1``, ``@SUM(A1)``, ``{=1}``, ``-2+3``, ``http://x`` or one starting with a tab stays
@@ -301,6 +302,107 @@ def start_sheet(
     return sheet
 
 
+class ReportWriter:
+    """One workbook holding one or more reports, each on its own sheet(s), streamed.
+
+    ``write_report`` is the one-report case. A workbook of several lists (比对核查's five)
+    opens a writer and calls ``sheet`` once per list, then ``close``. Every sheet gets the
+    same title rows, frozen header, autofilter, print setup, safe cells and masking; each
+    continues on a new sheet before ``max_rows`` and may have its own 汇总 sheet.
+    """
+
+    def __init__(
+        self, target: str | IO[bytes], heading: Heading, *, max_rows: int = EXCEL_MAX_ROWS
+    ) -> None:
+        if max_rows - HEADER_ROW - 1 < 1:
+            raise ValueError("max_rows leaves no room for data rows")
+        self.per_sheet = max_rows - HEADER_ROW - 1
+        self.heading = heading
+        self.book = new_workbook(target)
+        self.styles = Styles(self.book)
+        self.rows = 0
+        self.sheets: list[str] = []
+
+    def sheet(
+        self,
+        name: str,
+        columns: Sequence[Col],
+        rows: Iterable[Any],
+        *,
+        heading: Heading | None = None,
+        summaries: Sequence[Summary] = (),
+        frozen_columns: int = 0,
+    ) -> Written:
+        """Stream ``rows`` onto a sheet ``name`` (and its continuations); return what was written.
+
+        ``heading`` replaces the workbook's title rows for this list (its own title; its
+        ``masked`` flag decides the masking of the ``mask`` columns). With ``summaries`` a
+        汇总 sheet follows, counted while the rows stream by. ``frozen_columns`` stay in
+        view when scrolling right (e.g. rank and village).
+        """
+        heading = heading or self.heading
+        book, styles, per_sheet = self.book, self.styles, self.per_sheet
+        labels = [c.label for c in columns]
+        widths = [c.width for c in columns]
+        # Per column, chosen once: getter, writer, format, and whether plain text of a str
+        # value can skip the writer (the common case, written inline below).
+        plan = [
+            (
+                col,
+                c.getter(),
+                _cell_writer(FORMATS[c.format][1], c.mask, heading.masked),
+                styles.cell(c.format),
+                FORMATS[c.format][1] == "text" and not (heading.masked and c.mask in MASKS),
+            )
+            for col, c in enumerate(columns)
+        ]
+        tallies = [Tally(s, labels) for s in summaries]
+        names: list[str] = []
+        current = start_sheet(book, styles, name, heading, labels, widths, frozen_columns)
+        write_string = current.write_string
+        names.append(current.name)
+        row_index = HEADER_ROW
+        on_sheet = 0
+        total = 0
+        for record in rows:
+            if on_sheet == per_sheet:
+                _finish_sheet(current, row_index, len(columns))
+                more = f"{name}（续{len(names)}）"
+                current = start_sheet(book, styles, more, heading, labels, widths, frozen_columns)
+                write_string = current.write_string
+                names.append(current.name)
+                row_index, on_sheet = HEADER_ROW, 0
+            row_index += 1
+            values = []
+            for col, get, put, fmt, plain_text in plan:
+                value = get(record)
+                values.append(value)
+                if value is None or value == "":
+                    continue
+                if plain_text and type(value) is str:
+                    write_string(row_index, col, value, fmt)
+                else:
+                    put(current, row_index, col, value, fmt)
+            for tally in tallies:
+                tally.add(values)
+            on_sheet += 1
+            total += 1
+        _finish_sheet(current, row_index, len(columns))
+        if summaries:
+            # After the rows, so the file opens on them; its totals were counted as they streamed.
+            taken = [ws.name for ws in book.worksheets()]
+            summary_sheet = book.add_worksheet(sheet_name("汇总", taken))
+            write_summary(summary_sheet, styles, heading, tallies, total)
+        self.rows += total
+        self.sheets += names
+        return Written(rows=total, sheets=names)
+
+    def close(self) -> Written:
+        """Finish the file; the rows and data sheets of every list written into it."""
+        self.book.close()
+        return Written(rows=self.rows, sheets=list(self.sheets))
+
+
 def write_report(
     target: str | IO[bytes],
     heading: Heading,
@@ -312,70 +414,16 @@ def write_report(
     max_rows: int = EXCEL_MAX_ROWS,
     frozen_columns: int = 0,
 ) -> Written:
-    """Stream ``rows`` into a workbook at ``target``; return how many rows were written.
+    """Stream ``rows`` into a one-report workbook at ``target``; return how many were written.
 
     A worksheet holds at most ``max_rows`` rows (Excel's limit by default); the rows that
     do not fit continue on a new sheet with the same title and header rows. With
     ``summaries`` a last sheet 汇总 lists the totals, counted while the rows stream by.
     ``frozen_columns`` stay in view when scrolling right (e.g. rank and village).
     """
-    per_sheet = max_rows - HEADER_ROW - 1
-    if per_sheet < 1:
-        raise ValueError("max_rows leaves no room for data rows")
-    book = new_workbook(target)
-    styles = Styles(book)
-    labels = [c.label for c in columns]
-    widths = [c.width for c in columns]
-    # Per column, chosen once: getter, writer, format, and whether plain text of a str
-    # value can skip the writer (the common case, written inline below).
-    plan = [
-        (
-            col,
-            c.getter(),
-            _cell_writer(FORMATS[c.format][1], c.mask, heading.masked),
-            styles.cell(c.format),
-            FORMATS[c.format][1] == "text" and not (heading.masked and c.mask in MASKS),
-        )
-        for col, c in enumerate(columns)
-    ]
-    tallies = [Tally(s, labels) for s in summaries]
-    names: list[str] = []
-    current = start_sheet(book, styles, sheet, heading, labels, widths, frozen_columns)
-    write_string = current.write_string
-    names.append(current.name)
-    row_index = HEADER_ROW
-    on_sheet = 0
-    total = 0
-    for record in rows:
-        if on_sheet == per_sheet:
-            _finish_sheet(current, row_index, len(columns))
-            name = f"{sheet}（续{len(names)}）"
-            current = start_sheet(book, styles, name, heading, labels, widths, frozen_columns)
-            write_string = current.write_string
-            names.append(current.name)
-            row_index, on_sheet = HEADER_ROW, 0
-        row_index += 1
-        values = []
-        for col, get, put, fmt, plain_text in plan:
-            value = get(record)
-            values.append(value)
-            if value is None or value == "":
-                continue
-            if plain_text and type(value) is str:
-                write_string(row_index, col, value, fmt)
-            else:
-                put(current, row_index, col, value, fmt)
-        for tally in tallies:
-            tally.add(values)
-        on_sheet += 1
-        total += 1
-    _finish_sheet(current, row_index, len(columns))
-    if summaries:
-        # Last, so the file opens on the rows; its totals were counted as they streamed.
-        summary_sheet = book.add_worksheet(sheet_name("汇总", names))
-        write_summary(summary_sheet, styles, heading, tallies, total)
-    book.close()
-    return Written(rows=total, sheets=names)
+    writer = ReportWriter(target, heading, max_rows=max_rows)
+    writer.sheet(sheet, columns, rows, summaries=summaries, frozen_columns=frozen_columns)
+    return writer.close()
 
 
 def _finish_sheet(sheet: Worksheet, last_row: int, columns: int) -> None:

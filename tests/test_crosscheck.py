@@ -7,16 +7,31 @@ import io
 import re
 
 import pytest
-from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from admin_app.choices import CaseEventKind, CaseKind, CaseSource, CaseStatus, ChildStatus, Role
-from admin_app.crosscheck import cross_check, open_suspected_cases, read_roster
+from admin_app.choices import (
+    AuditAction,
+    CaseEventKind,
+    CaseKind,
+    CaseSource,
+    CaseStatus,
+    ChildStatus,
+    Role,
+)
+from admin_app.crosscheck import (
+    SHEETS,
+    cross_check,
+    crosscheck_workbook,
+    open_suspected_cases,
+    read_roster,
+)
+from admin_app.dates import local_today
 from admin_app.extensions import db
-from admin_app.models import Child, DropoutCase, School, User, Village
+from admin_app.models import AuditLog, Child, DropoutCase, ExportRecord, School, User, Village
 from tests import factories as f
 from tests.conftest import csrf_from, form_token
-from tests.spreadsheets import ROSTER_HEADER, xlsx
+from tests.spreadsheets import ROSTER_HEADER, csv_bytes, xlsx
+from tests.xlsx_helpers import DATA_START, assert_no_formula_or_link, headers_of, rows_of, workbook
 
 TODAY = dt.date(2026, 11, 29)
 
@@ -170,13 +185,72 @@ def test_clerk_compares_a_roster_and_opens_cases_in_one_step(app, client_as, wor
         assert (opened.kind, opened.to_status) == (CaseEventKind.OPEN, CaseStatus.SUSPECTED)
         assert opened.actor_id == db.session.scalar(select(User.id).where(User.username == "clerk"))
 
-    workbook = clerk.get(result_url + "/export")
-    assert workbook.status_code == 200
-    book = load_workbook(io.BytesIO(workbook.data))
-    missing = list(book.worksheets[0].iter_rows(values_only=True))
-    assert missing[0][:3] == ("儿童编号", "姓名", "身份证号")
-    assert {row[1] for row in missing[1:]} == {"李小红", "已立案"}
-    assert book.worksheets[0].cell(row=2, column=3).data_type == "s"
+    download = clerk.get(result_url + "/export")
+    assert download.status_code == 200
+    assert "attachment" in download.headers["Content-Disposition"]
+    book = workbook(download.data)
+    assert book.sheetnames == [title for _, title, _ in SHEETS]
+    missing = book.worksheets[0]
+    assert missing["A1"].value == "联合乡比对核查：在台账未在名单(疑似未入学辍学)"
+    assert missing["A2"].value == "乡镇：联合乡　　数据截至：" + local_today().isoformat()
+    assert "生成人：测试乡镇工作人员（乡镇工作人员）" in missing["A3"].value
+    assert "比对名单：学籍.xlsx（1行）" in missing["A4"].value and "未脱敏" in missing["A4"].value
+    assert headers_of(missing)[:3] == ["儿童编号", "姓名", "身份证号"]
+    assert {row[1] for row in rows_of(missing)} == {"李小红", "已立案"}
+    numbers = register["numbers"]
+    assert {row[2] for row in rows_of(missing)} == {numbers["李小红"], numbers["已立案"]}
+    assert missing.cell(row=DATA_START, column=3).data_type == "s"
+    assert missing.freeze_panes == "C6" and missing.auto_filter.ref == "A5:G7"
+    assert missing.page_setup.orientation == "landscape" and missing.page_setup.paperSize == 9
+    assert [r[1] for r in rows_of(book["已匹配"])] == ["王小明"]
+    assert [r[1] for r in rows_of(book["无身份证号(入户核实)"])] == ["无证儿"]
+    assert headers_of(book["在名单未在台账"])[0] == "名单行号"
+
+    # Archived like every issued report: on the reports page, the same bytes again.
+    with app.app_context():
+        record = db.session.scalar(select(ExportRecord))
+        assert record.report == "crosscheck" and record.username == "clerk"
+        assert record.title == "比对核查_学籍" and record.row_count == 4 and not record.masked
+        assert "疑似未入学辍学2人" in record.filters["description"]
+        export = select(AuditLog).where(
+            AuditLog.table_name == "export_record", AuditLog.action == AuditAction.EXPORT
+        )
+        assert db.session.scalar(export).note.startswith("比对核查_学籍，4行，未脱敏")
+    assert "比对核查_学籍" in clerk.get("/admin/reports/").get_data(as_text=True)
+    again = clerk.get(f"/admin/reports/download/{record.id}")
+    assert again.status_code == 200 and again.data == download.data
+
+
+def test_the_workbook_keeps_hostile_roster_text_as_text_and_masks_every_list(app, world, register):
+    content = csv_bytes(
+        [
+            ("=1+1", f.make_id_number(dt.date(2015, 2, 2)), "@SUM(A1)", "\thttp://x", "", ""),
+            ("+1", "=2+2", "http://x", "4", "", ""),
+            ("王小明", register["numbers"]["王小明"], "联合乡中心小学", "6", "", ""),
+        ],
+        ROSTER_HEADER,
+    )
+    with app.app_context():
+        check = cross_check(db.session, read_roster(content, "学籍.csv"), TODAY)
+    buffer = io.BytesIO()
+    crosscheck_workbook(
+        check, buffer, file_name="学籍.csv", township="联合乡", generated_by="测试", masked=True
+    )
+    data = buffer.getvalue()
+    assert_no_formula_or_link(data)
+    book = workbook(data)
+    (stranger,) = rows_of(book["在名单未在台账"])
+    assert stranger[:5] == [2, "=1+1", "430121********" + stranger[2][-4:], "@SUM(A1)", "http://x"]
+    (bad,) = rows_of(book["名单中有误的行"])
+    assert bad[1] == "+1" and bad[3] == "http://x" and "*" in bad[2]
+    for sheet in book.worksheets:
+        assert "身份证号、电话已脱敏" in sheet["A4"].value
+        for row in rows_of(sheet):
+            assert row[2] is None or "****" in row[2], (sheet.title, row)
+    for sheet in (book["在名单未在台账"], book["名单中有误的行"]):
+        for cell in sheet[DATA_START][1:]:
+            assert cell.value is None or cell.data_type == "s", cell.value
+    assert book["在台账未在名单(疑似未入学辍学)"].max_row > DATA_START  # masked rows are there
 
 
 def test_open_cases_without_csrf_token_opens_nothing(app, client_as, world, register):

@@ -18,10 +18,19 @@ from admin_app.choices import AuditAction, ChildStatus, ImportSource, Role, Sex
 from admin_app.extensions import db
 from admin_app.imports import RowAction, plan_file
 from admin_app.models import AuditLog, Child, ChildStatusChange, ImportBatch
-from admin_app.tables import TableError, load_upload, store_upload
+from admin_app.tables import Table, TableError, load_upload, store_upload
 from tests import factories as f
 from tests.conftest import csrf_from, form_token
-from tests.spreadsheets import ROSTER_HEADER, csv_bytes, poverty_row, xlsx
+from tests.spreadsheets import POVERTY_HEADER, ROSTER_HEADER, csv_bytes, poverty_row, xlsx
+from tests.xlsx_helpers import (
+    DATA_START,
+    HOSTILE,
+    assert_no_formula_or_link,
+    cell_types,
+    headers_of,
+    rows_of,
+    workbook,
+)
 
 BIRTH = dt.date(2016, 5, 20)
 
@@ -311,10 +320,17 @@ def test_clerk_uploads_previews_commits_and_downloads_the_rejects(app, client_as
         re.search(r'href="([^"]+/rejects/[^"]+)"', html).group(1).replace("&amp;", "&")
     )
     assert rejects.status_code == 200
-    sheet = load_workbook(io.BytesIO(rejects.data)).active
-    rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][0] == "原行号" and rows[0][-1] == "未导入原因"
-    assert rows[1][0] == "5" and rows[1][2] == "张三" and "存成了数字" in rows[1][-1]
+    sheet = workbook(rejects.data).active
+    assert sheet["A1"].value == "联合乡名单导入未导入的行"
+    assert sheet["A2"].value == "乡镇：联合乡　　导入文件：名单.xlsx"
+    assert "生成人：测试乡镇工作人员（乡镇工作人员）" in sheet["A3"].value
+    assert "共2行，未导入1行" in sheet["A4"].value and "未脱敏" in sheet["A4"].value
+    assert headers_of(sheet) == ["原行号", *POVERTY_HEADER, "未导入原因"]
+    (rejected,) = rows_of(sheet)
+    assert rejected[0] == 5 and rejected[2] == "张三" and "存成了数字" in rejected[-1]
+    assert rejected[3] == "4.30121201003e+17"  # as Excel showed the ID stored as a number
+    assert sheet.freeze_panes == "B6" and sheet.auto_filter.ref == "A5:J6"
+    assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
 
     sha = preview_url.split("/preview/")[1].split("?")[0]
     expected = re.search(r'name="expected" value="([^"]+)"', html).group(1)
@@ -333,17 +349,73 @@ def test_clerk_uploads_previews_commits_and_downloads_the_rejects(app, client_as
         event = db.session.scalar(select(AuditLog).where(AuditLog.action == AuditAction.IMPORT))
         assert event.username == "clerk" and "新增1" in event.note
     stored = clerk.get(f"/admin/import/batch/{batch.id}/rejects")
-    assert stored.status_code == 200 and stored.data[:2] == b"PK"
+    assert stored.status_code == 200
+    assert [r[2] for r in rows_of(workbook(stored.data).active)] == ["张三"]
     assert "已于" in clerk.get(preview_url).get_data(as_text=True)
 
 
-def test_rejects_workbook_writes_formula_like_cells_as_text(app, world):
-    content = csv_bytes([poverty_row('=HYPERLINK("http://x")', name="=1+1")])
-    plan = plan_of(app, content, name="名单.csv")
-    sheet = load_workbook(io.BytesIO(imports.rejects_workbook(plan))).active
-    row = [c for c in next(sheet.iter_rows(min_row=2, max_row=2))]
-    assert row[2].value == "=1+1" and row[2].data_type == "s"
-    assert row[3].value == '=HYPERLINK("http://x")' and row[3].data_type == "s"
+def rejects(plan, masked: bool = False) -> bytes:
+    buffer = io.BytesIO()
+    imports.rejects_workbook(
+        plan, buffer, township="联合乡", generated_by="测试（乡镇工作人员）", masked=masked
+    )
+    return buffer.getvalue()
+
+
+def test_hostile_cells_of_a_rejected_row_stay_text(app, world):
+    header = (*POVERTY_HEADER, "=2*3")
+    row = ("", "=1+1", "@SUM(A1)", "", "", "http://x", "\t=2+2", "三年级", "+1")
+    plan = plan_of(app, csv_bytes([row], header), name="名单.csv")
+    assert plan.rows[0].action == RowAction.ERROR
+    data = rejects(plan)
+    assert_no_formula_or_link(data)
+    sheet = workbook(data).active
+    assert headers_of(sheet)[-2] == "=2*3"
+    (cells,) = [list(r) for r in sheet.iter_rows(min_row=DATA_START)]
+    # The reader trims the leading tab of a cell; what is left is still formula-like text.
+    assert [c.value for c in cells[2:10]] == [
+        "=1+1",
+        "@SUM(A1)",
+        None,
+        None,
+        "http://x",
+        "=2+2",
+        "三年级",
+        "+1",
+    ]
+    assert all(c.data_type == "s" for c in cells[2:10] if c.value is not None)
+    types = cell_types(data)
+    assert {types[ref] for ref in ("C6", "D6", "G6", "H6", "J6", "J5")} == {"inlineStr"}
+
+
+def test_every_hostile_value_in_a_rejected_row_stays_text(app, world):
+    """Whatever the reader keeps (here a leading tab too) is written as text, never more."""
+    headers = [f"列{i}" for i in range(len(HOSTILE))]
+    plan = imports.ImportPlan(
+        ImportSource.POVERTY,
+        "名单.csv",
+        "a" * 64,
+        Table(headers=headers, columns={}, header_line=1),
+        [imports.RowResult(line=2, cells=HOSTILE, errors=["缺少必填项“姓名”"])],
+    )
+    data = rejects(plan)
+    assert_no_formula_or_link(data)
+    (cells,) = [list(r) for r in workbook(data).active.iter_rows(min_row=DATA_START)]
+    values = [c.value.replace("_x000D_", "\r") for c in cells[1 : len(HOSTILE) + 1]]
+    assert values == list(HOSTILE) and "\tleading tab" in values
+    assert all(c.data_type == "s" for c in cells[1:])
+    types = cell_types(data)
+    assert {t for ref, t in types.items() if ref.endswith("6") and ref != "A6"} == {"inlineStr"}
+
+
+def test_rejects_workbook_masks_the_id_column_for_a_masked_role(app, world):
+    wrong_check_digit = "430121201502020001"
+    plan = plan_of(app, xlsx([poverty_row(wrong_check_digit, name="张三")]))
+    (row,) = rows_of(workbook(rejects(plan, masked=True)).active)
+    assert row[3] == "430121********0001"  # 证件号码, recognised as the ID column
+    assert row[2] == "张三" and "校验码" in row[-1]
+    (row,) = rows_of(workbook(rejects(plan)).active)
+    assert row[3] == wrong_check_digit
 
 
 def test_commit_after_the_register_changed_shows_the_preview_again(app, client_as, world):

@@ -8,7 +8,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from admin_app.choices import ChildStatus
-from admin_app.xlsx import Col, Heading, Summary, sheet_name, write_report
+from admin_app.xlsx import Col, Heading, ReportWriter, Summary, sheet_name, write_report
 from tests.xlsx_helpers import (
     HOSTILE,
     assert_no_formula_or_link,
@@ -165,6 +165,39 @@ def test_an_empty_report_still_opens_with_its_headers():
     data = render([])
     sheet = workbook(data).worksheets[0]
     assert headers_of(sheet) == [c.label for c in COLUMNS] and rows_of(sheet) == []
+
+
+def test_one_workbook_holds_several_lists_each_with_its_own_title_and_masking():
+    buffer = io.BytesIO()
+    writer = ReportWriter(buffer, heading(), max_rows=8)  # 3 data rows per sheet
+    first = writer.sheet("名单", COLUMNS, iter([row(f"甲{i}") for i in range(4)]))
+    masked = Heading("联合乡另一张表", "联合乡", "2026年度", "张督导（督导员）", masked=True)
+    second = writer.sheet(
+        "名单", COLUMNS, [row("乙")], heading=masked, summaries=(Summary("合计"),)
+    )
+    written = writer.close()
+    assert (first.rows, second.rows, written.rows) == (4, 1, 5)
+    assert first.sheets == ["名单", "名单（续1）"] and second.sheets == ["名单(2)"]
+    assert written.sheets == ["名单", "名单（续1）", "名单(2)"]
+    data = buffer.getvalue()
+    assert_no_formula_or_link(data)
+    book = workbook(data)
+    assert book.sheetnames == ["名单", "名单（续1）", "名单(2)", "汇总"]
+    assert [r[0] for r in rows_of(book["名单"]) + rows_of(book["名单（续1）"])] == [
+        "甲0",
+        "甲1",
+        "甲2",
+        "甲3",
+    ]
+    assert rows_of(book["名单"])[0][1] == ID_NUMBER  # the workbook's heading: unmasked
+    other = book["名单(2)"]
+    assert other["A1"].value == "联合乡另一张表" and "已脱敏" in other["A4"].value
+    assert rows_of(other)[0][1] == "430121********123X"
+    for sheet in book.worksheets[:3]:
+        assert headers_of(sheet) == [c.label for c in COLUMNS]
+        assert sheet.freeze_panes == "A6" and sheet.auto_filter.ref.startswith("A5:H")
+        assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
+    assert rows_of(book["汇总"])[0] == ["合计", 1]
 
 
 def test_sheet_names_are_valid_and_unique():

@@ -7,18 +7,18 @@ comparison itself puts on the register-but-not-on-the-roster list.
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
-from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from ..audit import log_event
-from ..choices import AuditAction
+from ..archive import issue
+from ..auth import may_see_unmasked
 from ..crosscheck import (
     cross_check,
+    crosscheck_description,
     crosscheck_workbook,
     missing_child_ids,
     open_suspected_cases,
@@ -28,7 +28,8 @@ from ..dates import local_today
 from ..extensions import csrf, db
 from ..tables import TableError, load_upload, store_upload
 from .base import SecureView
-from .data_import import IMPORTERS, XLSX_MIME, UploadRefused, megabytes, receive_upload
+from .data_import import IMPORTERS, UploadRefused, issuer, megabytes, receive_upload
+from .reports import ReportsView
 
 #: Rows shown per list on screen; the workbook has them all.
 SHOWN = 500
@@ -95,20 +96,34 @@ class CrossCheckView(SecureView):
 
     @expose("/result/<sha>/export")
     def export(self, sha: str) -> Any:
+        """The five lists as one workbook, archived like every issued report (DESIGN.md §6)."""
         check, file_name = self.compute(sha)
-        log_event(
-            AuditAction.EXPORT,
-            user_id=current_user.id,
-            username=current_user.username,
-            table_name="crosscheck",
-            note=f"比对核查结果：{file_name}，疑似未入学辍学{len(check.missing)}人",
+        masked = not may_see_unmasked()
+        description = crosscheck_description(check, file_name)
+        record = issue(
+            report="crosscheck",
+            title=f"比对核查_{Path(file_name).stem}",
+            user=current_user._get_current_object(),
+            filters={
+                "description": description,
+                "roster": file_name,
+                "sha256": sha,
+                "only_roster_schools": check.only_roster_schools,
+            },
+            masked=masked,
+            write=lambda path: (
+                crosscheck_workbook(
+                    check,
+                    str(path),
+                    file_name=file_name,
+                    township=current_app.config["TOWNSHIP_NAME"],
+                    generated_by=issuer(),
+                    masked=masked,
+                ).rows
+            ),
         )
-        return send_file(
-            io.BytesIO(crosscheck_workbook(check)),
-            mimetype=XLSX_MIME,
-            as_attachment=True,
-            download_name=f"比对核查_{Path(file_name).stem}.xlsx",
-        )
+        db.session.commit()
+        return ReportsView.send(record)
 
     @expose("/result/<sha>/open-cases", methods=("POST",))
     def open_cases(self, sha: str) -> Any:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..audit import client_ip, log_event
+from ..auth import may_see_unmasked
 from ..choices import AuditAction, ImportSource, Role
 from ..extensions import csrf, db
 from ..imports import (
@@ -33,11 +34,11 @@ from ..imports import (
 )
 from ..models import ImportBatch
 from ..tables import TableError, load_upload, read_table, store_upload
+from ..xlsx import XLSX_MIMETYPE
 from .base import SecureView
 
 IMPORTERS = frozenset({Role.ADMIN, Role.CLERK})
 PAGE_SIZE = 200
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class UploadRefused(Exception):
@@ -182,7 +183,7 @@ class ImportView(SecureView):
         if batch.n_rejected:
             path = self.rejects_path(batch.id)
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(rejects_workbook(plan))
+            path.write_bytes(rejects_bytes(plan))
         flash(
             f"导入完成（批次#{batch.id}）：新增{batch.n_new}，更新{batch.n_updated}，"
             f"无变化{batch.n_unchanged}，未导入{batch.n_rejected}。",
@@ -201,8 +202,8 @@ class ImportView(SecureView):
             note=f"未导入行：{plan.file_name}，{plan.counts[RowAction.ERROR]}行",
         )
         return send_file(
-            io.BytesIO(rejects_workbook(plan)),
-            mimetype=XLSX_MIME,
+            io.BytesIO(rejects_bytes(plan)),
+            mimetype=XLSX_MIMETYPE,
             as_attachment=True,
             download_name=f"未导入行_{Path(plan.file_name).stem}.xlsx",
         )
@@ -223,10 +224,28 @@ class ImportView(SecureView):
         )
         return send_file(
             io.BytesIO(path.read_bytes()),
-            mimetype=XLSX_MIME,
+            mimetype=XLSX_MIMETYPE,
             as_attachment=True,
             download_name=f"未导入行_批次{batch_id}_{Path(batch.file_name).stem}.xlsx",
         )
+
+
+def issuer() -> str:
+    """The 生成人 of a workbook's title rows: the current user and role."""
+    return f"{current_user.display_name}（{current_user.role.label}）"
+
+
+def rejects_bytes(plan: Any) -> bytes:
+    """The rejects workbook, masked by the same role rule as every list and export."""
+    buffer = io.BytesIO()
+    rejects_workbook(
+        plan,
+        buffer,
+        township=current_app.config["TOWNSHIP_NAME"],
+        generated_by=issuer(),
+        masked=not may_see_unmasked(),
+    )
+    return buffer.getvalue()
 
 
 def expected_token(plan: Any) -> str:

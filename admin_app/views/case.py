@@ -140,7 +140,10 @@ class FollowUpForm(StepForm):
     )
 
 
-class RelapseForm(StepForm):
+class RelapseForm(FlaskForm):
+    """Fields in reading order: when, why (the child's new 辍学 reason), then the note."""
+
+    on = _required_date("复辍日期")
     reason = SelectField(
         "复辍原因",
         choices=[
@@ -154,6 +157,7 @@ class RelapseForm(StepForm):
         validators=[Optional(), Length(max=200)],
         description="原因为“其他”时必填",
     )
+    note = _note()
 
 
 class VisitForm(FlaskForm):

@@ -11,8 +11,7 @@ they change anything where they can; after a ``CaseError`` the caller rolls back
     疑似 → 核查中 → 异地就读 / 免缓学 / 迁出死亡 (closed)
                   → 确认 → 劝返中 (visits, notices; 批评教育 → 责令限期改正 → 司法文书 → 依法追责)
                         → 已复学 → 巩固跟踪 → 销号
-                          ↑      │        │
-                          └──────┴────────┘ 复辍 (dropped out again: back to 劝返中)
+    已复学 / 巩固跟踪 → 劝返中 (复辍: the child dropped out again; the case goes on)
 """
 
 from __future__ import annotations
@@ -360,7 +359,7 @@ def record_relapse(
     steps are measures against the same guardians in the same case, and a relapse within
     the watch is their non-compliance resumed — the very thing 巩固跟踪 is there to catch.
     Restarting at 批评教育 would let every relapse wipe out the pressure the policy builds
-    up, and would record a second 责令限期改正 against an order that was never lifted. So
+    up, and the guardians were already criticised and ordered once in this case. So
     the next offered step is the one after the highest recorded; 司法文书 still waits for
     the 责令限期改正 deadline, and a fresh 劝返复学通知书 (with a new deadline) may be issued
     as 劝返中 allows. Once 劝返中 again, the case is unresolved for the overdue watch.

@@ -11,6 +11,7 @@ they change anything where they can; after a ``CaseError`` the caller rolls back
     疑似 → 核查中 → 异地就读 / 免缓学 / 迁出死亡 (closed)
                   → 确认 → 劝返中 (visits, notices; 批评教育 → 责令限期改正 → 司法文书 → 依法追责)
                         → 已复学 → 巩固跟踪 → 销号
+    已复学 / 巩固跟踪 → 劝返中 (复辍: the child dropped out again; the case goes on)
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ TRANSITIONS: dict[CaseEventKind, tuple[frozenset[CaseStatus], CaseStatus]] = {
     E.RETURN: (frozenset({S.PERSUADING}), S.RETURNED),
     E.FOLLOW_UP: (frozenset({S.RETURNED}), S.FOLLOW_UP),
     E.CLOSE: (frozenset({S.FOLLOW_UP}), S.CLOSED),
+    E.RELAPSE: (frozenset({S.RETURNED, S.FOLLOW_UP}), S.PERSUADING),
 }
 #: Steps that do not change the case's status, and where they may be taken.
 ESCALATION_FROM = frozenset({S.PERSUADING})
@@ -331,6 +333,63 @@ def close_case(
     event = _transition(session, case, E.CLOSE, on=on, actor=actor, note=note, today=today)
     case.closed_on = on
     case.outcome = _text(note) or "巩固跟踪期满，在校就读，销号"
+    return event
+
+
+def record_relapse(
+    session: Session,
+    case: DropoutCase,
+    *,
+    on: dt.date,
+    actor: User | None,
+    reason: OutOfSchoolReason | None,
+    reason_note: str | None = None,
+    note: str | None = None,
+    today: dt.date | None = None,
+) -> CaseEvent:
+    """已复学 / 巩固跟踪 → 劝返中 (复辍): the returned child dropped out again.
+
+    The child's status becomes 辍学 with ``reason`` (required; "other" needs
+    ``reason_note``), the case's reason becomes the new one (the earlier one stays in the
+    child's status history), and the 巩固跟踪 term ends unfinished (``follow_up_until``
+    cleared): 销号 needs a new return and a new term.
+
+    The case goes on; it is not reopened from the start. Visits, plans, notices and the
+    escalation steps already recorded stay valid, and escalation does NOT restart: the
+    steps are measures against the same guardians in the same case, and a relapse within
+    the watch is their non-compliance resumed — the very thing 巩固跟踪 is there to catch.
+    Restarting at 批评教育 would let every relapse wipe out the pressure the policy builds
+    up, and the guardians were already criticised and ordered once in this case. So
+    the next offered step is the one after the highest recorded; 司法文书 still waits for
+    the 责令限期改正 deadline, and a fresh 劝返复学通知书 (with a new deadline) may be issued
+    as 劝返中 allows. Once 劝返中 again, the case is unresolved for the overdue watch.
+    """
+    _check_allowed(case, E.RELAPSE)
+    today = today or local_today()
+    reason_note = _text(reason_note)
+    child = case.child
+    errors = _date_errors("on", on, today, earliest=_last_event_date(case))
+    if reason is None:
+        errors["reason"] = "请选择复辍原因"
+    elif reason == OutOfSchoolReason.OTHER and not reason_note:
+        errors["reason_note"] = "原因为“其他”时须写明具体情况"
+    if child.status in (ChildStatus.COMPLETED, ChildStatus.MOVED_OUT):
+        errors["_"] = f"该儿童状态为“{child.status.label}”，不属于控辍保学对象，不能登记复辍"
+    if errors:
+        raise CaseError(errors)
+    summary = f"复辍原因：{reason.label}" + (f"（{reason_note}）" if reason_note else "")
+    event = _transition(
+        session,
+        case,
+        E.RELAPSE,
+        on=on,
+        actor=actor,
+        note=f"{summary}；{_text(note)}" if _text(note) else summary,
+        child_change=(ChildStatus.DROPOUT, reason, reason_note),
+        today=today,
+    )
+    case.reason, case.reason_note = reason, reason_note
+    case.follow_up_until = None
     return event
 
 

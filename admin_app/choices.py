@@ -267,6 +267,8 @@ class CaseEventKind(CodeEnum):
     RETURN = "return", "复学安置"
     FOLLOW_UP = "follow_up", "巩固跟踪"
     CLOSE = "close", "销号"
+    #: Dropped out again while 已复学 or 巩固跟踪: back to 劝返中 (``cases.record_relapse``).
+    RELAPSE = "relapse", "复辍"
     NOTICE = "notice", "开具文书"
     SERVED = "served", "文书送达"
 

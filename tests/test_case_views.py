@@ -516,3 +516,146 @@ def test_editing_a_case_with_other_reason_needs_its_note(app, client_as, world):
     assert response.status_code == 200
     assert "原因为“其他”时须写明具体情况" in field_errors(response)
     assert fetch_case(app, case_id).reason == OutOfSchoolReason.LEARNING
+
+
+# --- 复辍 ------------------------------------------------------------------------------------
+
+
+def returned_case(app, child_id: int, status: CaseStatus = CaseStatus.FOLLOW_UP) -> int:
+    """A case whose child was brought back to school 20 days ago (and, for 巩固跟踪, watched
+    from 19 days ago), with a 劝返复学通知书 whose deadline is long past."""
+    case_id = make_case(app, child_id)
+    with app.app_context():
+        case = db.session.get(DropoutCase, case_id)
+        cases.issue_notice(
+            db.session,
+            case,
+            NoticeKind.RETURN,
+            issued_on=days_ago(40),
+            deadline=days_ago(30),
+            actor=None,
+        )
+        cases.add_visit(db.session, case, visited_on=days_ago(56), persons="刘主任", result=None)
+        cases.record_return(
+            db.session, case, on=days_ago(20), actor=None, placement=ChildStatus.ENROLLED
+        )
+        if status == CaseStatus.FOLLOW_UP:
+            cases.start_follow_up(db.session, case, on=days_ago(19), actor=None)
+        db.session.commit()
+    return case_id
+
+
+@pytest.mark.parametrize("status", [CaseStatus.RETURNED, CaseStatus.FOLLOW_UP])
+def test_a_relapse_through_the_case_page(app, client_as, world, status):
+    clerk = client_as(Role.CLERK)
+    case_id = returned_case(app, world.child_a, status)
+    before = page(clerk, "/admin/")
+    assert re.search(r'id="case-deadline-overdue"[^>]*>0<', before)
+    html = page(clerk, f"/admin/case/details/?id={case_id}")
+    assert 'id="form-relapse"' in html and "登记复辍" in html
+    response = step(
+        clerk,
+        case_id,
+        "relapse",
+        on=days_ago(3),
+        reason="work",
+        reason_note="随父母外出打工",
+        note="班主任报告",
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        case = db.session.get(DropoutCase, case_id)
+        assert case.status == CaseStatus.PERSUADING and case.follow_up_until is None
+        child = case.child
+        assert (child.status, child.status_reason) == (
+            ChildStatus.DROPOUT,
+            OutOfSchoolReason.WORK,
+        )
+        last = child.status_changes[-1]
+        assert (last.from_status, last.to_status, last.effective_on, last.reason) == (
+            ChildStatus.ENROLLED,
+            ChildStatus.DROPOUT,
+            days_ago(3),
+            OutOfSchoolReason.WORK,
+        )
+        event = case.events[-1]
+        assert (event.from_status, event.actor_name) == (status, "测试乡镇工作人员")
+    html = page(clerk, f"/admin/case/details/?id={case_id}")
+    assert "复辍原因：外出务工（随父母外出打工）；班主任报告" in html
+    assert 'id="form-return"' in html and 'id="form-relapse"' not in html  # 劝返中 again
+    after = page(clerk, "/admin/")
+    assert re.search(r'id="case-count-persuading">(<a[^>]*>)?1<', after)
+    assert re.search(rf'id="case-count-{status.value}">(<a[^>]*>)?0<', after)
+    assert re.search(r'id="case-deadline-overdue"[^>]*>1<', after)
+    listed = after[after.index('id="case-overdue"') :]
+    assert f"/admin/case/details/?id={case_id}" in listed
+
+
+def test_a_relapse_with_bad_input_keeps_the_typing_and_saves_nothing(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    case_id = returned_case(app, world.child_a)
+    events = count(app, CaseEvent)
+    future = TODAY + dt.timedelta(days=2)
+    response = step(clerk, case_id, "relapse", on=future, reason="", note="家访时发现未到校")
+    assert response.status_code == 200
+    errors = field_errors(response)
+    assert "日期不能晚于今天" in errors and "请选择复辍原因" in errors
+    html = response.get_data(as_text=True)
+    assert "家访时发现未到校" in html and future.isoformat() in html
+    response = step(clerk, case_id, "relapse", on=days_ago(1), reason="other", reason_note=" ")
+    assert "原因为“其他”时须写明具体情况" in field_errors(response)
+    response = step(clerk, case_id, "relapse", on=days_ago(25), reason="work")
+    assert f"日期不能早于{days_ago(19):%Y-%m-%d}" in field_errors(response)
+    for fields in (
+        {"on": "2026-02-30", "reason": "work"},
+        {"on": days_ago(1), "reason": "nonsense"},
+        {"on": days_ago(1), "reason": "work", "reason_note": "长" * 201},
+    ):
+        response = step(clerk, case_id, "relapse", **fields)
+        assert response.status_code == 200
+        assert "未保存" in response.get_data(as_text=True)
+    assert count(app, CaseEvent) == events
+    with app.app_context():
+        case = db.session.get(DropoutCase, case_id)
+        assert case.status == CaseStatus.FOLLOW_UP and case.follow_up_until is not None
+        assert case.child.status == ChildStatus.ENROLLED
+    # Refused from a status that does not allow it, with the reason.
+    other = make_case(app, world.child_b)
+    response = step(clerk, other, "relapse", on=days_ago(1), reason="work")
+    assert response.status_code == 200
+    assert "案件当前为“劝返中”，不能复辍" in response.get_data(as_text=True)
+    assert fetch_case(app, other).status == CaseStatus.PERSUADING
+
+
+def test_a_relapse_without_csrf_token_is_refused(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    case_id = returned_case(app, world.child_a)
+    response = clerk.post(
+        f"/admin/case/step/relapse/?id={case_id}",
+        data={"relapse-on": days_ago(1).isoformat(), "relapse-reason": "work"},
+    )
+    assert response.status_code == 400
+    assert fetch_case(app, case_id).status == CaseStatus.FOLLOW_UP
+
+
+def test_who_may_record_a_relapse_and_where(app, client_as, world):
+    from admin_app.views.case import STEPS
+
+    assert STEPS["relapse"].roles == STEPS["return"].roles
+    own = returned_case(app, world.child_a)
+    other = returned_case(app, world.child_b)
+    fields = {"on": days_ago(1), "reason": "learning"}
+    for role in (Role.LEADER, Role.INSPECTOR):
+        client = client_as(role)
+        assert 'id="form-relapse"' not in page(client, f"/admin/case/details/?id={own}")
+        assert step(client, own, "relapse", **fields).status_code == 403
+    village = client_as(Role.VILLAGE)  # 联合村: child_a's village, not child_b's
+    assert village.get(f"/admin/case/details/?id={other}").status_code == 404
+    tok = token(village, f"/admin/case/details/?id={own}")
+    data = {"relapse-csrf_token": tok, **{f"relapse-{k}": str(v) for k, v in fields.items()}}
+    response = village.post(f"/admin/case/step/relapse/?id={other}", data=data)
+    assert response.status_code == 404
+    assert fetch_case(app, other).status == CaseStatus.FOLLOW_UP
+    assert 'id="form-relapse"' in page(village, f"/admin/case/details/?id={own}")
+    assert step(village, own, "relapse", **fields).status_code == 302
+    assert fetch_case(app, own).status == CaseStatus.PERSUADING

@@ -122,6 +122,9 @@ def run(case: DropoutCase, kind: CaseEventKind, on: dt.date, **kw) -> CaseEvent:
         return cases.start_follow_up(s, case, on=on, actor=None, until=on + dt.timedelta(days=1))
     if kind == E.CLOSE:
         return cases.close_case(s, case, on=on + dt.timedelta(days=1), actor=None)
+    if kind == E.RELAPSE:
+        reason = kw.pop("reason", OutOfSchoolReason.POVERTY)
+        return cases.record_relapse(s, case, on=on, actor=None, reason=reason, note=note)
     raise AssertionError(kind)
 
 
@@ -233,6 +236,7 @@ LIFECYCLE = [
     E.RETURN,
     E.FOLLOW_UP,
     E.CLOSE,
+    E.RELAPSE,
 ]
 REFUSED = [
     (status, kind)
@@ -716,3 +720,150 @@ def test_the_watch_lists_overdue_cases_with_their_reasons(ctx):
         (both.id, ("发现60天未走访", f"限期{days_ago(1):%Y-%m-%d}已过"))
     ]
     assert watch.by_status[S.PERSUADING] == 1 and watch.open_total == 2
+
+
+# --- 复辍: a returned child drops out again -------------------------------------------------
+
+
+def relapse_reasons(child: Child) -> list[OutOfSchoolReason | None]:
+    db.session.flush()
+    return list(
+        db.session.scalars(
+            select(ChildStatusChange.reason)
+            .where(ChildStatusChange.child_id == child.id)
+            .order_by(ChildStatusChange.effective_on, ChildStatusChange.id)
+        )
+    )
+
+
+@pytest.mark.parametrize("status", [S.RETURNED, S.FOLLOW_UP])
+def test_a_relapse_takes_the_case_back_to_persuasion_and_the_child_out(ctx, status):
+    clerk = make_user(Role.CLERK, display_name="张办事员")
+    case = in_status(status)  # returned 44 days ago, follow-up from 42 days ago
+    child = case.child
+    assert child.status == ChildStatus.ENROLLED
+    event = cases.record_relapse(
+        db.session,
+        case,
+        on=days_ago(5),
+        actor=clerk,
+        reason=OutOfSchoolReason.POVERTY,
+        reason_note="父亲病重，家中无人照看",
+        note="班主任报告连续五天未到校",
+    )
+    assert case.status == S.PERSUADING
+    assert case.follow_up_until is None
+    assert (case.reason, case.reason_note) == (OutOfSchoolReason.POVERTY, "父亲病重，家中无人照看")
+    assert (event.kind, event.from_status, event.to_status) == (E.RELAPSE, status, S.PERSUADING)
+    assert event.actor_name == "张办事员" and event.happened_on == days_ago(5)
+    assert event.note == (
+        "复辍原因：家庭经济困难（父亲病重，家中无人照看）；班主任报告连续五天未到校"
+    )
+    assert (child.status, child.status_reason) == (ChildStatus.DROPOUT, OutOfSchoolReason.POVERTY)
+    assert child.status_note == "父亲病重，家中无人照看"
+    assert history(child)[-2:] == [
+        (ChildStatus.DROPOUT, ChildStatus.ENROLLED, days_ago(44)),
+        (ChildStatus.ENROLLED, ChildStatus.DROPOUT, days_ago(5)),
+    ]
+    assert relapse_reasons(child)[-1] == OutOfSchoolReason.POVERTY
+
+
+def test_a_relapse_needs_a_reason_and_a_date_after_the_last_step(ctx):
+    case = in_status(S.FOLLOW_UP)  # the follow-up began 42 days ago
+    child, events, until = case.child, len(case.events), case.follow_up_until
+
+    def refused(**kw) -> dict[str, str]:
+        args = {"on": days_ago(5), "actor": None, "reason": OutOfSchoolReason.WORK, **kw}
+        with pytest.raises(CaseError) as err:
+            cases.record_relapse(db.session, case, **args)
+        return err.value.errors
+
+    assert refused(reason=None) == {"reason": "请选择复辍原因"}
+    assert refused(reason=OutOfSchoolReason.OTHER, reason_note="  ") == {
+        "reason_note": "原因为“其他”时须写明具体情况"
+    }
+    assert refused(on=TODAY + dt.timedelta(days=1), reason=None) == {
+        "on": "日期不能晚于今天",
+        "reason": "请选择复辍原因",
+    }
+    assert refused(on=days_ago(43)) == {"on": f"日期不能早于{days_ago(42):%Y-%m-%d}"}
+    assert refused(on=None) == {"on": "请填写日期"}
+    assert case.status == S.FOLLOW_UP and case.follow_up_until == until
+    assert child.status == ChildStatus.ENROLLED and len(case.events) == events
+    assert case.reason == OutOfSchoolReason.LEARNING
+
+
+def test_a_child_who_finished_compulsory_education_cannot_relapse(ctx):
+    case = in_status(S.RETURNED)
+    case.child.status = ChildStatus.COMPLETED
+    with pytest.raises(CaseError) as err:
+        run(case, E.RELAPSE, days_ago(1))
+    assert "不属于控辍保学对象" in str(err.value)
+    assert case.status == S.RETURNED
+
+
+def test_escalation_goes_on_from_where_it_stood_after_a_relapse(ctx):
+    case = in_status(S.PERSUADING)  # persuasion from 46 days ago
+    escalate(case, E.CRITICISM, days_ago(40), note="入户批评教育")
+    escalate(case, E.RECTIFY, days_ago(35), deadline=days_ago(30))
+    run(case, E.RETURN, days_ago(30))
+    run(case, E.FOLLOW_UP, days_ago(29))
+    run(case, E.RELAPSE, days_ago(10))
+    assert cases.escalation_done(case) == [E.CRITICISM, E.RECTIFY]
+    steps = cases.allowed_steps(case)
+    assert E.JUDICIAL in steps and E.ACCOUNTABILITY in steps
+    assert E.CRITICISM not in steps and E.RECTIFY not in steps
+    with pytest.raises(CaseError) as err:
+        escalate(case, E.CRITICISM, days_ago(9))
+    assert "已记录“责令限期改正”，升级步骤不能重复或倒退" in str(err.value)
+    # The rectify notice stays on the case; a fresh return notice may be issued.
+    notice = cases.issue_notice(
+        db.session, case, NoticeKind.RETURN, issued_on=days_ago(9), deadline=TODAY, actor=None
+    )
+    assert [n.kind for n in case.notices] == [NoticeKind.RECTIFY, NoticeKind.RETURN]
+    assert notice.seq == 2
+    escalate(case, E.JUDICIAL, days_ago(8), note="县法院支持起诉意见书（2026）第5号")
+    assert cases.escalation_done(case) == [E.CRITICISM, E.RECTIFY, E.JUDICIAL]
+
+
+def test_a_relapsed_case_is_unresolved_again_and_can_come_back_to_close(ctx):
+    from sqlalchemy import true
+
+    case = in_status(S.PERSUADING)
+    cases.issue_notice(
+        db.session,
+        case,
+        NoticeKind.RETURN,
+        issued_on=days_ago(40),
+        deadline=days_ago(30),
+        actor=None,
+    )
+    cases.add_visit(db.session, case, visited_on=days_ago(55), persons="刘主任", result=None)
+    run(case, E.RETURN, days_ago(30))
+    run(case, E.FOLLOW_UP, days_ago(29))
+    watch = cases.case_watch(db.session, true(), TODAY)
+    assert (watch.by_status[S.FOLLOW_UP], watch.by_status[S.PERSUADING]) == (1, 0)
+    assert watch.deadline_overdue == 0 and watch.overdue == []
+
+    run(case, E.RELAPSE, days_ago(10))
+    watch = cases.case_watch(db.session, true(), TODAY)
+    assert (watch.by_status[S.FOLLOW_UP], watch.by_status[S.PERSUADING]) == (0, 1)
+    assert watch.open_total == 1
+    # The last notice's deadline is long past and the child is out again: someone must act.
+    assert watch.deadline_overdue == 1
+    assert [(c.id, c.reasons) for c in watch.overdue] == [
+        (case.id, (f"限期{days_ago(30):%Y-%m-%d}已过",))
+    ]
+    cases.issue_notice(
+        db.session, case, NoticeKind.RETURN, issued_on=days_ago(9), deadline=TODAY, actor=None
+    )
+    assert case.id not in overdue_ids(cases.deadline_overdue(TODAY))
+
+    # Back to school, a new term, and only then 销号.
+    run(case, E.RETURN, days_ago(6))
+    assert case.child.status == ChildStatus.ENROLLED
+    cases.start_follow_up(db.session, case, on=days_ago(5), actor=None, until=days_ago(2))
+    cases.close_case(db.session, case, on=days_ago(1), actor=None)
+    assert case.status == S.CLOSED
+    kinds = [e.kind for e in case.events if e.to_status is not None]
+    assert kinds[-5:] == [E.FOLLOW_UP, E.RELAPSE, E.RETURN, E.FOLLOW_UP, E.CLOSE]

@@ -86,3 +86,47 @@ def test_upgrading_keeps_rows_that_refer_to_rebuilt_tables(empty_app):
     assert result.exit_code == 0, result.output
     with empty_app.app_context():
         assert db.session.scalar(select(func.count(InspectionScore.id))) == 1
+
+
+def kind_check(app: Flask) -> str:
+    """The CHECK on ``case_event.kind`` as the database holds it."""
+    with app.app_context():
+        checks = inspect(db.engine).get_check_constraints("case_event")
+        return next(c["sqltext"] for c in checks if c["name"] == "ck_case_event_case_event_kind")
+
+
+def test_the_case_event_kind_check_admits_relapse_and_downgrades_cleanly(empty_app):
+    """compare_metadata does not compare CHECKs, so the enum's list of codes is read back."""
+    from admin_app import cases
+    from admin_app.choices import CaseEventKind, CaseKind, CaseSource, ChildStatus
+    from admin_app.choices import OutOfSchoolReason as Reason
+    from admin_app.dates import local_today
+    from admin_app.models import CaseEvent
+    from tests.factories import make_child
+
+    runner = empty_app.test_cli_runner()
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    check = kind_check(empty_app)
+    assert all(f"'{kind.value}'" in check for kind in CaseEventKind), check
+    today = local_today()
+    with empty_app.app_context():
+        child = make_child(status=ChildStatus.DROPOUT, status_reason=Reason.WORK)
+        case = cases.open_case(
+            db.session, child, CaseKind.DROPOUT, CaseSource.SCHOOL_REPORT, Reason.WORK, on=today
+        )
+        for step in (cases.start_verification, cases.confirm_case, cases.start_persuasion):
+            step(db.session, case, on=today, actor=None)
+        cases.record_return(db.session, case, on=today, actor=None, placement=ChildStatus.ENROLLED)
+        cases.record_relapse(db.session, case, on=today, actor=None, reason=Reason.POVERTY)
+        db.session.commit()
+        db.session.remove()  # no open transaction may hold the table the migration alters
+
+    result = runner.invoke(args=["db", "downgrade", "626e9d5c7ead"])
+    assert result.exit_code == 0, result.output
+    assert "'relapse'" not in kind_check(empty_app)
+    with empty_app.app_context():
+        kinds = db.session.scalars(select(CaseEvent.kind).order_by(CaseEvent.id)).all()
+        assert kinds[-1] == CaseEventKind.PERSUADE  # the 复辍 row stays, as the step back
+        db.session.remove()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    assert "'relapse'" in kind_check(empty_app)

@@ -140,6 +140,26 @@ class FollowUpForm(StepForm):
     )
 
 
+class RelapseForm(FlaskForm):
+    """Fields in reading order: when, why (the child's new 辍学 reason), then the note."""
+
+    on = _required_date("复辍日期")
+    reason = SelectField(
+        "复辍原因",
+        choices=[
+            SelectChoice("", "（请选择）"),
+            *(SelectChoice(code, label) for code, label in OutOfSchoolReason.choices()),
+        ],
+        default="",
+    )
+    reason_note = StringField(
+        "原因说明",
+        validators=[Optional(), Length(max=200)],
+        description="原因为“其他”时必填",
+    )
+    note = _note()
+
+
 class VisitForm(FlaskForm):
     visited_on = _required_date("走访日期")
     persons = StringField("走访人员", validators=[Optional(), Length(max=200)])
@@ -257,6 +277,19 @@ def _follow_up(case: DropoutCase, form: Any, actor: Any) -> str:
     return f"已转入巩固跟踪，至{case.follow_up_until:%Y-%m-%d}"
 
 
+def _relapse(case: DropoutCase, form: Any, actor: Any) -> str:
+    cases.record_relapse(
+        db.session,
+        case,
+        on=form.on.data,
+        actor=actor,
+        reason=OutOfSchoolReason(form.reason.data) if form.reason.data else None,
+        reason_note=form.reason_note.data,
+        note=form.note.data,
+    )
+    return "已登记复辍：案件回到“劝返中”，儿童就学状态为“辍学”"
+
+
 def _visit(case: DropoutCase, form: Any, actor: Any) -> str:
     visit = cases.add_visit(
         db.session,
@@ -316,6 +349,8 @@ STEPS: dict[str, Step] = {
     "return": Step("复学安置", ReturnForm, W, _return, "btn-outline-success"),
     "follow_up": Step("转入巩固跟踪", FollowUpForm, W, _follow_up),
     "close": Step("销号", StepForm, T, _plain(cases.close_case, "已销号"), "btn-success"),
+    # Who may record a return may record that it did not hold.
+    "relapse": Step("登记复辍", RelapseForm, W, _relapse, "btn-outline-danger"),
     "visit": Step("登记走访", VisitForm, W, _visit),
     "notice": Step("开具通知书", NoticeForm, T, _notice),
     "plan": Step("制定帮扶方案", PlanForm, W, _plan),
@@ -335,6 +370,7 @@ STEP_OF_EVENT = {
     E.RETURN: "return",
     E.FOLLOW_UP: "follow_up",
     E.CLOSE: "close",
+    E.RELAPSE: "relapse",
 }
 
 

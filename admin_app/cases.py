@@ -352,7 +352,9 @@ def record_relapse(
     The child's status becomes 辍学 with ``reason`` (required; "other" needs
     ``reason_note``), the case's reason becomes the new one (the earlier one stays in the
     child's status history), and the 巩固跟踪 term ends unfinished (``follow_up_until``
-    cleared): 销号 needs a new return and a new term.
+    cleared): 销号 needs a new return and a new term. A 未入学 case becomes a 辍学 case:
+    the child was placed in school and left it, so the notice due now is the
+    劝返复学通知书, not the 入学通知书.
 
     The case goes on; it is not reopened from the start. Visits, plans, notices and the
     escalation steps already recorded stay valid, and escalation does NOT restart: the
@@ -389,6 +391,7 @@ def record_relapse(
         today=today,
     )
     case.reason, case.reason_note = reason, reason_note
+    case.kind = CaseKind.DROPOUT
     case.follow_up_until = None
     return event
 

@@ -768,6 +768,17 @@ def test_a_relapse_takes_the_case_back_to_persuasion_and_the_child_out(ctx, stat
     assert relapse_reasons(child)[-1] == OutOfSchoolReason.POVERTY
 
 
+def test_a_relapsed_not_enrolled_case_becomes_a_dropout_case(ctx):
+    """The child was placed in school and left it: the notice due is 劝返复学, not 入学."""
+    case = in_status(S.RETURNED)
+    case.kind = CaseKind.NOT_ENROLLED
+    cases.record_relapse(
+        db.session, case, on=days_ago(5), actor=None, reason=OutOfSchoolReason.WORK
+    )
+    assert case.kind == CaseKind.DROPOUT
+    assert cases.NOTICE_FOR_KIND[case.kind] == NoticeKind.RETURN
+
+
 def test_a_relapse_needs_a_reason_and_a_date_after_the_last_step(ctx):
     case = in_status(S.FOLLOW_UP)  # the follow-up began 42 days ago
     child, events, until = case.child, len(case.events), case.follow_up_until

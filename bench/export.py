@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pgdb import ensure_database
 from sqlalchemy import func, select
 
 DEFAULT_URL = "sqlite:///bench-export.db"  # relative SQLite paths live under instance/
@@ -41,6 +42,7 @@ METHODS = ("engine", "bare", "plain", "tablib")
 
 
 def prepare(url: str) -> None:
+    ensure_database(url)
     from admin_app import create_app
     from admin_app.extensions import db
     from admin_app.models import Child

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from pgdb import ensure_database
 from sqlalchemy import func, select, text
 from stdnum.cn import ric
 
@@ -38,7 +39,7 @@ from admin_app.models import Child, School, Township, Village
 DEFAULT_URLS = (
     # Flask-SQLAlchemy puts a relative SQLite path under instance/.
     "sqlite:///bench-import.db",
-    "postgresql+psycopg://root@127.0.0.1:5432/issue_6_import",
+    "postgresql+psycopg://root@127.0.0.1:5432/bench_import",
 )
 VILLAGES, SCHOOLS = 300, 60
 HEADER = ["序号", "姓名", "身份证号码", "性别", "出生日期", "所在村", "就读学校", "年级", "监护人"]
@@ -84,6 +85,7 @@ def generate(path: Path, rows: int, seed: int = 6) -> None:
 
 
 def prepare(url: str) -> None:
+    ensure_database(url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
     with app.app_context():
         db.drop_all()

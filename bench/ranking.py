@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from pgdb import ensure_database
 from sqlalchemy import event, func, select, text
 
 from admin_app import create_app
@@ -74,6 +75,7 @@ def measure(runs: int, action: Callable[[], Any]) -> tuple[float, int]:
 
 
 def prepare(url: str) -> None:
+    ensure_database(url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     runner = app.test_cli_runner()
     runner.invoke(args=["init-db"], catch_exceptions=False)

@@ -365,6 +365,21 @@ class ResponsibilityAgreement(TimestampMixin, db.Model):
             name="agreement_validity_order",
         ),
         Index("ix_agreement_year_level", "year", "level"),
+        # The ranking asks, child by child, "is a parent agreement valid in the period?":
+        # with every column of that test in the index the answer never reads the table.
+        # They also serve the foreign keys' lookups (leading column).
+        Index(
+            "ix_agreement_child_validity", "child_id", "level", "status", "signed_on", "valid_until"
+        ),
+        Index(
+            "ix_agreement_household_validity",
+            "household_id",
+            "child_id",
+            "level",
+            "status",
+            "signed_on",
+            "valid_until",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -381,12 +396,9 @@ class ResponsibilityAgreement(TimestampMixin, db.Model):
     school_id: Mapped[int | None] = mapped_column(
         ForeignKey("school.id", ondelete="RESTRICT"), index=True
     )
-    child_id: Mapped[int | None] = mapped_column(
-        ForeignKey("child.id", ondelete="CASCADE"), index=True
-    )
-    household_id: Mapped[int | None] = mapped_column(
-        ForeignKey("household.id", ondelete="CASCADE"), index=True
-    )
+    # Indexed by the validity indexes above.
+    child_id: Mapped[int | None] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"))
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id", ondelete="CASCADE"))
     target_enrolment_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     target_retention_rate: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
     liability_clause: Mapped[str | None] = mapped_column(Text)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -365,6 +365,25 @@ def profile_query(window: Window, probe: bool) -> Select[Any]:
     )
 
 
+def count_profiles(session: Session, stmt: Select[Any]) -> list[tuple[int, int, int]]:
+    """(village_id, profile, children) from the profile rows, counted as they stream by.
+
+    SQLite can only group by sorting, and building 100,000 result rows costs more than
+    counting them: so the statement's rows are read from the driver's cursor and a Counter
+    does the grouping (the ranking took 0.54 s with the grouped statement, 0.38 s so, at
+    county scale). Every value in the statement is a date or a code of ours, rendered as
+    a literal.
+    """
+    sql = str(stmt.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
+    result = session.connection().exec_driver_sql(sql)
+    try:
+        # The DBAPI cursor itself: rows as plain tuples, no Row objects.
+        counted = Counter((village_id, bits) for _, village_id, bits in result.cursor)
+    finally:
+        result.close()
+    return [(village_id, bits, n) for (village_id, bits), n in counted.items()]
+
+
 def probes_cheaply(session: Session) -> bool:
     """Whether per-child index probes beat hashing id sets once (SQLite, see above)."""
     return session.get_bind().dialect.name == "sqlite"
@@ -394,14 +413,20 @@ def count_all(
     number of queries."""
     window = Window.of(period)
     counts: dict[int, VillageCounts] = defaultdict(VillageCounts)
-    stmt = profile_query(window, probes_cheaply(session))
+    probe = probes_cheaply(session)
+    stmt = profile_query(window, probe)
     if village_ids is not None:
         stmt = stmt.where(Child.village_id.in_(list(village_ids)))
-    profiles = stmt.subquery()
-    grouped = select(profiles.c.village_id, profiles.c.profile, func.count()).group_by(
-        profiles.c.village_id, profiles.c.profile
-    )
-    for village_id, bits, n in session.execute(grouped):
+    if probe:
+        grouped_rows = count_profiles(session, stmt)
+    else:
+        profiles = stmt.subquery()
+        grouped_rows = session.execute(
+            select(profiles.c.village_id, profiles.c.profile, func.count()).group_by(
+                profiles.c.village_id, profiles.c.profile
+            )
+        ).all()
+    for village_id, bits, n in grouped_rows:
         facts = counts[village_id].facts
         for name, counted in child_flags(bits).items():
             if counted:

@@ -86,9 +86,13 @@ def prepare(url: str) -> None:
         result = runner.invoke(args=["seed-demo", "--scale", "county"], catch_exceptions=False)
         print(result.output.strip(), flush=True)
     with app.app_context():
+        # Fresh statistics, also for indexes a migration has just added.
         if db.engine.dialect.name == "postgresql":
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("VACUUM ANALYZE"))
+        else:
+            with db.engine.begin() as conn:
+                conn.execute(text("ANALYZE"))
 
 
 def bench(url: str, runs: int) -> list[tuple[str, str, float, int, int]]:

@@ -34,28 +34,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pgdb import ensure_database
-from sqlalchemy import func, select
+from county import county_database
 
 DEFAULT_URL = "sqlite:///bench-export.db"  # relative SQLite paths live under instance/
 METHODS = ("engine", "bare", "plain", "tablib")
-
-
-def prepare(url: str) -> None:
-    ensure_database(url)
-    from admin_app import create_app
-    from admin_app.extensions import db
-    from admin_app.models import Child
-
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    runner = app.test_cli_runner()
-    runner.invoke(args=["init-db"], catch_exceptions=False)
-    with app.app_context():
-        children = db.session.scalar(select(func.count(Child.id)))
-    if not children:
-        print(f"seeding county data into {url} …", flush=True)
-        result = runner.invoke(args=["seed-demo", "--scale", "county"], catch_exceptions=False)
-        print(result.output.strip(), flush=True)
 
 
 def bench_user() -> Any:
@@ -248,7 +230,7 @@ def main() -> None:
     if args.child:
         child(args.child, args.url)
         return
-    prepare(args.url)
+    county_database(args.url)
     methods = args.methods.split(",")
     # Engine and bare runs alternate, so that a busy moment of a shared machine hits both.
     samples: dict[str, list[dict[str, Any]]] = {m: [] for m in methods}

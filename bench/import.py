@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
-from pgdb import ensure_database
+from county import ensure_database
 from sqlalchemy import func, select, text
 from stdnum.cn import ric
 

@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from pgdb import ensure_database
-from sqlalchemy import event, func, select, text
+from county import county_database
+from sqlalchemy import event, func, select
 
 from admin_app import create_app
 from admin_app.assessment import (
@@ -30,7 +30,7 @@ from admin_app.assessment import (
     timeliness_days,
 )
 from admin_app.extensions import db
-from admin_app.models import AssessmentPeriod, Child, Village
+from admin_app.models import AssessmentPeriod, Village
 
 DEFAULT_URLS = (
     # Flask-SQLAlchemy puts a relative SQLite path under instance/.
@@ -74,29 +74,8 @@ def measure(runs: int, action: Callable[[], Any]) -> tuple[float, int]:
     return statistics.median(times), statements // runs
 
 
-def prepare(url: str) -> None:
-    ensure_database(url)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    runner = app.test_cli_runner()
-    runner.invoke(args=["init-db"], catch_exceptions=False)
-    with app.app_context():
-        children = db.session.scalar(select(func.count(Child.id)))
-    if not children:
-        print(f"seeding county data into {url} …", flush=True)
-        result = runner.invoke(args=["seed-demo", "--scale", "county"], catch_exceptions=False)
-        print(result.output.strip(), flush=True)
-    with app.app_context():
-        # Fresh statistics, also for indexes a migration has just added.
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("VACUUM ANALYZE"))
-        else:
-            with db.engine.begin() as conn:
-                conn.execute(text("ANALYZE"))
-
-
 def bench(url: str, runs: int) -> list[tuple[str, str, float, int, int]]:
-    prepare(url)
+    county_database(url)
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     rows = []
     with app.app_context():

@@ -37,8 +37,9 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         BABEL_DEFAULT_LOCALE="zh_Hans_CN",
         BABEL_DEFAULT_TIMEZONE="Asia/Shanghai",
-        # Flask-Admin's model forms use SecureForm; Flask-WTF checks only where we ask it to.
-        WTF_CSRF_CHECK_DEFAULT=False,
+        # Flask-WTF checks the token of every POST (model forms, inline edit, actions,
+        # custom screens, logout): one mechanism, so no form can carry a second token.
+        WTF_CSRF_CHECK_DEFAULT=True,
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

@@ -26,7 +26,6 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 babel = Babel()
-# Flask-Admin's model forms carry their own token (SecureForm); this one checks the panel's
-# other POST endpoints (login, logout, later custom screens) through ``csrf.protect()`` or
-# Flask-WTF forms, and gives templates ``csrf_token()``.
+# The panel's one CSRF mechanism: it checks every POST before any view runs and gives
+# templates ``csrf_token()``, which Flask-Admin's form templates render once per form.
 csrf = CSRFProtect()

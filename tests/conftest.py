@@ -10,7 +10,6 @@ import os
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +23,7 @@ from admin_app.choices import Role
 from admin_app.extensions import db
 from seed.reference import load_reference
 from tests import factories as f
+from tests.forms import form_of, open_form
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 _pg_schema_ready = False
@@ -136,14 +136,17 @@ def world(app: Flask) -> World:
         )
 
 
-# The form's own token (SecureForm or Flask-WTF), not the navbar's logout token.
-CSRF_RE = re.compile(r'id="csrf_token" name="csrf_token" type="hidden" value="([^"]+)"')
-
-
 def csrf_from(html: str) -> str:
-    match = CSRF_RE.search(html)
-    assert match, "page carries no CSRF token"
-    return match.group(1)
+    """The CSRF token of the page's form (not the navbar's logout form)."""
+    token = form_of(html).value("csrf_token")
+    assert token, "page carries no CSRF token"
+    return token
+
+
+def session_token(client: FlaskClient) -> str:
+    """The session's CSRF token, as every form of the panel carries it (read from the
+    navbar's logout form): for posts that a test makes to check what a role may not do."""
+    return form_of(client.get("/admin/"), action="logout").value("csrf_token") or ""
 
 
 def login(client: FlaskClient, username: str, password: str = f.PASSWORD) -> Any:
@@ -179,73 +182,21 @@ def fetch(app: Flask, model: type, pk: int) -> Any:
         return db.session.get(model, pk)
 
 
-class _FormReader(HTMLParser):
-    """Collects the values a browser would submit from the first model form of a page."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.values: dict[str, str] = {}
-        self._in_form = False
-        self._done = False
-        self._select: str | None = None
-        self._textarea: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k: v or "" for k, v in attrs}
-        if self._done:
-            return
-        if tag == "form" and "admin-form" in a.get("class", ""):
-            self._in_form = True
-        if not self._in_form:
-            return
-        name = a.get("name")
-        if tag == "input" and name:
-            kind = a.get("type", "text")
-            if kind in ("checkbox", "radio"):
-                if "checked" in a:
-                    self.values[name] = a.get("value", "y")
-            elif kind != "submit":
-                self.values[name] = a.get("value", "")
-        elif tag == "select" and name:
-            self._select = name
-            self.values.setdefault(name, "")
-        elif tag == "option" and self._select and "selected" in a:
-            self.values[self._select] = a.get("value", "")
-        elif tag == "textarea" and name:
-            self._textarea = name
-            self.values[name] = ""
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "select":
-            self._select = None
-        elif tag == "textarea":
-            self._textarea = None
-        elif tag == "form" and self._in_form:
-            self._in_form = False
-            self._done = True
-
-    def handle_data(self, data: str) -> None:
-        if self._textarea:
-            self.values[self._textarea] += data
-
-
 def read_form(html: str) -> dict[str, str]:
-    reader = _FormReader()
-    reader.feed(html)
-    return reader.values
+    """What the page's form would post, one value per name (for assertions)."""
+    return form_of(html).values()
 
 
 def submit(client: FlaskClient, url: str, changes: dict[str, Any] | None = None) -> Any:
-    """Open a create/edit page, keep what it shows, apply ``changes``, and post it back."""
-    page = client.get(url)
-    assert page.status_code == 200, (url, page.status_code)
-    values = read_form(page.get_data(as_text=True))
+    """Open a create/edit page, keep what it shows, apply ``changes``, and post it back
+    as a browser does (every control in document order); None removes a control."""
+    form = open_form(client, url)
     for key, value in (changes or {}).items():
         if value is None:
-            values.pop(key, None)
+            form.remove(key)
         else:
-            values[key] = str(value)
-    return client.post(url, data=values)
+            form.set(key, value)
+    return form.submit(client)
 
 
 def field_errors(response: Any) -> list[str]:

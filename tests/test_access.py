@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from admin_app.choices import Role
+from tests.conftest import session_token
 
 A, C, L, INS, V, S = (
     Role.ADMIN,
@@ -87,7 +88,8 @@ def test_read_only_roles_see_no_create_or_edit_buttons(client_as, world):
 def test_leader_cannot_edit_or_delete_by_url(app, client_as, world):
     leader = client_as(Role.LEADER)
     assert leader.get(f"/admin/child/edit/?id={world.child_a}").status_code == 403
-    assert leader.post("/admin/child/delete/", data={"id": world.child_a}).status_code == 403
+    data = {"id": world.child_a, "csrf_token": session_token(leader)}
+    assert leader.post("/admin/child/delete/", data=data).status_code == 403
 
 
 def test_menu_shows_only_reachable_screens(client_as):

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import AuditLog, User
-from tests.conftest import read_form, submit
+from tests.conftest import read_form, session_token, submit
 
 
 def audit_rows(app, table):
@@ -79,8 +79,12 @@ def test_audit_screen_is_read_only_even_for_admin(app, client_as, world):
     assert "/admin/audit/new/" not in html and "/admin/audit/edit/" not in html
     assert admin.get("/admin/audit/new/").status_code == 403
     assert admin.get(f"/admin/audit/edit/?id={row.id}").status_code == 403
-    assert admin.post("/admin/audit/delete/", data={"id": row.id}).status_code == 403
-    response = admin.post("/admin/audit/action/", data={"action": "delete", "rowid": [row.id]})
+    token = session_token(admin)
+    data = {"id": row.id, "csrf_token": token}
+    assert admin.post("/admin/audit/delete/", data=data).status_code == 403
+    response = admin.post(
+        "/admin/audit/action/", data={"action": "delete", "rowid": [row.id], "csrf_token": token}
+    )
     assert response.status_code in (302, 403)
     assert len(audit_rows(app, "household")) == 1
     assert admin.get(f"/admin/audit/details/?id={row.id}").status_code == 200

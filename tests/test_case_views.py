@@ -31,6 +31,7 @@ from admin_app.models import (
 )
 from admin_app.notices import EDU_58, LIABILITY, MINORS_16, MINORS_83
 from tests.conftest import field_errors, submit
+from tests.forms import open_form
 
 TODAY = local_today()
 TOKEN_RE = re.compile(r'name="(?:[\w-]*-)?csrf_token"(?: type="hidden")? value="([^"]+)"')
@@ -156,9 +157,9 @@ def test_status_is_not_editable_on_any_form(app, client_as, world):
     case_id = make_case(app, world.child_a)
     for url in ("/admin/case/new/", f"/admin/case/edit/?id={case_id}"):
         assert 'name="status"' not in page(clerk, url)
-    response = submit(
-        clerk, f"/admin/case/edit/?id={case_id}", {"status": "closed", "village_person": "刘主任"}
-    )
+    form = open_form(clerk, f"/admin/case/edit/?id={case_id}")
+    form.set("village_person", "刘主任").force("status", "closed")
+    response = form.submit(clerk)
     assert response.status_code == 302
     case = fetch_case(app, case_id)
     assert case.status == CaseStatus.PERSUADING and case.village_person == "刘主任"

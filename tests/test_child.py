@@ -12,6 +12,7 @@ from admin_app.extensions import db
 from admin_app.models import AuditLog, Child, ChildStatusChange
 from tests.conftest import field_errors, submit, view_of
 from tests.factories import make_id_number
+from tests.forms import forms_of
 
 NEW = "/admin/child/new/"
 
@@ -221,12 +222,12 @@ def test_edit_keeps_typed_values_when_refused(app, client_as, world):
 
 def test_clerk_deletes_child(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    page = clerk.get("/admin/child/")
-    token = page.get_data(as_text=True).split('name="csrf_token" type="hidden" value="')[1]
-    token = token.split('"')[0]
-    response = clerk.post(
-        "/admin/child/delete/", data={"id": world.child_a, "csrf_token": token, "url": "/"}
-    )
+    [row_delete] = [
+        form
+        for form in forms_of(clerk.get("/admin/child/"), "/admin/child/")
+        if "/delete/" in form.action and form.value("id") == str(world.child_a)
+    ]
+    response = row_delete.submit(clerk)
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(Child, world.child_a) is None

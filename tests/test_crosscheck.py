@@ -29,7 +29,7 @@ from admin_app.dates import local_today
 from admin_app.extensions import db
 from admin_app.models import AuditLog, Child, DropoutCase, ExportRecord, School, User, Village
 from tests import factories as f
-from tests.conftest import csrf_from, form_token
+from tests.conftest import csrf_from, form_token, session_token
 from tests.spreadsheets import ROSTER_HEADER, csv_bytes, xlsx
 from tests.xlsx_helpers import DATA_START, assert_no_formula_or_link, headers_of, rows_of, workbook
 
@@ -277,7 +277,8 @@ def test_only_clerks_and_admins_may_cross_check(app, client_as, world, register,
     assert other.get("/admin/crosscheck/").status_code == 403
     assert other.get(result_url).status_code == 403
     assert other.get(result_url + "/export").status_code == 403
-    response = other.post(result_url + "/open-cases", data={"child_id": str(world.child_b)})
+    data = {"child_id": str(world.child_b), "csrf_token": session_token(other)}
+    response = other.post(result_url + "/open-cases", data=data)
     assert response.status_code == 403
 
 

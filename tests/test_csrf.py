@@ -1,13 +1,22 @@
-"""Every form carries a CSRF token; a POST without one is refused and saves nothing."""
+"""Every form carries exactly one CSRF token; a POST without a valid one saves nothing.
+
+Forms are posted as a browser posts them (``tests.forms``): every control in document
+order, duplicates kept. A form with two tokens fails in a browser, because the check
+reads the first value: the test that proves saves work is the one that posts that way.
+"""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from admin_app.choices import Role
 from admin_app.extensions import db
-from admin_app.models import Child, Household
-from tests.conftest import read_form
+from admin_app.models import Child, Household, Inspection, Village
+from tests.conftest import session_token
+from tests.factories import make_inspection, make_item
+from tests.forms import forms_of, open_form
+from tests.pages import reachable_pages
 
 
 def count(app, model) -> int:
@@ -15,71 +24,113 @@ def count(app, model) -> int:
         return db.session.scalar(select(func.count(model.id)))
 
 
+@pytest.mark.parametrize("role", list(Role))
+def test_every_post_form_on_every_page_carries_exactly_one_token(client_as, role):
+    client = client_as(role)
+    checked = 0
+    for url, html in reachable_pages(client):
+        for form in forms_of(html, url):
+            if form.method != "post":
+                continue
+            tokens = [c for c in form.controls if c.name.endswith("csrf_token")]
+            assert len(tokens) == 1, (url, form.attrs.get("action"), len(tokens))
+            checked += 1
+    assert checked > 3  # the navbar's logout form alone is one per page
+
+
 def test_every_create_form_carries_a_token(client_as):
     clerk = client_as(Role.CLERK)
     for view in ("child", "household", "agreement", "assistance", "plan", "inspection", "score"):
-        values = read_form(clerk.get(f"/admin/{view}/new/").get_data(as_text=True))
-        assert values.get("csrf_token"), view
+        assert open_form(clerk, f"/admin/{view}/new/").value("csrf_token"), view
+
+
+def test_a_form_posted_as_a_browser_posts_it_saves(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    form = open_form(clerk, "/admin/household/new/")
+    form.update({"village": world.village_a, "head_name": "赵明"})
+    before = count(app, Household)
+    response = form.submit(clerk)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    assert count(app, Household) == before + 1
+
+
+def test_an_inspection_with_scores_saves_from_its_edit_page(app, client_as, world):
+    with app.app_context():
+        item = make_item(name="双线责任书")
+        inspection = make_inspection(db.session.get(Village, world.village_a))
+        db.session.commit()
+        inspection_id, item_id = inspection.id, item.id
+    url = f"/admin/inspection/edit/?id={inspection_id}"
+    inspector = client_as(Role.INSPECTOR)
+    form = open_form(inspector, url).add_inline("scores", {"item": item_id, "score": "8"})
+    assert form.submit(inspector).status_code == 302
+    form = open_form(inspector, url)
+    assert form.value("scores-0-item") == str(item_id)
+    response = form.set("inspectors", "钱督导").submit(inspector)
+    assert response.status_code == 302
+    with app.app_context():
+        saved = db.session.get(Inspection, inspection_id)
+        assert saved.inspectors == "钱督导" and [s.item_id for s in saved.scores] == [item_id]
 
 
 def test_create_without_token_saves_nothing(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    values = read_form(clerk.get("/admin/household/new/").get_data(as_text=True))
-    values.pop("csrf_token")
-    values.update({"village": str(world.village_a), "head_name": "无令牌户"})
+    form = open_form(clerk, "/admin/household/new/").remove("csrf_token")
+    form.update({"village": world.village_a, "head_name": "无令牌户"})
     before = count(app, Household)
-    response = clerk.post("/admin/household/new/", data=values)
-    assert response.status_code == 200
+    response = form.submit(clerk)
+    assert response.status_code == 400
+    assert "安全令牌" in response.get_data(as_text=True)
     assert count(app, Household) == before
 
 
 def test_create_with_a_forged_token_saves_nothing(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    values = read_form(clerk.get("/admin/household/new/").get_data(as_text=True))
-    values.update(
-        {
-            "csrf_token": "20990101000000##forged",
-            "village": str(world.village_a),
-            "head_name": "伪造户",
-        }
-    )
+    form = open_form(clerk, "/admin/household/new/")
+    form.update({"village": world.village_a, "head_name": "伪造户"})
+    form.force("csrf_token", "20990101000000##forged")
     before = count(app, Household)
-    clerk.post("/admin/household/new/", data=values)
+    assert form.submit(clerk).status_code == 400
     assert count(app, Household) == before
 
 
 def test_token_of_another_session_is_refused(app, client_as, world):
-    admin = client_as(Role.ADMIN)
-    stolen = read_form(admin.get("/admin/household/new/").get_data(as_text=True))["csrf_token"]
+    stolen = open_form(client_as(Role.ADMIN), "/admin/household/new/").value("csrf_token")
     clerk = client_as(Role.CLERK)
-    values = read_form(clerk.get("/admin/household/new/").get_data(as_text=True))
-    values.update({"csrf_token": stolen, "village": str(world.village_a), "head_name": "跨会话户"})
+    form = open_form(clerk, "/admin/household/new/")
+    form.update({"village": world.village_a, "head_name": "跨会话户"}).force("csrf_token", stolen)
     before = count(app, Household)
-    clerk.post("/admin/household/new/", data=values)
+    assert form.submit(clerk).status_code == 400
     assert count(app, Household) == before
 
 
 def test_delete_without_token_keeps_the_record(app, client_as, world):
     clerk = client_as(Role.CLERK)
     response = clerk.post("/admin/child/delete/", data={"id": world.child_a})
-    assert response.status_code == 302
+    assert response.status_code == 400
     assert count(app, Child) == 2
+    # The control: with the session's token the same post deletes.
+    data = {"id": world.child_a, "csrf_token": session_token(clerk)}
+    assert clerk.post("/admin/child/delete/", data=data).status_code == 302
+    assert count(app, Child) == 1
 
 
 def test_bulk_delete_without_token_keeps_the_records(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    clerk.post(
-        "/admin/child/action/",
-        data={"action": "delete", "rowid": [str(world.child_a), str(world.child_b)]},
-    )
+    data = {"action": "delete", "rowid": [str(world.child_a), str(world.child_b)]}
+    assert clerk.post("/admin/child/action/", data=data).status_code == 400
     assert count(app, Child) == 2
+    clerk.post("/admin/child/action/", data={**data, "csrf_token": session_token(clerk)})
+    assert count(app, Child) == 0
 
 
 def test_inline_edit_without_token_is_refused(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    response = clerk.post(
-        "/admin/child/ajax/update/", data={"list_form_pk": world.child_a, "class_name": "9班"}
-    )
-    assert response.status_code == 400
+    data = {"list_form_pk": world.child_a, "class_name": "9班"}
+    assert clerk.post("/admin/child/ajax/update/", data=data).status_code == 400
     with app.app_context():
         assert db.session.get(Child, world.child_a).class_name == "1班"
+    data["csrf_token"] = session_token(clerk)
+    assert clerk.post("/admin/child/ajax/update/", data=data).status_code == 200
+    with app.app_context():
+        assert db.session.get(Child, world.child_a).class_name == "9班"

@@ -20,7 +20,7 @@ from admin_app.imports import RowAction, plan_file
 from admin_app.models import AuditLog, Child, ChildStatusChange, ImportBatch
 from admin_app.tables import Table, TableError, load_upload, store_upload
 from tests import factories as f
-from tests.conftest import csrf_from, form_token
+from tests.conftest import csrf_from, form_token, session_token
 from tests.spreadsheets import POVERTY_HEADER, ROSTER_HEADER, csv_bytes, poverty_row, xlsx
 from tests.xlsx_helpers import (
     DATA_START,
@@ -496,7 +496,8 @@ def test_only_clerks_and_admins_may_import(app, client_as, world, role):
     assert other.get(preview_url).status_code == 403
     assert other.get(f"/admin/import/rejects/{sha}?kind=poverty").status_code == 403
     response = other.post(
-        f"/admin/import/commit/{sha}", data={"kind": "poverty", "expected": "1-0-0-0"}
+        f"/admin/import/commit/{sha}",
+        data={"kind": "poverty", "expected": "1-0-0-0", "csrf_token": session_token(other)},
     )
     assert response.status_code == 403
     assert upload(other, xlsx([poverty_row(new_id())]), token="x").status_code == 403

@@ -20,6 +20,7 @@ from admin_app.models import (
 )
 from tests.conftest import field_errors, read_form, submit
 from tests.factories import make_inspection, make_item, make_period
+from tests.forms import form_of, open_form
 
 
 def count(app, model) -> int:
@@ -299,14 +300,16 @@ def test_inspection_with_inline_scores(app, client_as, world):
         "inspected_on": "2026-05-10",
         "inspectors": "李督导、王督导",
         "summary": "责任书签订齐全",
-        "scores-0-item": item_id,
-        "scores-0-score": "16",
     }
-    response = submit(inspector, "/admin/inspection/new/", base)
+    form = open_form(inspector, "/admin/inspection/new/").update(base)
+    form.add_inline("scores", {"item": item_id, "score": "16"})
+    response = form.submit(inspector)
     assert response.status_code == 200
     assert "得分不能超过该项满分15分" in field_errors(response)
     assert count(app, Inspection) == 0
-    response = submit(inspector, "/admin/inspection/new/", {**base, "scores-0-score": "14"})
+    form = form_of(response, "/admin/inspection/new/")
+    assert form.value("scores-0-score") == "16"  # the typing is kept
+    response = form.set("scores-0-score", "14").submit(inspector)
     assert response.status_code == 302
     with app.app_context():
         inspection = db.session.scalar(select(Inspection))

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import AssistanceRecord, Child, Household
-from tests.conftest import csrf_from, field_errors, submit
+from tests.conftest import csrf_from, field_errors, session_token, submit
 from tests.factories import make_assistance
 
 
@@ -210,7 +210,8 @@ def test_school_user_edits_enrolment_but_not_identity(app, school_user, world):
 
 def test_school_user_cannot_create_or_delete_children(school_user, world):
     assert school_user.get("/admin/child/new/").status_code == 403
-    assert school_user.post("/admin/child/delete/", data={"id": world.child_a}).status_code == 403
+    data = {"id": world.child_a, "csrf_token": session_token(school_user)}
+    assert school_user.post("/admin/child/delete/", data=data).status_code == 403
 
 
 def test_filter_options_list_only_own_village(village_user, world):

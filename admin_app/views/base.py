@@ -2,9 +2,11 @@
 
 It answers three questions on every endpoint, so a subclass cannot forget them:
 may this user open the screen (role), which rows may they reach (scope, ``get_one``
-included), and may they change them (write roles). Forms carry a CSRF token
-(SecureForm); domain rules from ``admin_app.validation`` put their messages next to
-the fields and keep the typed values.
+included), and may they change them (write roles). Every POST of the panel is checked
+by one CSRF mechanism, Flask-WTF's (``extensions.csrf``), so model forms carry no token
+field of their own: Flask-Admin's templates render the one token once per form. Domain
+rules from ``admin_app.validation`` put their messages next to the fields and keep the
+typed values.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_admin.contrib.sqla.validators import Unique
-from flask_admin.form import SecureForm, Select2Field
+from flask_admin.form import BaseForm, Select2Field
 from flask_admin.model import typefmt
 from flask_admin.model.fields import AjaxSelectField
 from flask_login import current_user
@@ -188,7 +190,9 @@ class SecureView(RoleGuard, BaseView):
 
 
 class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
-    form_base_class = SecureForm
+    # No token field here: a second token per form (SecureForm's beside the page's) made
+    # every browser save fail, since a field takes the first of the values posted.
+    form_base_class = BaseForm
     can_view_details = True
     can_set_page_size = True
     page_size = 20

@@ -50,7 +50,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         # Lists clerks import: 10 MB holds well over 100,000 rows of .xlsx.
         IMPORT_MAX_BYTES=10 * 1024 * 1024,
-        IMPORT_DIR=str(Path(app.instance_path) / "imports"),
+        IMPORT_DIR=os.environ.get("IMPORT_DIR", str(Path(app.instance_path) / "imports")),
         # Archive of issued workbooks (exports/<year>/<name>.xlsx), at the project root.
         EXPORTS_DIR=os.environ.get("EXPORTS_DIR", str(Path(app.root_path).parent / "exports")),
     )

@@ -11,6 +11,7 @@ typed values.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -18,10 +19,11 @@ from flask import abort, flash, has_request_context, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
+from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.sqla.filters import BaseSQLAFilter
 from flask_admin.contrib.sqla.validators import Unique
-from flask_admin.form import BaseForm, Select2Field
+from flask_admin.form import BaseForm, DatePickerWidget, Select2Field
 from flask_admin.model import typefmt
 from flask_admin.model.fields import AjaxSelectField
 from flask_login import current_user
@@ -33,11 +35,13 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from ..auth import has_role, may_see_unmasked
 from ..choices import CodeEnum, Role
+from ..dates import LOCAL_TZ
 from ..extensions import db
 from ..masking import mask_id_number, mask_phone
 from ..scope import apply_scope
 from ..sqlutil import starts_with
 from .export import XlsxExportMixin
+from .fields import LocalDateField
 
 WRITERS = frozenset({Role.ADMIN, Role.CLERK})
 TOWNSHIP_READERS = frozenset({Role.ADMIN, Role.CLERK, Role.LEADER, Role.INSPECTOR})
@@ -170,6 +174,94 @@ class CriterionFilter(BaseSQLAFilter):
         return "为"
 
 
+def _parse_day(value: str) -> dt.date:
+    return dt.date.fromisoformat(value.strip())
+
+
+class DayFilter(BaseSQLAFilter):
+    """A date column compared with one typed or picked day (a native date input)."""
+
+    compare: ClassVar[Callable[[Any, dt.date], Any]]
+    label: ClassVar[str]
+
+    def __init__(self, column: Any, name: str, options: Any = None, data_type: Any = None):
+        # "datepicker" is turned into <input type="date"> by panel.js.
+        super().__init__(column, name, options, data_type="datepicker")
+
+    def validate(self, value: str) -> bool:
+        try:
+            _parse_day(value)
+        except ValueError:
+            return False
+        return True
+
+    def clean(self, value: str) -> dt.date:
+        return _parse_day(value)
+
+    def apply(self, query: Any, value: dt.date, alias: Any = None) -> Any:
+        return query.filter(type(self).compare(self.get_column(alias), value))
+
+    def operation(self) -> str:
+        return self.label
+
+
+class DayEqualFilter(DayFilter):
+    compare = staticmethod(lambda column, day: column == day)
+    label = "为"
+
+
+class DayFromFilter(DayFilter):
+    compare = staticmethod(lambda column, day: column >= day)
+    label = "从（含）"
+
+
+class DayUntilFilter(DayFilter):
+    compare = staticmethod(lambda column, day: column <= day)
+    label = "至（含）"
+
+
+def _utc_start(day: dt.date) -> dt.datetime:
+    """The naive UTC instant at which a Beijing calendar day begins (times are kept in UTC)."""
+    local = dt.datetime.combine(day, dt.time(), tzinfo=LOCAL_TZ)
+    return local.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+class InstantOnDayFilter(DayEqualFilter):
+    """A timestamp column filtered by the Beijing calendar day a user types."""
+
+    def apply(self, query: Any, value: dt.date, alias: Any = None) -> Any:
+        column = self.get_column(alias)
+        start, end = _utc_start(value), _utc_start(value + dt.timedelta(days=1))
+        return query.filter(column >= start, column < end)
+
+
+class InstantFromDayFilter(DayFromFilter):
+    def apply(self, query: Any, value: dt.date, alias: Any = None) -> Any:
+        return query.filter(self.get_column(alias) >= _utc_start(value))
+
+
+class InstantUntilDayFilter(DayUntilFilter):
+    def apply(self, query: Any, value: dt.date, alias: Any = None) -> Any:
+        end = _utc_start(value + dt.timedelta(days=1))
+        return query.filter(self.get_column(alias) < end)
+
+
+class PanelFilterConverter(sqla_filters.FilterConverter):
+    """Date and time filters take one day each, typed or picked in a native date input.
+
+    Flask-Admin's range filters need its English range picker and ``a to b`` strings;
+    a range here is two filters (从 … 至 …). Timestamps are filtered by Beijing days.
+    """
+
+    date_filters = (DayEqualFilter, DayFromFilter, DayUntilFilter, sqla_filters.FilterEmpty)
+    datetime_filters = (
+        InstantOnDayFilter,
+        InstantFromDayFilter,
+        InstantUntilDayFilter,
+        sqla_filters.FilterEmpty,
+    )
+
+
 class RoleGuard:
     """Who may open a screen: anonymous users are sent to log in, other roles get 403."""
 
@@ -205,6 +297,7 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
     column_type_formatters_detail = DETAIL_FORMATTERS
     # Lists only fetch what they display; relationships load per page, not per table.
     column_display_all_relations = False
+    filter_converter = PanelFilterConverter()
 
     #: Roles that may create, edit and delete (within their scope).
     write_roles: ClassVar[frozenset[Role]] = WRITERS
@@ -241,6 +334,10 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
         for unbound in vars(form_class).values():
             if getattr(unbound, "field_class", None) is AjaxSelectField:
                 unbound.field_class = ScopedAjaxSelectField
+            if isinstance(getattr(unbound, "kwargs", {}).get("widget"), DatePickerWidget):
+                # The one date input of the panel: native, typed or picked.
+                unbound.field_class = LocalDateField
+                del unbound.kwargs["widget"]
         for name in self.domain_checked_fields:
             unbound = getattr(form_class, name, None)
             if unbound is None:

@@ -23,7 +23,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from wtforms import (
     BooleanField,
-    DateField,
     IntegerField,
     SelectField,
     StringField,
@@ -59,6 +58,7 @@ from .base import (
     SecureModelView,
     enum_filter,
 )
+from .fields import LocalDateField
 from .options import village_options
 
 C = DropoutCase
@@ -71,17 +71,6 @@ TOWNSHIP_ACTS = WRITERS
 
 
 # --- Forms -------------------------------------------------------------------------------------
-
-
-class LocalDateField(DateField):
-    """A date field whose parse error reads in Chinese."""
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as exc:
-            self.data = None
-            raise ValueError("日期格式应为“年-月-日”，如 2026-09-01") from exc
 
 
 def _required_date(label: str) -> LocalDateField:

@@ -8,7 +8,6 @@ from typing import Any
 from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import or_
-from wtforms import DateField
 from wtforms.validators import Optional
 
 from .. import columns
@@ -19,6 +18,7 @@ from ..sqlutil import starts_with
 from ..validation import check_child, normalize_id_number
 from .base import WRITERS, CriterionFilter, OptionsFilter, SecureModelView, enum_filter
 from .case import child_cases_cell
+from .fields import LocalDateField
 from .options import school_options, village_options
 
 ID_LIKE = re.compile(r"^[0-9０-９]{6,17}[0-9Xx０-９ｘＸ]$")
@@ -141,7 +141,7 @@ class ChildView(SecureModelView):
     )
     form_columns = (*RECORD_FIELDS, "status_effective_on", "remarks")
     form_extra_fields = {
-        "status_effective_on": DateField(
+        "status_effective_on": LocalDateField(
             "状态生效日期", validators=[Optional()], description="就学状态变化时填写，默认今天"
         ),
     }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
@@ -159,8 +161,41 @@ def import_command(file: str, kind: str, do_commit: bool, username: str | None) 
     )
 
 
+@click.command("backup")
+@with_appcontext
+def backup_command() -> None:
+    """Archive the database, issued workbooks and stored uploads into BACKUP_DIR."""
+    from .backup import BackupError, create_backup
+
+    try:
+        made = create_backup(current_app._get_current_object())  # type: ignore[attr-defined]
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    rows = sum(made.tables.values())
+    click.echo(f"备份完成：{made.path}（{len(made.tables)} 张表 {rows} 行，文件 {made.files} 个）")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("archive", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore_command(archive: Path, yes: bool) -> None:
+    """Replace the database, exports and uploads with those of a backup archive."""
+    from .backup import BackupError, restore_backup
+
+    if not yes:
+        click.confirm("恢复将用备份覆盖当前数据库和文件，确定继续吗？", abort=True)
+    try:
+        counts = restore_backup(current_app._get_current_object(), archive)  # type: ignore[attr-defined]
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"恢复完成：{len(counts)} 张表 {sum(counts.values())} 行。")
+
+
 def register_commands(app: Flask) -> None:
     for command in (
+        backup_command,
+        restore_command,
         init_db_command,
         seed_demo_command,
         create_user_command,

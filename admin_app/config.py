@@ -53,6 +53,9 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         IMPORT_DIR=os.environ.get("IMPORT_DIR", str(Path(app.instance_path) / "imports")),
         # Archive of issued workbooks (exports/<year>/<name>.xlsx), at the project root.
         EXPORTS_DIR=os.environ.get("EXPORTS_DIR", str(Path(app.root_path).parent / "exports")),
+        # `flask backup` archives (database, exports, uploads); the newest BACKUP_KEEP stay.
+        BACKUP_DIR=os.environ.get("BACKUP_DIR", str(Path(app.instance_path) / "backups")),
+        BACKUP_KEEP=int(os.environ.get("BACKUP_KEEP", "30")),
     )
     if test_config is not None:
         app.config.from_mapping(test_config)

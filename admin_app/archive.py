@@ -21,6 +21,7 @@ from sqlalchemy import Select, select
 from .auth import UNMASKED_ROLES
 from .choices import AuditAction, Role
 from .extensions import db
+from .files import private_file, private_folder
 from .models import ExportRecord, User
 from .xlsx import local_now
 
@@ -55,13 +56,13 @@ def issue(
     from .audit import log_event
 
     now = local_now()
-    folder = exports_dir() / str(now.year)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(exports_dir() / str(now.year), root=exports_dir())
     stem = f"{safe_name(title)}_{now:%Y%m%d-%H%M%S}_{secrets.token_hex(3)}"
     partial = folder / f".{stem}.part"
     final = folder / f"{stem}.xlsx"
     try:
         rows = write(partial)
+        private_file(partial)
         digest = sha256_of(partial)
         partial.replace(final)
     except BaseException:

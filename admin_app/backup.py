@@ -31,6 +31,7 @@ from sqlalchemy.engine import URL
 
 from .dates import LOCAL_TZ
 from .extensions import db
+from .files import private_folder
 
 FORMAT = 1
 PREFIX = "kongchuo-backup-"
@@ -49,12 +50,6 @@ class Backup:
     path: Path
     tables: dict[str, int]
     files: int
-
-
-def private_folder(path: Path) -> Path:
-    path.mkdir(parents=True, exist_ok=True)
-    path.chmod(0o700)
-    return path
 
 
 def row_counts() -> dict[str, int]:

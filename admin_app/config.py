@@ -11,6 +11,8 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from .files import create_sqlite_file, private_folder
+
 
 def secret_key_from_instance(instance_path: str) -> str:
     """Read the key generated on first start, or generate it once.
@@ -30,7 +32,8 @@ def secret_key_from_instance(instance_path: str) -> str:
 
 
 def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    # instance/ holds the database, the secret key and stored uploads: the owner's alone.
+    private_folder(Path(app.instance_path))
     default_db = "sqlite:///" + str(Path(app.instance_path) / "kongchuo.db")
     app.config.from_mapping(
         SQLALCHEMY_DATABASE_URI=os.environ.get("DATABASE_URL", default_db),
@@ -64,6 +67,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
             app.instance_path
         )
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    create_sqlite_file(uri, app.instance_path)
     # Accept the common `postgresql://` spelling and use psycopg 3, the driver we ship.
     if uri.startswith("postgresql://") or uri.startswith("postgres://"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.split("://", 1)[1]

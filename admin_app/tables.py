@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .columns import CHILD
+from .files import private_folder, write_private
 
 #: How many rows above the header a file may carry (titles, notes, 填报单位…).
 HEADER_SEARCH_ROWS = 20
@@ -237,8 +238,7 @@ def store_upload(
     previewed (the browser never carries row data back). Uploads older than
     ``keep_days`` are removed: they hold children's ID numbers and are no longer needed
     (a committed batch keeps its rejects workbook, not the upload)."""
-    folder = Path(directory)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_folder(Path(directory))
     cutoff = time.time() - keep_days * 86400
     for old in [*folder.glob("*.bin"), *folder.glob("*.json")]:
         with contextlib.suppress(OSError):
@@ -249,10 +249,9 @@ def store_upload(
     if path.exists():
         path.touch()  # uploaded again: kept another KEEP_DAYS
     else:
-        path.write_bytes(content)
-    (folder / f"{sha}.json").write_text(
-        json.dumps({"file_name": file_name, "size": len(content)}, ensure_ascii=False)
-    )
+        write_private(path, content)
+    meta = {"file_name": file_name, "size": len(content)}
+    write_private(folder / f"{sha}.json", json.dumps(meta, ensure_ascii=False).encode())
     return sha
 
 

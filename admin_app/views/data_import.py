@@ -23,6 +23,7 @@ from ..audit import client_ip, log_event
 from ..auth import may_see_unmasked
 from ..choices import AuditAction, ImportSource, Role
 from ..extensions import csrf, db
+from ..files import private_folder, write_private
 from ..imports import (
     FIELDS,
     REQUIRED,
@@ -184,8 +185,8 @@ class ImportView(SecureView):
             return redirect(url_for(".preview", sha=sha, kind=plan.kind.value))
         if batch.n_rejected:
             path = self.rejects_path(batch.id)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(rejects_bytes(plan))
+            private_folder(path.parent)
+            write_private(path, rejects_bytes(plan))
         flash(
             f"导入完成（批次#{batch.id}）：新增{batch.n_new}，更新{batch.n_updated}，"
             f"无变化{batch.n_unchanged}，未导入{batch.n_rejected}。",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from .choices import Role
 from .models import (
@@ -79,9 +79,14 @@ _LOCAL_SCOPES: dict[type, Callable[[Any], Criterion]] = {
         if u.role == Role.VILLAGE
         else ResponsibilityAgreement.school_id == u.school_id
     ),
+    # A child's plan (一人一案) by its child alone; a household's (一家一案) by its household:
+    # a school must not read the plan of a pupil's sibling at another school.
     AssistancePlan: lambda u: or_(
-        AssistancePlan.child_id.in_(_child_ids(u)),
-        AssistancePlan.household_id.in_(_household_ids(u)),
+        and_(AssistancePlan.child_id.is_not(None), AssistancePlan.child_id.in_(_child_ids(u))),
+        and_(
+            AssistancePlan.child_id.is_(None),
+            AssistancePlan.household_id.in_(_household_ids(u)),
+        ),
     ),
     AssistanceRecord: lambda u: AssistanceRecord.child_id.in_(_child_ids(u)),
     DropoutCase: lambda u: DropoutCase.child_id.in_(_child_ids(u)),

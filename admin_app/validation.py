@@ -14,7 +14,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 from stdnum.cn import ric
 from stdnum.exceptions import InvalidComponent
@@ -46,6 +46,7 @@ from .models import (
     User,
     Village,
 )
+from .scope import scope_criterion
 
 Errors = dict[str, str]
 
@@ -124,10 +125,19 @@ def _blank_to_none(obj: Any, *fields: str) -> None:
 
 
 def check_child(
-    session: Session, child: Child, today: dt.date | None = None, *, check_unique: bool = True
+    session: Session,
+    child: Child,
+    today: dt.date | None = None,
+    *,
+    check_unique: bool = True,
+    viewer: Any = None,
 ) -> Errors:
     """Check a child; ``check_unique=False`` skips the one query (imports match ID numbers
-    against the register in bulk and upsert, so a known number is an update, not a clash)."""
+    against the register in bulk and upsert, so a known number is an update, not a clash).
+
+    A duplicate ID number is named with the village and child number that hold it only
+    when ``viewer`` (the user saving, if any) may read that child; otherwise the message
+    says only that it is registered, so the form cannot be used to look people up."""
     today = today or local_today()
     errors: Errors = {}
     _blank_to_none(
@@ -162,14 +172,19 @@ def check_child(
                 errors["sex"] = f"性别与身份证号不一致（身份证号中为{derived_sex.label}）"
             existing = None
             if check_unique:
+                readable = true() if viewer is None else scope_criterion(Child, viewer)
                 with session.no_autoflush:
                     existing = session.execute(
-                        select(Child.id, Village.name)
+                        select(Child.id, Village.name, readable.label("readable"))
                         .join(Village, Village.id == Child.village_id)
                         .where(Child.id_number == child.id_number, Child.id != (child.id or 0))
                     ).first()
-            if existing:
+            if existing and existing.readable:
                 errors["id_number"] = f"该身份证号已登记在{existing.name}（儿童编号{existing.id}）"
+            elif existing:
+                errors["id_number"] = (
+                    "该身份证号已登记（不在您的管辖范围内），请联系乡镇工作人员核实"
+                )
     elif not child.no_id_reason:
         errors["no_id_reason"] = "无身份证号时须填写无证原因（如未落户）"
 

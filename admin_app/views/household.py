@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import and_, or_
 
 from .. import columns
-from ..auth import has_role
+from ..auth import has_role, may_see_unmasked
 from ..choices import HOUSEHOLD_CATEGORIES, Role
 from ..models import Household
 from ..sqlutil import starts_with
@@ -69,6 +69,9 @@ class HouseholdView(SecureModelView):
     }
 
     def search_criterion(self, term: str) -> Any:
+        if not may_see_unmasked():
+            # Roles that see phone numbers masked cannot test whether a number exists.
+            return starts_with(Household.head_name, term)
         return or_(starts_with(Household.head_name, term), Household.phone == term)
 
     def create_form(self, obj: Any = None) -> Any:

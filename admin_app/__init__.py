@@ -9,6 +9,7 @@ from flask import Flask, redirect, url_for
 from werkzeug.wrappers import Response
 
 from .config import load_config
+from .dates import beijing_minute
 from .extensions import babel, csrf, db, login_manager, migrate
 
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
@@ -17,6 +18,11 @@ MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, test_config)
+    # JSON the panel serves (the ranking data, pickers, Flask-Admin's filter menus) is read
+    # by people too: Chinese as UTF-8 characters, not \u escapes.
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    # Templates show stored instants (naive UTC) in Beijing time to the minute.
+    app.jinja_env.filters["beijing"] = beijing_minute
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True)

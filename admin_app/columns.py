@@ -16,14 +16,22 @@ from .models import (
     AssistancePlan,
     AssistanceRecord,
     AuditLog,
+    CaseEvent,
+    CaseVisit,
     Child,
+    ChildStatusChange,
     DropoutCase,
+    ExportRecord,
     Household,
+    ImportBatch,
     Inspection,
     InspectionItem,
     InspectionScore,
+    Notice,
+    NoticeCounter,
     ResponsibilityAgreement,
     School,
+    Township,
     User,
     Village,
 )
@@ -158,6 +166,7 @@ INSPECTION = {
     "inspectors": Column("检查人员"),
     "summary": Column("检查情况"),
     "scores": Column("评分"),
+    "concealment_found": Column("发现隐瞒辍学"),
 }
 
 SCORE = {
@@ -197,9 +206,9 @@ USER = {
 }
 
 AUDIT = {
-    "at": Column("时间(UTC)"),
+    "at": Column("时间"),
     "username": Column("用户"),
-    "ip": Column("IP"),
+    "ip": Column("IP地址"),
     "action": Column("操作"),
     "table_name": Column("数据表"),
     "record_id": Column("记录编号"),
@@ -259,6 +268,91 @@ CASE = {
     "outcome": Column("结案情况"),
 }
 
+# Tables no list screen shows, labelled for the audit log's before/after.
+CASE_EVENT = {
+    "case": Column("控辍案件"),
+    "kind": Column("步骤"),
+    "happened_on": Column("日期"),
+    "from_status": Column("原状态"),
+    "to_status": Column("新状态"),
+    "note": Column("说明"),
+    "deadline": Column("期限"),
+    "skip_reason": Column("越级理由"),
+    "notice": Column("通知书"),
+    "actor": Column("经办人"),
+    "actor_name": Column("经办人姓名"),
+}
+
+CASE_VISIT = {
+    "case": Column("控辍案件"),
+    "seq": Column("走访次序"),
+    "visited_on": Column("走访日期"),
+    "persons": Column("走访人员"),
+    "result": Column("走访结果"),
+}
+
+NOTICE = {
+    "case": Column("控辍案件"),
+    "township": Column("乡镇"),
+    "kind": Column("通知书类型"),
+    "year": Column("年度"),
+    "seq": Column("序号"),
+    "number": Column("文号"),
+    "issued_on": Column("发出日期"),
+    "deadline": Column("期限"),
+    "served_to": Column("送达对象"),
+    "served_on": Column("送达日期"),
+    "result": Column("送达情况"),
+    "addressee": Column("受送达人"),
+    "school_name": Column("学校"),
+    "complied": Column("履行情况"),
+    "issued_by": Column("签发人"),
+}
+
+NOTICE_COUNTER = {
+    "township": Column("乡镇"),
+    "year": Column("年度"),
+    "last_seq": Column("已用最大序号"),
+}
+
+TOWNSHIP = {"name": Column("乡镇名称"), "code": Column("区划代码")}
+
+STATUS_CHANGE = {
+    "child": Column("儿童"),
+    "from_status": Column("原状态"),
+    "to_status": Column("新状态"),
+    "effective_on": Column("生效日期"),
+    "ended_on": Column("截止日期"),
+    "reason": Column("原因"),
+    "note": Column("说明"),
+    "changed_by": Column("修改人"),
+    "changed_at": Column("修改时间"),
+}
+
+IMPORT_BATCH = {
+    "source": Column("名单类型"),
+    "file_name": Column("文件名"),
+    "sha256": Column("文件校验码"),
+    "user": Column("导入人"),
+    "n_new": Column("新增"),
+    "n_updated": Column("更新"),
+    "n_rejected": Column("未导入"),
+    "n_unchanged": Column("无变化"),
+}
+
+EXPORT_RECORD = {
+    "report": Column("报表"),
+    "title": Column("标题"),
+    "path": Column("文件"),
+    "user": Column("生成人"),
+    "username": Column("用户名"),
+    "role": Column("角色"),
+    "filters": Column("筛选条件"),
+    "row_count": Column("行数"),
+    "sha256": Column("文件校验码"),
+    "masked": Column("脱敏"),
+}
+
 COLUMNS: dict[type, dict[str, Column]] = {
     Child: CHILD,
     Household: HOUSEHOLD,
@@ -276,7 +370,78 @@ COLUMNS: dict[type, dict[str, Column]] = {
     AssessmentIndicator: INDICATOR,
     Accountability: ACCOUNTABILITY,
     DropoutCase: CASE,
+    CaseEvent: CASE_EVENT,
+    CaseVisit: CASE_VISIT,
+    Notice: NOTICE,
+    NoticeCounter: NOTICE_COUNTER,
+    Township: TOWNSHIP,
+    ChildStatusChange: STATUS_CHANGE,
+    ImportBatch: IMPORT_BATCH,
+    ExportRecord: EXPORT_RECORD,
 }
+
+#: Each table by the name clerks know it by (the audit log's 数据表).
+TABLE_LABELS: dict[str, str] = {
+    "child": "适龄儿童少年",
+    "household": "家庭户",
+    "responsibility_agreement": "目标责任书",
+    "assistance_plan": "帮扶方案",
+    "assistance_record": "帮扶记录",
+    "dropout_case": "控辍案件",
+    "case_event": "案件步骤",
+    "case_visit": "案件走访",
+    "notice": "通知书",
+    "notice_counter": "通知书编号",
+    "inspection": "督导检查",
+    "inspection_score": "督导评分",
+    "inspection_item": "检查项目",
+    "assessment_period": "考核周期",
+    "assessment_indicator": "考核指标",
+    "accountability": "问责记录",
+    "township": "乡镇",
+    "village": "行政村",
+    "school": "学校",
+    "user_account": "用户",
+    "audit_log": "操作日志",
+    "child_status_change": "状态变更",
+    "import_batch": "导入批次",
+    "export_record": "报表归档",
+}
+
+#: Bookkeeping columns and links no list declares, but details pages, forms Flask-Admin
+#: scaffolds and the audit log may show.
+COMMON = {
+    "id": Column("编号"),
+    "created_at": Column("创建时间"),
+    "updated_at": Column("更新时间"),
+    "case": Column("控辍案件"),
+    "user": Column("用户账号"),
+    "password_hash": Column("密码"),
+}
+
+
+def common_labels() -> dict[str, str]:
+    return {name: column.label for name, column in COMMON.items()}
+
+
+def model_of_table(table: str) -> type | None:
+    return next((m for m in COLUMNS if getattr(m, "__tablename__", None) == table), None)
+
+
+def field_label(table: str, key: str) -> str:
+    """The Chinese label of a table's column key (``village_id`` reads as 行政村).
+
+    Falls back to the key itself, which the tests of every table's columns rule out.
+    """
+    model = model_of_table(table)
+    declared = COLUMNS.get(model, {}) if model is not None else {}
+    for name in (key, key.removesuffix("_id")):
+        if name in declared:
+            return declared[name].label
+    for name in (key, key.removesuffix("_id")):
+        if name in COMMON:
+            return COMMON[name].label
+    return key
 
 
 def labels(model: type) -> dict[str, str]:

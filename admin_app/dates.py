@@ -30,3 +30,23 @@ def school_year_cutoff(on: dt.date) -> dt.date:
     """
     year = on.year if on.month >= 9 else on.year - 1
     return dt.date(year, 8, 31)
+
+
+def beijing_time(value: dt.datetime) -> dt.datetime:
+    """A stored instant on the township's clock.
+
+    The database keeps naive UTC (``models.utcnow``); an aware value is converted as is.
+    """
+    aware = value if value.tzinfo is not None else value.replace(tzinfo=dt.UTC)
+    return aware.astimezone(LOCAL_TZ).replace(tzinfo=None)
+
+
+def beijing_minute(value: dt.datetime | None) -> str:
+    """A stored instant as people read it on screen and paper: ``2026-11-20 14:05``.
+
+    Beijing time to the minute, the clock of the Excel sheets' 生成时间; no seconds,
+    no microseconds and no "UTC", which no clerk reads.
+    """
+    if value is None:
+        return ""
+    return beijing_time(value).strftime("%Y-%m-%d %H:%M")

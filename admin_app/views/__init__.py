@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 from flask_admin import Admin
 from flask_admin.theme import Bootstrap4Theme
@@ -47,6 +49,8 @@ from .score import ScoreView
 from .user import UserView
 from .village import VillageView
 
+TRANSLATIONS_DIR = str(Path(__file__).resolve().parent.parent / "translations")
+
 REGISTERS = "台账"
 INSPECTION = "督导考核"
 SETTINGS = "系统设置"
@@ -60,6 +64,8 @@ def build_admin(app: Flask) -> Admin:
         url="/admin",
         index_view=DashboardView(name="首页", url="/admin"),
         theme=Bootstrap4Theme(base_template="admin/app_base.html", swatch="cerulean", fluid=True),
+        # Chinese for the few Flask-Admin messages its zh_Hans_CN catalogue lacks.
+        translations_path=TRANSLATIONS_DIR,
     )
     s = db
     admin.add_view(ChildView(Child, s, name="适龄儿童少年", endpoint="child", category=REGISTERS))

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 from markupsafe import Markup
+from sqlalchemy import DateTime, inspect
+from sqlalchemy import Enum as SAEnum
 
 from .. import columns
-from ..choices import AuditAction, Role
+from ..choices import AuditAction, CodeEnum, Role
+from ..dates import beijing_minute
 from ..models import AuditLog
 from ..sqlutil import starts_with
 from .base import OptionsFilter, SecureModelView, enum_filter
@@ -16,19 +20,64 @@ from .base import OptionsFilter, SecureModelView, enum_filter
 NOBODY: frozenset[Role] = frozenset()
 
 
-def _json(view: Any, context: Any, model: AuditLog, name: str) -> Any:
-    value = getattr(model, name)
-    if not value:
+def shown_value(table: str, key: str, value: Any) -> str:
+    """A logged value as the screens show it: labels for codes, 是/否, Beijing time.
+
+    The log keeps what the database held (codes, ISO instants in UTC); a clerk reads
+    ``辍学`` and ``2026-11-20 14:05``, not ``dropout`` and ``2026-11-20T06:05:00``.
+    """
+    if value is None or value == "":
+        return "（空）"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    model = columns.model_of_table(table)
+    column = inspect(model).columns.get(key) if model is not None else None
+    kind = column.type if column is not None else None
+    enum_class = getattr(kind, "enum_class", None) if isinstance(kind, SAEnum) else None
+    if isinstance(enum_class, type) and issubclass(enum_class, CodeEnum):
+        try:
+            return enum_class(value).label
+        except ValueError:
+            return str(value)
+    if isinstance(kind, DateTime) and isinstance(value, str):
+        try:
+            return beijing_minute(dt.datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    return str(value)
+
+
+def _changes(view: Any, context: Any, model: AuditLog, name: str) -> Any:
+    """修改前/修改后 as 字段：值 lines, with each column's Chinese label."""
+    values = getattr(model, name)
+    if not values:
         return ""
-    return Markup("<pre class='mb-0'>{}</pre>").format(
-        json.dumps(value, ensure_ascii=False, indent=1)
-    )
+    table = model.table_name or ""
+    lines = [
+        Markup("<div>{}：{}</div>").format(
+            columns.field_label(table, key), shown_value(table, key, value)
+        )
+        for key, value in values.items()
+    ]
+    return Markup("").join(lines)
+
+
+def _table(view: Any, context: Any, model: AuditLog, name: str) -> str:
+    return table_label(model.table_name)
+
+
+def table_label(table: str | None) -> str:
+    if not table:
+        return ""
+    return columns.TABLE_LABELS.get(table, table)
 
 
 def _tables() -> list[tuple[str, str]]:
     from ..extensions import db
 
-    return [(t, t) for t in sorted(db.metadata.tables) if t != "audit_log"]
+    return [(t, table_label(t)) for t in sorted(db.metadata.tables) if t != "audit_log"]
 
 
 class AuditView(SecureModelView):
@@ -55,7 +104,7 @@ class AuditView(SecureModelView):
         OptionsFilter(AuditLog.table_name, "数据表", _tables),
         "at",
     )
-    column_formatters = {"before": _json, "after": _json}
+    column_formatters = {"before": _changes, "after": _changes, "table_name": _table}
     action_disallowed_list = ("delete",)
 
     def search_criterion(self, term: str) -> Any:

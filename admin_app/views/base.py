@@ -26,6 +26,7 @@ from flask_admin.contrib.sqla.validators import Unique
 from flask_admin.form import BaseForm, DatePickerWidget, Select2Field
 from flask_admin.model import typefmt
 from flask_admin.model.fields import AjaxSelectField
+from flask_admin.model.widgets import XEditableWidget
 from flask_login import current_user
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy import and_, inspect, or_
@@ -33,10 +34,11 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
+from .. import columns
 from ..audit import log_event
 from ..auth import has_role, may_see_unmasked
 from ..choices import AuditAction, CodeEnum, Role
-from ..dates import LOCAL_TZ
+from ..dates import LOCAL_TZ, beijing_minute
 from ..extensions import db
 from ..masking import mask_id_number, mask_phone
 from ..scope import apply_scope
@@ -60,8 +62,37 @@ def _bool_label(view: Any, value: bool, name: str) -> str:
     return "是" if value else "否"
 
 
-LIST_FORMATTERS = {CodeEnum: _enum_label, bool: _bool_label, **typefmt.BASE_FORMATTERS}
-DETAIL_FORMATTERS = {CodeEnum: _enum_label, bool: _bool_label, **typefmt.DETAIL_FORMATTERS}
+def _datetime_label(view: Any, value: dt.datetime, name: str) -> str:
+    return beijing_minute(value)
+
+
+def _ours_first(defaults: dict[type, Any]) -> dict[type, Any]:
+    """Our formatters ahead of Flask-Admin's, which it tries in order (first match wins).
+
+    ``CodeEnum`` must precede ``Enum`` (else codes show as ``LOGIN``), and our ``bool``
+    must not be replaced by Flask-Admin's, a check icon with the English tooltip
+    ``is_dibao: false``. Datetimes are stored as naive UTC and shown in Beijing time to
+    the minute, as on the Excel sheets.
+    """
+    ours: dict[type, Any] = {
+        CodeEnum: _enum_label,
+        bool: _bool_label,
+        dt.datetime: _datetime_label,
+    }
+    return {**ours, **{kind: fmt for kind, fmt in defaults.items() if kind not in ours}}
+
+
+LIST_FORMATTERS = _ours_first(typefmt.BASE_FORMATTERS)
+DETAIL_FORMATTERS = _ours_first(typefmt.DETAIL_FORMATTERS)
+
+
+class ChineseXEditableWidget(XEditableWidget):
+    """Inline edit whose empty cells read 空, not x-editable's built-in "Empty"."""
+
+    def get_kwargs(self, field: Any, kwargs: dict[str, str]) -> dict[str, str]:
+        kwargs = super().get_kwargs(field, kwargs)
+        kwargs.setdefault("data-emptytext", "（空）")
+        return kwargs
 
 
 class ScopedAjaxLoader(QueryAjaxModelLoader):
@@ -323,6 +354,8 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
             and issubclass(attr.columns[0].type.enum_class or object, CodeEnum)
         }
         self.form_choices = {**enum_choices, **dict(self.form_choices or {})}
+        # Details pages show every column unless told otherwise: created_at reads 创建时间.
+        self.column_labels = {**columns.common_labels(), **dict(self.column_labels or {})}
         self.column_formatters = {**self._mask_formatters(), **dict(self.column_formatters or {})}
         self.column_formatters_detail = {
             **self._mask_formatters(),
@@ -352,6 +385,15 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
             if issubclass(unbound.field_class, Select2Field):
                 unbound.kwargs["allow_blank"] = True
         return form_class
+
+    def get_list_form(self) -> Any:
+        """The inline-edit form, with Chinese text for empty cells."""
+        validators = {
+            key: {"validators": value["validators"]}
+            for key, value in (self.form_args or {}).items()
+            if value.get("validators")
+        }
+        return self.scaffold_list_form(widget=ChineseXEditableWidget(), validators=validators)
 
     # --- Access ------------------------------------------------------------------------
 

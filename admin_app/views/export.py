@@ -9,6 +9,7 @@ read them, archived like every issued report.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +21,7 @@ from sqlalchemy import inspect as sa_inspect
 
 from ..archive import issue
 from ..auth import may_see_unmasked
+from ..dates import beijing_time
 from ..extensions import db
 from ..reports import period_text
 from ..xlsx import EXCEL_MAX_ROWS, Col, Heading, write_report
@@ -68,6 +70,16 @@ def column_format(model: type, name: str) -> str:
     return "text"
 
 
+def _on_beijing_clock(get: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """Stored instants (naive UTC) in Beijing time, as the list and the sheet's 生成时间."""
+
+    def local(obj: Any) -> Any:
+        value = get(obj)
+        return beijing_time(value) if isinstance(value, dt.datetime) else value
+
+    return local
+
+
 WIDTHS = {"date": 11, "datetime": 16, "int": 8, "number": 10, "id": 20}
 
 
@@ -86,7 +98,10 @@ class XlsxExportMixin:
             mask = "id" if name in id_columns else "phone" if name in phone_columns else None
             fmt = "id" if mask else column_format(self.model, name)  # type: ignore[attr-defined]
             width = WIDTHS.get(fmt, max(8, min(30, 2 * len(str(label)) + 2)))
-            columns.append(Col(str(label), path_getter(name), width, fmt, mask if masked else None))
+            get = path_getter(name)
+            if fmt == "datetime":
+                get = _on_beijing_clock(get)
+            columns.append(Col(str(label), get, width, fmt, mask if masked else None))
         return columns
 
     def export_description(self, view_args: Any) -> str:

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask_admin import expose
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from .. import columns
@@ -33,13 +34,35 @@ def check_indicator(session: Any, indicator: AssessmentIndicator) -> dict[str, s
     return errors
 
 
-def params_help() -> str:
+def params_help() -> Markup:
+    """The form's help: each key in ``<code>``, since it is what the admin types."""
     parts = []
     for method, specs in PARAMS.items():
         if specs:
-            keys = "，".join(f"{k}={s.label}（默认{s.default:g}）" for k, s in specs.items())
-            parts.append(f"{method.label}：{keys}")
-    return 'JSON格式，如 {"target": 100, "deduct_per_child": 3}。' + "；".join(parts)
+            keys = Markup("，").join(
+                Markup("<code>{}</code>={}（默认{}）").format(k, s.label, f"{s.default:g}")
+                for k, s in specs.items()
+            )
+            parts.append(Markup("{}：{}").format(method.label, keys))
+    return Markup('JSON格式，如 <code>{"target": 100, "deduct_per_child": 3}</code>。') + Markup(
+        "；"
+    ).join(parts)
+
+
+def params_text(view: Any, context: Any, model: AssessmentIndicator, name: str) -> str:
+    """The parameters in words (目标入学率(%)：100；每差1人扣分：3), not as JSON keys."""
+    try:
+        specs = PARAMS[IndicatorMethod(model.method)]
+    except ValueError:
+        specs = {}
+    given = model.params or {}
+    parts = [
+        f"{specs[key].label if key in specs else key}：{points(Decimal(str(value)))}"
+        if isinstance(value, int | float | Decimal)
+        else f"{specs[key].label if key in specs else key}：{value}"
+        for key, value in given.items()
+    ]
+    return "；".join(parts) or "（默认）"
 
 
 class IndicatorView(SecureModelView):
@@ -47,7 +70,9 @@ class IndicatorView(SecureModelView):
     write_roles = ADMINS
     domain_check = staticmethod(check_indicator)
     list_template = "admin/indicator_list.html"
-    column_list = ("sort_order", "code", "name", "points", "method", "params", "active")
+    # The code is the program's key for an indicator; people read its name.
+    column_list = ("sort_order", "name", "points", "method", "params", "active")
+    column_details_list = column_list
     column_labels = columns.labels(AssessmentIndicator)
     column_default_sort = ("sort_order", False)
     column_editable_list = ("points", "active", "sort_order")
@@ -56,7 +81,11 @@ class IndicatorView(SecureModelView):
         "params": {"description": params_help()},
         "points": {"description": "0–100；启用指标合计宜为100分"},
     }
-    column_formatters = {"points": lambda v, c, m, n: points(m.points)}
+    form_args = {
+        **form_args,
+        "code": {"description": "程序内部使用的代码（英文字母），新建后不宜修改"},
+    }
+    column_formatters = {"points": lambda v, c, m, n: points(m.points), "params": params_text}
 
     @expose("/")
     def index_view(self) -> Any:

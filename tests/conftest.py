@@ -136,24 +136,6 @@ def world(app: Flask) -> World:
         )
 
 
-def csrf_from(html: str) -> str:
-    """The CSRF token of the page's form (not the navbar's logout form)."""
-    token = form_of(html).value("csrf_token")
-    assert token, "page carries no CSRF token"
-    return token
-
-
-def form_token(client: FlaskClient, url: str) -> str:
-    response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    return csrf_from(response.get_data(as_text=True))
-
-
-def read_form(html: str) -> dict[str, str]:
-    """What the page's form would post, one value per name (for assertions)."""
-    return form_of(html).values()
-
-
 def session_token(client: FlaskClient) -> str:
     """The session's CSRF token, as every form of the panel carries it (read from the
     navbar's logout form): for posts that a test makes to check what a role may not do."""

@@ -206,7 +206,7 @@ MENU_ACTION = re.compile(r"modelActions\.execute\('([^']+)'\)")
 def bulk_action_form(
     client: FlaskClient, list_url: str, action: str, ticked: list[int]
 ) -> HtmlForm:
-    """A list page's "所选记录" form as Flask-Admin's script fills it: the action picked
+    """A list page's bulk-action form as Flask-Admin's script fills it: the action picked
     from the menu and, appended to the hidden form, a copy of each ticked row's box.
     Only actions the menu offers and rows the page shows can be picked."""
     page = client.get(list_url)

@@ -23,7 +23,7 @@ from admin_app.choices import Role
 from admin_app.extensions import db
 from seed.reference import load_reference
 from tests import factories as f
-from tests.forms import form_of, open_form
+from tests.forms import Control, FormError, HtmlForm, form_of, forms_of, open_form
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 _pg_schema_ready = False
@@ -136,26 +136,23 @@ def world(app: Flask) -> World:
         )
 
 
-def csrf_from(html: str) -> str:
-    """The CSRF token of the page's form (not the navbar's logout form)."""
-    token = form_of(html).value("csrf_token")
-    assert token, "page carries no CSRF token"
-    return token
-
-
 def session_token(client: FlaskClient) -> str:
     """The session's CSRF token, as every form of the panel carries it (read from the
     navbar's logout form): for posts that a test makes to check what a role may not do."""
     return form_of(client.get("/admin/"), action="logout").value("csrf_token") or ""
 
 
-def login(client: FlaskClient, username: str, password: str = f.PASSWORD) -> Any:
-    page = client.get("/admin/login/")
-    token = csrf_from(page.get_data(as_text=True))
-    return client.post(
-        "/admin/login/",
-        data={"username": username, "password": password, "csrf_token": token},
-    )
+def login(
+    client: FlaskClient, username: str, password: str = f.PASSWORD, url: str = "/admin/login/"
+) -> Any:
+    """Fill in the login page as a user does and press 登录."""
+    form = open_form(client, url).update({"username": username, "password": password})
+    return form.submit(client)
+
+
+def logout(client: FlaskClient) -> Any:
+    """Press 退出 in the navbar."""
+    return form_of(client.get("/admin/"), action="logout").submit(client)
 
 
 @pytest.fixture
@@ -171,20 +168,9 @@ def client_as(app: Flask, world: World) -> Callable[[Role], FlaskClient]:
     return make
 
 
-def form_token(client: FlaskClient, url: str) -> str:
-    response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    return csrf_from(response.get_data(as_text=True))
-
-
 def fetch(app: Flask, model: type, pk: int) -> Any:
     with app.app_context():
         return db.session.get(model, pk)
-
-
-def read_form(html: str) -> dict[str, str]:
-    """What the page's form would post, one value per name (for assertions)."""
-    return form_of(html).values()
 
 
 def submit(client: FlaskClient, url: str, changes: dict[str, Any] | None = None) -> Any:
@@ -197,6 +183,75 @@ def submit(client: FlaskClient, url: str, changes: dict[str, Any] | None = None)
         else:
             form.set(key, value)
     return form.submit(client)
+
+
+def row_delete_form(client: FlaskClient, list_url: str, pk: int) -> HtmlForm:
+    """The delete button of one row of a list page (Flask-Admin's row action form)."""
+    page = client.get(list_url)
+    assert page.status_code == 200, (list_url, page.status_code)
+    found = [
+        form
+        for form in forms_of(page, list_url)
+        if form.action.endswith("/delete/") and form.value("id") == str(pk)
+    ]
+    if not found:
+        raise FormError(f"no delete button for row {pk} on {list_url}")
+    return found[0]
+
+
+ROW_CHECKBOX = re.compile(r'<input[^>]*\bname="rowid"[^>]*>')
+MENU_ACTION = re.compile(r"modelActions\.execute\('([^']+)'\)")
+
+
+def bulk_action_form(
+    client: FlaskClient, list_url: str, action: str, ticked: list[int]
+) -> HtmlForm:
+    """A list page's bulk-action form as Flask-Admin's script fills it: the action picked
+    from the menu and, appended to the hidden form, a copy of each ticked row's box.
+    Only actions the menu offers and rows the page shows can be picked."""
+    page = client.get(list_url)
+    assert page.status_code == 200, (list_url, page.status_code)
+    html = page.get_data(as_text=True)
+    form = form_of(page, list_url, action="/action/")
+    menu = MENU_ACTION.findall(html)
+    if action not in menu:
+        raise FormError(f"the menu offers no action {action!r}; it offers {menu}")
+    form.set("action", action)
+    boxes = {
+        value.group(1)
+        for tag in ROW_CHECKBOX.findall(html)
+        if (value := re.search(r'\bvalue="([^"]*)"', tag))
+    }
+    for pk in ticked:
+        if str(pk) not in boxes:
+            raise FormError(f"row {pk} has no box on {list_url}; rows: {sorted(boxes)}")
+        form.controls.append(Control("input", "checkbox", "rowid", str(pk), checked=True))
+    return form
+
+
+def tick_only(form: HtmlForm, name: str, values: list[str]) -> HtmlForm:
+    """Tick exactly these boxes of a group of checkboxes named ``name``, untick the rest."""
+    boxes = [c for c in form.named(name) if c.kind == "checkbox"]
+    missing = set(values) - {c.value for c in boxes}
+    if missing:
+        raise FormError(f"{name!r} has no box with value {sorted(missing)}")
+    for box in boxes:
+        box.checked = box.value in values
+    return form
+
+
+def forge_entry(form: HtmlForm, name: str, value: Any) -> HtmlForm:
+    """Add one more entry a browser could not send (a forged id beside the real ones);
+    ``HtmlForm.force`` replaces a control, this one adds to it."""
+    form.controls.append(Control("input", "hidden", name, str(value)))
+    return form
+
+
+def post_elsewhere(form: HtmlForm, url: str) -> HtmlForm:
+    """Post the form to another address: a forged id in the URL, as a hostile user
+    would edit the action of a form they have."""
+    form.attrs["action"] = url
+    return form
 
 
 def field_errors(response: Any) -> list[str]:

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from admin_app.choices import AccountabilityStatus, AgreementLine, Role
 from admin_app.extensions import db
 from admin_app.models import Accountability
-from tests.conftest import field_errors, form_token, submit
+from tests.conftest import field_errors, forge_entry, row_delete_form, submit, tick_only
+from tests.forms import open_form
 from tests.test_reports import seed_report_data
 
 
@@ -57,8 +58,12 @@ def test_inspector_records_edits_and_deletes_accountability(app, client_as, worl
     with app.app_context():
         assert db.session.get(Accountability, record_id).status == AccountabilityStatus.DECIDED
     assert "刘主任" in inspector.get("/admin/accountability/?search=刘").get_data(as_text=True)
-    token = form_token(inspector, f"/admin/accountability/edit/?id={record_id}")
-    inspector.post("/admin/accountability/delete/", data={"id": record_id, "csrf_token": token})
+    assert (
+        row_delete_form(inspector, "/admin/accountability/", record_id)
+        .submit(inspector)
+        .status_code
+        == 302
+    )
     assert count(app) == 0
 
 
@@ -113,6 +118,12 @@ def proposal_rows(html: str) -> list[tuple[str, str]]:
     return found
 
 
+def propose_form(client, period: int):
+    """The proposals page's form: every open proposal ticked, as the page offers it."""
+    url = f"/admin/accountability/propose/?period={period}"
+    return open_form(client, url, action="/propose/")
+
+
 def test_proposals_name_both_lines_and_are_confirmed_or_discarded(app, client_as, data):
     inspector = client_as(Role.INSPECTOR)
     page = inspector.get(f"/admin/accountability/propose/?period={data['period']}")
@@ -127,14 +138,14 @@ def test_proposals_name_both_lines_and_are_confirmed_or_discarded(app, client_as
     assert not any("未签订" in t and "联合村" in t for t in texts)
 
     keep = [key for key, text in rows if "周校长" in text and "逾期" in text]
-    token = form_token(inspector, "/admin/reports/")
-    response = inspector.post(
-        f"/admin/accountability/propose/?period={data['period']}",
-        data={"csrf_token": token, "confirm": keep, "offered": len(rows)},
-        follow_redirects=True,
-    )
+    form = propose_form(inspector, data["period"])
+    ticked = [value for name, value in form.pairs() if name == "confirm"]
+    assert sorted(ticked) == sorted(key for key, _ in rows)  # all ticked to start with
+    tick_only(form, "confirm", keep)  # the inspector unticks all but one
+    response = form.submit(inspector, follow_redirects=True)
     assert response.status_code == 200
     assert f"已确认 {len(keep)} 条" in response.get_data(as_text=True)
+    assert f"放弃 {len(rows) - len(keep)} 条" in response.get_data(as_text=True)
     with app.app_context():
         saved = db.session.scalars(select(Accountability)).all()
         assert [(r.person, r.line, r.status) for r in saved] == [
@@ -146,21 +157,25 @@ def test_proposals_name_both_lines_and_are_confirmed_or_discarded(app, client_as
     html = again.get_data(as_text=True)
     assert "已登记" in html
     assert len(proposal_rows(html)) == len(rows) - 1
-    # Confirming the same key twice does not save it twice.
-    inspector.post(
-        f"/admin/accountability/propose/?period={data['period']}",
-        data={"csrf_token": token, "confirm": keep},
-    )
+    # Sending the same page again (the back button) does not save it twice.
+    form.submit(inspector)
     assert count(app) == 1
 
 
 def test_proposals_refuse_forgeries_and_bad_input(app, client_as, data):
     inspector = client_as(Role.INSPECTOR)
-    url = f"/admin/accountability/propose/?period={data['period']}"
-    assert inspector.post(url, data={"confirm": ["1-veto-government-0"]}).status_code == 400
-    token = form_token(inspector, "/admin/reports/")
-    inspector.post(url, data={"csrf_token": token, "confirm": ["999-made-up-0", "x"]})
+    form = propose_form(inspector, data["period"]).remove("csrf_token")
+    assert form.submit(inspector).status_code == 400
+    assert count(app) == 0
+    form = tick_only(propose_form(inspector, data["period"]), "confirm", [])
+    forge_entry(form, "confirm", "999-made-up-0")
+    forge_entry(form, "confirm", "x")
+    assert form.submit(inspector).status_code == 302
     assert count(app) == 0  # only what the data supports can be saved
+    # The control: the page's own proposals, ticked as offered, are saved.
+    offered = len(proposal_rows(inspector.get(form.page_url).get_data(as_text=True)))
+    assert propose_form(inspector, data["period"]).submit(inspector).status_code == 302
+    assert count(app) == offered > 0
     assert inspector.get("/admin/accountability/propose/?period=abc").status_code == 200
     missing = inspector.get("/admin/accountability/propose/?period=99999")
     assert missing.status_code == 302
@@ -174,8 +189,7 @@ def test_confirmed_proposals_appear_in_the_accountability_sheet(app, client_as, 
     url = f"/admin/accountability/propose/?period={data['period']}"
     rows = proposal_rows(inspector.get(url).get_data(as_text=True))
     keep = [key for key, text in rows if "赵主任" in text and "责令整改" in text]
-    token = form_token(inspector, "/admin/reports/")
-    inspector.post(url, data={"csrf_token": token, "confirm": keep})
+    tick_only(propose_form(inspector, data["period"]), "confirm", keep).submit(inspector)
     sheet = workbook(issue(inspector, "accountability", data["period"]).data).worksheets[0]
     lines = {row["行政村"]: row for row in by_header(sheet)}
     assert "赵主任：责令整改（拟问责）" in lines["新华村"]["问责措施"]

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import AuditLog, User
-from tests.conftest import read_form, session_token, submit
+from tests.conftest import row_delete_form, session_token, submit
 
 
 def audit_rows(app, table):
@@ -34,10 +34,7 @@ def test_create_update_delete_are_logged_with_user_ip_and_diff(app, client_as, w
     assert updated.before == {"head_name": "孙立"}
     assert updated.after == {"head_name": "孙立新"}
 
-    token = read_form(clerk.get(f"/admin/household/edit/?id={household_id}").get_data(as_text=True))
-    clerk.post(
-        "/admin/household/delete/", data={"id": household_id, "csrf_token": token["csrf_token"]}
-    )
+    row_delete_form(clerk, "/admin/household/", household_id).submit(clerk)
     deleted = audit_rows(app, "household")[-1]
     assert deleted.action.value == "delete"
     assert deleted.before["head_name"] == "孙立新" and deleted.after is None

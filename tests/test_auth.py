@@ -7,7 +7,8 @@ from sqlalchemy import select
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import AuditLog, User
-from tests.conftest import csrf_from, login
+from tests.conftest import login, logout
+from tests.forms import form_of, open_form
 
 
 def audit_actions(app) -> list[tuple[str, str | None]]:
@@ -19,7 +20,7 @@ def audit_actions(app) -> list[tuple[str, str | None]]:
 def test_login_page_is_chinese_and_carries_a_csrf_token(client, world):
     html = client.get("/admin/login/").get_data(as_text=True)
     assert "用户名" in html and "密码" in html
-    assert csrf_from(html)
+    assert open_form(client, "/admin/login/").value("csrf_token")
 
 
 def test_successful_login_is_logged_and_lands_on_the_dashboard(app, client, world):
@@ -56,34 +57,29 @@ def test_inactive_user_cannot_log_in(app, client, world):
 
 
 def test_login_without_csrf_token_is_refused(app, client, world):
-    response = client.post("/admin/login/", data={"username": "clerk", "password": "test-pass-123"})
+    form = open_form(client, "/admin/login/")
+    form.update({"username": "clerk", "password": "test-pass-123"}).remove("csrf_token")
+    response = form.submit(client)
     assert response.status_code == 400
     assert client.get("/admin/child/").status_code == 302
     assert ("login", "clerk") not in audit_actions(app)
+    # The control: the same login with the page's token lets the clerk in.
+    assert login(client, "clerk").status_code == 302
+    assert client.get("/admin/child/").status_code == 200
 
 
 def test_login_follows_only_local_next_urls(client, world):
-    page = client.get("/admin/login/?next=/admin/child/")
-    token = csrf_from(page.get_data(as_text=True))
-    response = client.post(
-        "/admin/login/?next=/admin/child/",
-        data={"username": "clerk", "password": "test-pass-123", "csrf_token": token},
-    )
+    response = login(client, "clerk", url="/admin/login/?next=/admin/child/")
     assert response.headers["Location"].endswith("/admin/child/")
-    client.get("/admin/logout/")
-    token = csrf_from(client.get("/admin/login/").get_data(as_text=True))
-    response = client.post(
-        "/admin/login/?next=//evil.example/",
-        data={"username": "clerk", "password": "test-pass-123", "csrf_token": token},
-    )
+    assert logout(client).status_code == 302
+    response = login(client, "clerk", url="/admin/login/?next=//evil.example/")
+    assert response.status_code == 302
     assert "evil.example" not in response.headers["Location"]
 
 
 def test_logout_ends_the_session(app, client_as):
     client = client_as(Role.CLERK)
-    html = client.get("/admin/").get_data(as_text=True)
-    token = html.split('name="csrf_token" value="')[1].split('"')[0]
-    response = client.post("/admin/logout/", data={"csrf_token": token})
+    response = logout(client)
     assert response.status_code == 302
     assert client.get("/admin/child/").status_code == 302
     assert ("logout", "clerk") in audit_actions(app)
@@ -91,8 +87,12 @@ def test_logout_ends_the_session(app, client_as):
 
 def test_logout_post_without_token_is_refused(client_as):
     client = client_as(Role.CLERK)
-    assert client.post("/admin/logout/").status_code == 400
+    form = form_of(client.get("/admin/"), action="logout").remove("csrf_token")
+    assert form.submit(client).status_code == 400
     assert client.get("/admin/child/").status_code == 200
+    # The control: the navbar's form as the page holds it logs out.
+    assert logout(client).status_code == 302
+    assert client.get("/admin/child/").status_code == 302
 
 
 def test_passwords_are_stored_hashed(app, world):

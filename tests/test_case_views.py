@@ -30,29 +30,34 @@ from admin_app.models import (
     Notice,
 )
 from admin_app.notices import EDU_58, LIABILITY, MINORS_16, MINORS_83
-from tests.conftest import field_errors, submit
+from tests.conftest import field_errors, post_elsewhere, row_delete_form, session_token, submit
 from tests.forms import open_form
 
 TODAY = local_today()
-TOKEN_RE = re.compile(r'name="(?:[\w-]*-)?csrf_token"(?: type="hidden")? value="([^"]+)"')
 
 
 def days_ago(n: int) -> dt.date:
     return TODAY - dt.timedelta(days=n)
 
 
-def token(client, url: str = "/admin/") -> str:
-    html = client.get(url).get_data(as_text=True)
-    match = TOKEN_RE.search(html)
-    assert match, f"no CSRF token on {url}"
-    return match.group(1)
+def step_form(client, case_id: int, name: str):
+    """A lifecycle form as the case page offers it (its fields are named ``name-…``)."""
+    return open_form(client, f"/admin/case/details/?id={case_id}", action=f"/step/{name}/")
+
+
+def notice_form(client, case_id: int, notice_id: int):
+    """The 记录送达及履行情况 form of a notice on the case page (fields ``n<id>-…``)."""
+    url = f"/admin/case/details/?id={case_id}"
+    return open_form(client, url, action=f"/notice/result/?id={notice_id}")
+
+
+def fill(form, prefix: str, **fields):
+    return form.update({f"{prefix}-{key}": str(value) for key, value in fields.items()})
 
 
 def step(client, case_id: int, name: str, **fields):
-    """Post one lifecycle form of the case page as a browser would."""
-    data = {f"{name}-csrf_token": token(client, f"/admin/case/details/?id={case_id}")}
-    data.update({f"{name}-{key}": str(value) for key, value in fields.items()})
-    return client.post(f"/admin/case/step/{name}/?id={case_id}", data=data)
+    """Open the case page, fill in one of its lifecycle forms and press its button."""
+    return fill(step_form(client, case_id, name), name, **fields).submit(client)
 
 
 def make_case(app, child_id: int, status: CaseStatus = CaseStatus.PERSUADING) -> int:
@@ -188,11 +193,25 @@ def test_each_button_changes_the_case_and_child(app, client_as, world):
 def test_a_refused_step_shows_the_reason_and_saves_nothing(app, client_as, world):
     clerk = client_as(Role.CLERK)
     case_id = make_case(app, world.child_a, CaseStatus.SUSPECTED)
-    response = step(clerk, case_id, "return", on=days_ago(1), placement="enrolled")
+    assert 'id="form-return"' not in page(clerk, f"/admin/case/details/?id={case_id}")
+    # A page left open: 复学安置 was offered while the case was 劝返中 …
+    other = make_case(app, world.child_b)
+    stale = fill(step_form(clerk, other, "return"), "return", on=days_ago(1))
+    # … and meanwhile a colleague recorded the return.
+    assert step(clerk, other, "return", on=days_ago(2)).status_code == 302
+    events = count(app, CaseEvent)
+    response = stale.submit(clerk)
+    assert response.status_code == 200
+    assert "案件当前为“已复学”，不能复学安置" in response.get_data(as_text=True)
+    assert fetch_case(app, other).status == CaseStatus.RETURNED
+    assert count(app, CaseEvent) == events
+    # A page whose case never offered it: the same refusal, with the status it is in.
+    forged = post_elsewhere(stale, f"/admin/case/step/return/?id={case_id}")
+    response = forged.submit(clerk)
     assert response.status_code == 200
     assert "案件当前为“疑似”，不能复学安置" in response.get_data(as_text=True)
     assert fetch_case(app, case_id).status == CaseStatus.SUSPECTED
-    assert count(app, CaseEvent) == 1
+    assert count(app, CaseEvent) == events
 
 
 def test_a_deadline_before_the_issue_date_is_refused(app, client_as, world):
@@ -218,20 +237,24 @@ def test_a_visit_before_the_case_opened_is_refused(app, client_as, world):
 
 
 @pytest.mark.parametrize(
-    ("name", "fields"),
+    ("name", "fields", "forged"),
     [
-        ("visit", {"visited_on": "2026-13-45", "persons": "刘"}),
-        ("notice", {"issued_on": "", "deadline": "x"}),
-        ("rectify", {"on": "yesterday"}),
-        ("return", {"on": days_ago(1), "placement": "dropout", "grade": "abc"}),
-        ("return", {"on": days_ago(1), "placement": "enrolled", "school": "999999"}),
-        ("plan", {"measures": "", "start_on": ""}),
+        ("visit", {"visited_on": "2026-13-45", "persons": "刘"}, {}),
+        ("notice", {"issued_on": "", "deadline": "x"}, {}),
+        ("rectify", {"on": "yesterday"}, {}),
+        ("return", {"on": days_ago(1), "grade": "abc"}, {}),
+        ("return", {"on": days_ago(1)}, {"placement": "dropout"}),
+        ("return", {"on": days_ago(1), "placement": "enrolled"}, {"school": "999999"}),
+        ("plan", {"measures": "", "start_on": ""}, {}),
     ],
 )
-def test_garbage_input_gets_a_message_never_a_500(app, client_as, world, name, fields):
+def test_garbage_input_gets_a_message_never_a_500(app, client_as, world, name, fields, forged):
     clerk = client_as(Role.CLERK)
     case_id = make_case(app, world.child_a)
-    response = step(clerk, case_id, name, **fields)
+    form = fill(step_form(clerk, case_id, name), name, **fields)
+    for key, value in forged.items():  # options the page does not offer
+        form.force(f"{name}-{key}", value)
+    response = form.submit(clerk)
     assert response.status_code == 200
     assert "未保存" in response.get_data(as_text=True)
     assert fetch_case(app, case_id).status == CaseStatus.PERSUADING
@@ -251,22 +274,24 @@ def test_garbage_input_gets_a_message_never_a_500(app, client_as, world, name, f
 def test_unknown_records_and_steps_are_404(app, client_as, world, url):
     clerk = client_as(Role.CLERK)
     case_id = make_case(app, world.child_a)
-    data = {"csrf_token": token(clerk)}
     target = url.format(case=case_id)
-    response = clerk.post(target, data=data) if "print" not in target else clerk.get(target)
-    if "details" in target:
+    if "print" in target or "details" in target:
         response = clerk.get(target)
+    else:  # a form of the case page, its address edited
+        form = fill(step_form(clerk, case_id, "visit"), "visit", visited_on=days_ago(1))
+        response = post_elsewhere(form, target).submit(clerk)
     assert response.status_code == 404
 
 
 def test_a_step_without_csrf_token_is_refused(app, client_as, world):
     clerk = client_as(Role.CLERK)
     case_id = make_case(app, world.child_a, CaseStatus.SUSPECTED)
-    response = clerk.post(
-        f"/admin/case/step/verify/?id={case_id}", data={"verify-on": days_ago(1).isoformat()}
-    )
-    assert response.status_code == 400
+    form = fill(step_form(clerk, case_id, "verify"), "verify", on=days_ago(1))
+    assert form.remove("verify-csrf_token").submit(clerk).status_code == 400
     assert fetch_case(app, case_id).status == CaseStatus.SUSPECTED
+    # The control: the same step with the page's token goes through.
+    assert step(clerk, case_id, "verify", on=days_ago(1)).status_code == 302
+    assert fetch_case(app, case_id).status == CaseStatus.VERIFYING
 
 
 # --- Notices and their print page ----------------------------------------------------------
@@ -307,16 +332,15 @@ def test_recording_service_and_non_compliance_on_the_case(app, client_as, world)
     step(clerk, case_id, "notice", issued_on=days_ago(10), deadline=days_ago(3))
     with app.app_context():
         notice_id = db.session.scalar(select(Notice.id))
-    url = f"/admin/case/notice/result/?id={notice_id}"
-    prefix = f"n{notice_id}"
-    data = {
-        f"{prefix}-csrf_token": token(clerk, f"/admin/case/details/?id={case_id}"),
-        f"{prefix}-served_on": days_ago(9).isoformat(),
-        f"{prefix}-served_to": "王大山",
-        f"{prefix}-result": "当面送达",
-        f"{prefix}-complied": "no",
-    }
-    assert clerk.post(url, data=data).status_code == 302
+    form = fill(
+        notice_form(clerk, case_id, notice_id),
+        f"n{notice_id}",
+        served_on=days_ago(9),
+        served_to="王大山",
+        result="当面送达",
+        complied="no",
+    )
+    assert form.submit(clerk).status_code == 302
     with app.app_context():
         notice = db.session.get(Notice, notice_id)
         assert (notice.served_on, notice.served_to, notice.complied) == (
@@ -412,10 +436,16 @@ def test_leader_and_inspector_read_but_cannot_act(app, client_as, world):
         assert f"/admin/case/details/?id={case_id}" in child_page
         assert 'id="open-case"' not in child_page
         assert client.get("/admin/case/new/").status_code == 403
-        data = {"verify-csrf_token": token(client), "verify-on": days_ago(1).isoformat()}
+        # No form on their page: the post a clerk's page would make, with their session's token.
+        data = {"verify-csrf_token": session_token(client), "verify-on": days_ago(1).isoformat()}
         response = client.post(f"/admin/case/step/verify/?id={case_id}", data=data)
         assert response.status_code == 403
     assert fetch_case(app, case_id).status == CaseStatus.SUSPECTED
+    # The control: the same post from a clerk goes through.
+    clerk = client_as(Role.CLERK)
+    data = {"verify-csrf_token": session_token(clerk), "verify-on": days_ago(1).isoformat()}
+    assert clerk.post(f"/admin/case/step/verify/?id={case_id}", data=data).status_code == 302
+    assert fetch_case(app, case_id).status == CaseStatus.VERIFYING
 
 
 @pytest.mark.parametrize("role", [Role.VILLAGE, Role.SCHOOL])
@@ -443,16 +473,21 @@ def test_local_users_reach_only_cases_in_their_scope(app, client_as, world, role
     assert client.get(f"/admin/case/edit/?id={other}").status_code == 404
     assert client.get(f"/admin/case/notice/print/?id={other_notice}").status_code == 404
     assert client.get(f"/admin/case/notice/print/?id={own_notice}").status_code == 200
-    tok = token(client, f"/admin/case/details/?id={own}")
+    # The forms of their own case, posted to the other case's address.
     for name, fields in (
         ("visit", {"visited_on": days_ago(1), "persons": "村干部"}),
         ("return", {"on": days_ago(1), "placement": "enrolled"}),
     ):
-        data = {f"{name}-csrf_token": tok, **{f"{name}-{k}": str(v) for k, v in fields.items()}}
-        response = client.post(f"/admin/case/step/{name}/?id={other}", data=data)
+        form = fill(step_form(client, own, name), name, **fields)
+        response = post_elsewhere(form, f"/admin/case/step/{name}/?id={other}").submit(client)
         assert response.status_code == 404
+    # Notices are a township act: no such form on their page at all.
+    assert 'action="/admin/case/notice/result/' not in page(
+        client, f"/admin/case/details/?id={own}"
+    )
     response = client.post(
-        f"/admin/case/notice/result/?id={other_notice}", data={"csrf_token": tok}
+        f"/admin/case/notice/result/?id={other_notice}",
+        data={"csrf_token": session_token(client)},
     )
     assert response.status_code in (403, 404)
     # Pickers and the dashboard count only their own.
@@ -463,7 +498,12 @@ def test_local_users_reach_only_cases_in_their_scope(app, client_as, world, role
     # Their own case they may work on: a visit, but no notices (a township act).
     response = step(client, own, "visit", visited_on=days_ago(1), persons="村干部")
     assert response.status_code == 302
-    assert step(client, own, "notice", issued_on=days_ago(1), deadline=TODAY).status_code == 403
+    assert 'id="form-notice"' not in page(client, f"/admin/case/details/?id={own}")
+    data = {
+        "notice-csrf_token": session_token(client),
+        "notice-issued_on": days_ago(1).isoformat(),
+    }
+    assert client.post(f"/admin/case/step/notice/?id={own}", data=data).status_code == 403
     with app.app_context():
         assert db.session.scalar(select(func.count(CaseVisit.id))) == 1
 
@@ -488,9 +528,14 @@ def test_local_user_cannot_open_a_case_for_another_village_child(app, client_as,
 def test_only_admin_deletes_cases(app, client_as, world):
     case_id = make_case(app, world.child_a)
     clerk = client_as(Role.CLERK)
-    data = {"id": case_id, "csrf_token": token(clerk, f"/admin/case/edit/?id={case_id}")}
+    assert 'action="/admin/case/delete/"' not in page(clerk, "/admin/case/")
+    data = {"id": case_id, "csrf_token": session_token(clerk)}
     assert clerk.post("/admin/case/delete/", data=data).status_code == 403
     assert count(app, DropoutCase) == 1
+    # The control: the admin's list has the button, and it deletes.
+    admin = client_as(Role.ADMIN)
+    assert row_delete_form(admin, "/admin/case/", case_id).submit(admin).status_code == 302
+    assert count(app, DropoutCase) == 0
 
 
 @pytest.mark.parametrize("role", [Role.VILLAGE, Role.SCHOOL])
@@ -607,12 +652,19 @@ def test_a_relapse_with_bad_input_keeps_the_typing_and_saves_nothing(app, client
     assert "原因为“其他”时须写明具体情况" in field_errors(response)
     response = step(clerk, case_id, "relapse", on=days_ago(25), reason="work")
     assert f"日期不能早于{days_ago(19):%Y-%m-%d}" in field_errors(response)
-    for fields in (
-        {"on": "2026-02-30", "reason": "work"},
-        {"on": days_ago(1), "reason": "nonsense"},
-        {"on": days_ago(1), "reason": "work", "reason_note": "长" * 201},
+    forged_reason = fill(step_form(clerk, case_id, "relapse"), "relapse", on=days_ago(1))
+    for form in (
+        fill(step_form(clerk, case_id, "relapse"), "relapse", on="2026-02-30", reason="work"),
+        forged_reason.force("relapse-reason", "nonsense"),  # not one of the options
+        fill(
+            step_form(clerk, case_id, "relapse"),
+            "relapse",
+            on=days_ago(1),
+            reason="work",
+            reason_note="长" * 201,
+        ),
     ):
-        response = step(clerk, case_id, "relapse", **fields)
+        response = form.submit(clerk)
         assert response.status_code == 200
         assert "未保存" in response.get_data(as_text=True)
     assert count(app, CaseEvent) == events
@@ -620,23 +672,27 @@ def test_a_relapse_with_bad_input_keeps_the_typing_and_saves_nothing(app, client
         case = db.session.get(DropoutCase, case_id)
         assert case.status == CaseStatus.FOLLOW_UP and case.follow_up_until is not None
         assert case.child.status == ChildStatus.ENROLLED
-    # Refused from a status that does not allow it, with the reason.
-    other = make_case(app, world.child_b)
-    response = step(clerk, other, "relapse", on=days_ago(1), reason="work")
+    # Refused from a status that does not allow it, with the reason: a page left open
+    # after a colleague recorded the relapse (the case is 劝返中 again).
+    stale = fill(step_form(clerk, case_id, "relapse"), "relapse", on=days_ago(1), reason="work")
+    assert step(clerk, case_id, "relapse", on=days_ago(2), reason="work").status_code == 302
+    events = count(app, CaseEvent)
+    response = stale.submit(clerk)
     assert response.status_code == 200
     assert "案件当前为“劝返中”，不能复辍" in response.get_data(as_text=True)
-    assert fetch_case(app, other).status == CaseStatus.PERSUADING
+    assert fetch_case(app, case_id).status == CaseStatus.PERSUADING
+    assert count(app, CaseEvent) == events
 
 
 def test_a_relapse_without_csrf_token_is_refused(app, client_as, world):
     clerk = client_as(Role.CLERK)
     case_id = returned_case(app, world.child_a)
-    response = clerk.post(
-        f"/admin/case/step/relapse/?id={case_id}",
-        data={"relapse-on": days_ago(1).isoformat(), "relapse-reason": "work"},
-    )
-    assert response.status_code == 400
+    form = fill(step_form(clerk, case_id, "relapse"), "relapse", on=days_ago(1), reason="work")
+    assert form.remove("relapse-csrf_token").submit(clerk).status_code == 400
     assert fetch_case(app, case_id).status == CaseStatus.FOLLOW_UP
+    # The control: with the page's token the same relapse is recorded.
+    assert step(clerk, case_id, "relapse", on=days_ago(1), reason="work").status_code == 302
+    assert fetch_case(app, case_id).status == CaseStatus.PERSUADING
 
 
 def test_who_may_record_a_relapse_and_where(app, client_as, world):
@@ -649,12 +705,16 @@ def test_who_may_record_a_relapse_and_where(app, client_as, world):
     for role in (Role.LEADER, Role.INSPECTOR):
         client = client_as(role)
         assert 'id="form-relapse"' not in page(client, f"/admin/case/details/?id={own}")
-        assert step(client, own, "relapse", **fields).status_code == 403
+        data = {
+            "relapse-csrf_token": session_token(client),
+            **{f"relapse-{k}": str(v) for k, v in fields.items()},
+        }
+        response = client.post(f"/admin/case/step/relapse/?id={own}", data=data)
+        assert response.status_code == 403
     village = client_as(Role.VILLAGE)  # 联合村: child_a's village, not child_b's
     assert village.get(f"/admin/case/details/?id={other}").status_code == 404
-    tok = token(village, f"/admin/case/details/?id={own}")
-    data = {"relapse-csrf_token": tok, **{f"relapse-{k}": str(v) for k, v in fields.items()}}
-    response = village.post(f"/admin/case/step/relapse/?id={other}", data=data)
+    form = fill(step_form(village, own, "relapse"), "relapse", **fields)
+    response = post_elsewhere(form, f"/admin/case/step/relapse/?id={other}").submit(village)
     assert response.status_code == 404
     assert fetch_case(app, other).status == CaseStatus.FOLLOW_UP
     assert 'id="form-relapse"' in page(village, f"/admin/case/details/?id={own}")

@@ -87,7 +87,7 @@ def test_id_number_typed_with_full_width_digits_and_lowercase_x_is_normalised(
         ({"status": "dropout"}, "status_reason", "须选择原因"),
         ({"status": "not_enrolled", "status_reason": "other"}, "status_note", "须写明具体情况"),
         ({"id_number": "", "no_id_reason": ""}, "no_id_reason", "无证原因"),
-        ({"school": None}, "school", "须选择就读学校"),
+        ({"school": ""}, "school", "须选择就读学校"),
     ],
 )
 def test_bad_child_input_is_refused_at_the_field_and_nothing_is_saved(

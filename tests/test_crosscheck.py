@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import re
 
 import pytest
 from sqlalchemy import func, select
@@ -29,7 +28,8 @@ from admin_app.dates import local_today
 from admin_app.extensions import db
 from admin_app.models import AuditLog, Child, DropoutCase, ExportRecord, School, User, Village
 from tests import factories as f
-from tests.conftest import csrf_from, form_token, session_token
+from tests.conftest import forge_entry, session_token
+from tests.forms import form_of, open_form
 from tests.spreadsheets import ROSTER_HEADER, csv_bytes, xlsx
 from tests.xlsx_helpers import DATA_START, assert_no_formula_or_link, headers_of, rows_of, workbook
 
@@ -143,13 +143,19 @@ def test_open_suspected_cases_skips_children_with_an_open_case(app, world, regis
         assert count == 2
 
 
-def upload(client, content: bytes, name: str = "学籍.xlsx", token: str | None = None):
-    token = token if token is not None else form_token(client, "/admin/crosscheck/")
-    return client.post(
-        "/admin/crosscheck/upload",
-        data={"csrf_token": token, "file": (io.BytesIO(content), name)},
-        content_type="multipart/form-data",
-    )
+def upload_form(client, content: bytes, name: str = "学籍.xlsx"):
+    """The 比对核查 page's upload form with the file chosen."""
+    form = open_form(client, "/admin/crosscheck/", action="/upload")
+    return form.attach("file", content, name)
+
+
+def upload(client, content: bytes, name: str = "学籍.xlsx"):
+    return upload_form(client, content, name).submit(client)
+
+
+def open_cases_form(client, result_url: str):
+    """The result page's 为所选儿童立疑似控辍案件 form."""
+    return open_form(client, result_url, action="/open-cases")
 
 
 def test_clerk_compares_a_roster_and_opens_cases_in_one_step(app, client_as, world, register):
@@ -162,15 +168,12 @@ def test_clerk_compares_a_roster_and_opens_cases_in_one_step(app, client_as, wor
     assert f'name="child_id" value="{world.child_b}"' in html
     assert f'name="child_id" value="{register["with_case"]}"' not in html  # already open
 
-    action = re.search(r'action="([^"]+open-cases)"', html).group(1)
-    response = clerk.post(
-        action,
-        data={
-            "csrf_token": csrf_from(html),
-            # child_a is matched, not missing: a forged selection is refused.
-            "child_id": [str(world.child_b), str(register["with_case"]), str(world.child_a)],
-        },
-    )
+    form = form_of(html, result_url, action="/open-cases").set("child_id", world.child_b)
+    # Forged beside the real tick: the child with an open case has no box, and child_a is
+    # matched, not missing: a forged selection is refused.
+    forge_entry(form, "child_id", register["with_case"])
+    forge_entry(form, "child_id", world.child_a)
+    response = form.submit(clerk)
     assert response.status_code == 302
     page = clerk.get(result_url).get_data(as_text=True)
     assert "已为1名儿童立疑似控辍案件" in page
@@ -256,10 +259,15 @@ def test_the_workbook_keeps_hostile_roster_text_as_text_and_masks_every_list(app
 def test_open_cases_without_csrf_token_opens_nothing(app, client_as, world, register):
     clerk = client_as(Role.CLERK)
     result_url = upload(clerk, roster(register)).headers["Location"]
-    response = clerk.post(result_url + "/open-cases", data={"child_id": str(world.child_b)})
-    assert response.status_code == 400
+    form = open_cases_form(clerk, result_url).set("child_id", world.child_b)
+    assert form.remove("csrf_token").submit(clerk).status_code == 400
     with app.app_context():
         assert db.session.scalar(select(func.count(DropoutCase.id))) == 1
+    # The control: the page's form with its token opens the case.
+    form = open_cases_form(clerk, result_url).set("child_id", world.child_b)
+    assert form.submit(clerk).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count(DropoutCase.id))) == 2
 
 
 def test_a_file_without_an_id_column_is_refused(client_as, world):
@@ -290,25 +298,15 @@ def test_unknown_roster_is_404(client_as, world):
 
 def test_the_single_school_option_carries_through_to_the_action(app, client_as, world, register):
     clerk = client_as(Role.CLERK)
-    token = form_token(clerk, "/admin/crosscheck/")
-    response = clerk.post(
-        "/admin/crosscheck/upload",
-        data={
-            "csrf_token": token,
-            "schools": "roster",
-            "file": (io.BytesIO(roster(register)), "中心小学学籍.xlsx"),
-        },
-        content_type="multipart/form-data",
-    )
-    result_url = response.headers["Location"]
+    form = upload_form(clerk, roster(register), "中心小学学籍.xlsx").set("schools", True)
+    result_url = form.submit(clerk).headers["Location"]
     assert result_url.endswith("schools=roster")
     html = clerk.get(result_url).get_data(as_text=True)
     assert "只比对在联合乡中心小学就读的儿童" in html
     assert f'name="child_id" value="{world.child_b}"' not in html
+    form = open_cases_form(clerk, result_url)
+    assert form.value("schools") == "roster"  # the option travels with the form
     # 李小红 (新华小学) is not on this comparison's list, so no case opens for her.
-    clerk.post(
-        result_url.split("?")[0] + "/open-cases",
-        data={"csrf_token": csrf_from(html), "schools": "roster", "child_id": str(world.child_b)},
-    )
+    forge_entry(form, "child_id", world.child_b).submit(clerk)
     with app.app_context():
         assert db.session.scalar(select(func.count(DropoutCase.id))) == 1

@@ -17,10 +17,11 @@ from admin_app import imports
 from admin_app.choices import AuditAction, ChildStatus, ImportSource, Role, Sex
 from admin_app.extensions import db
 from admin_app.imports import RowAction, plan_file
-from admin_app.models import AuditLog, Child, ChildStatusChange, ImportBatch
+from admin_app.models import AuditLog, Child, ChildStatusChange, ImportBatch, Village
 from admin_app.tables import Table, TableError, load_upload, store_upload
 from tests import factories as f
-from tests.conftest import csrf_from, form_token, session_token
+from tests.conftest import session_token
+from tests.forms import open_form
 from tests.spreadsheets import POVERTY_HEADER, ROSTER_HEADER, csv_bytes, poverty_row, xlsx
 from tests.xlsx_helpers import (
     DATA_START,
@@ -289,13 +290,19 @@ def test_update_writes_a_before_after_audit_row(app, world):
 # --- The screen -------------------------------------------------------------------------
 
 
-def upload(client, content: bytes, name="名单.xlsx", kind="poverty", token: str | None = None):
-    token = token if token is not None else form_token(client, "/admin/import/")
-    return client.post(
-        "/admin/import/upload",
-        data={"csrf_token": token, "kind": kind, "file": (io.BytesIO(content), name)},
-        content_type="multipart/form-data",
-    )
+def upload_form(client, content: bytes, name="名单.xlsx", kind="poverty"):
+    """The 名单导入 page's upload form: the list's kind picked and the file chosen."""
+    form = open_form(client, "/admin/import/", action="/upload")
+    return form.set("kind", kind).attach("file", content, name)
+
+
+def upload(client, content: bytes, name="名单.xlsx", kind="poverty"):
+    return upload_form(client, content, name, kind).submit(client)
+
+
+def commit_form(client, preview_url: str):
+    """The preview page's 确认导入 form."""
+    return open_form(client, preview_url, action="/commit/")
 
 
 def test_clerk_uploads_previews_commits_and_downloads_the_rejects(app, client_as, world):
@@ -333,11 +340,7 @@ def test_clerk_uploads_previews_commits_and_downloads_the_rejects(app, client_as
     assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
 
     sha = preview_url.split("/preview/")[1].split("?")[0]
-    expected = re.search(r'name="expected" value="([^"]+)"', html).group(1)
-    response = clerk.post(
-        f"/admin/import/commit/{sha}",
-        data={"csrf_token": csrf_from(html), "kind": "poverty", "expected": expected},
-    )
+    response = commit_form(clerk, preview_url).submit(clerk)
     assert response.status_code == 302
     assert count(app, Child) == 3
     listing = clerk.get("/admin/import/").get_data(as_text=True)
@@ -420,14 +423,17 @@ def test_rejects_workbook_masks_the_id_column_for_a_masked_role(app, world):
 
 def test_commit_after_the_register_changed_shows_the_preview_again(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    content = xlsx([poverty_row(new_id())])
+    fresh = new_id()
+    content = xlsx([poverty_row(fresh)])
     preview_url = upload(clerk, content).headers["Location"]
-    html = clerk.get(preview_url).get_data(as_text=True)
-    sha = preview_url.split("/preview/")[1].split("?")[0]
-    response = clerk.post(
-        f"/admin/import/commit/{sha}",
-        data={"csrf_token": csrf_from(html), "kind": "poverty", "expected": "0-0-0-0"},
-    )
+    stale = commit_form(clerk, preview_url)
+    # While the preview is open, someone registers the child the list would add.
+    with app.app_context():
+        f.make_child(
+            name="张小花", village=db.session.get(Village, world.village_a), id_number=fresh
+        )
+        db.session.commit()
+    response = stale.submit(clerk)
     assert response.status_code == 302 and "/preview/" in response.headers["Location"]
     assert count(app, ImportBatch) == 0
 
@@ -458,31 +464,32 @@ def test_a_file_over_the_import_limit_is_refused(app, client_as, world):
 
 def test_a_body_over_max_content_length_gets_the_form_not_a_bare_413(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    token = form_token(clerk, "/admin/import/")
+    form = upload_form(clerk, b"x" * 5000)
     app.config["MAX_CONTENT_LENGTH"] = 2000
-    response = upload(clerk, b"x" * 5000, token=token)
+    response = form.submit(clerk)
     assert response.status_code == 400
     assert "文件超过大小上限" in response.get_data(as_text=True)
 
 
 def test_upload_without_csrf_token_stores_nothing(app, client_as, world, tmp_path):
     clerk = client_as(Role.CLERK)
-    response = upload(clerk, xlsx([poverty_row(new_id())]), token="")
-    assert response.status_code == 400
+    form = upload_form(clerk, xlsx([poverty_row(new_id())])).remove("csrf_token")
+    assert form.submit(clerk).status_code == 400
     assert not (tmp_path / "imports").exists()
+    # The control: the same upload with the page's token is stored for its preview.
+    assert upload(clerk, xlsx([poverty_row(new_id())])).status_code == 302
+    assert (tmp_path / "imports").exists()
 
 
 def test_commit_without_csrf_token_writes_nothing(app, client_as, world):
     clerk = client_as(Role.CLERK)
     preview_url = upload(clerk, xlsx([poverty_row(new_id())])).headers["Location"]
-    sha = preview_url.split("/preview/")[1].split("?")[0]
-    html = clerk.get(preview_url).get_data(as_text=True)
-    expected = re.search(r'name="expected" value="([^"]+)"', html).group(1)
-    response = clerk.post(
-        f"/admin/import/commit/{sha}", data={"kind": "poverty", "expected": expected}
-    )
-    assert response.status_code == 400
+    form = commit_form(clerk, preview_url).remove("csrf_token")
+    assert form.submit(clerk).status_code == 400
     assert count(app, Child) == 2 and count(app, ImportBatch) == 0
+    # The control: the preview's form as the page holds it writes the list.
+    assert commit_form(clerk, preview_url).submit(clerk).status_code == 302
+    assert count(app, Child) == 3 and count(app, ImportBatch) == 1
 
 
 @pytest.mark.parametrize("role", [Role.VILLAGE, Role.SCHOOL, Role.LEADER, Role.INSPECTOR])
@@ -500,7 +507,12 @@ def test_only_clerks_and_admins_may_import(app, client_as, world, role):
         data={"kind": "poverty", "expected": "1-0-0-0", "csrf_token": session_token(other)},
     )
     assert response.status_code == 403
-    assert upload(other, xlsx([poverty_row(new_id())]), token="x").status_code == 403
+    data = {
+        "csrf_token": session_token(other),
+        "kind": "poverty",
+        "file": (io.BytesIO(xlsx([poverty_row(new_id())])), "名单.xlsx"),
+    }
+    assert other.post("/admin/import/upload", data=data).status_code == 403
     assert count(app, Child) == 2
     assert "名单导入" not in other.get("/admin/").get_data(as_text=True)
 

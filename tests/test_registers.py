@@ -18,7 +18,7 @@ from admin_app.models import (
     ResponsibilityAgreement,
     Village,
 )
-from tests.conftest import field_errors, read_form, submit
+from tests.conftest import field_errors, row_delete_form, submit
 from tests.factories import make_inspection, make_item, make_period
 from tests.forms import form_of, open_form
 
@@ -61,10 +61,7 @@ def test_clerk_adds_finds_edits_and_deletes_an_agreement(app, client_as, world):
     assert "刘主任" in clerk.get("/admin/agreement/?search=刘").get_data(as_text=True)
     response = submit(clerk, f"/admin/agreement/edit/?id={agreement_id}", {"party_b_name": "刘新"})
     assert response.status_code == 302
-    token = read_form(clerk.get(f"/admin/agreement/edit/?id={agreement_id}").get_data(as_text=True))
-    clerk.post(
-        "/admin/agreement/delete/", data={"id": agreement_id, "csrf_token": token["csrf_token"]}
-    )
+    row_delete_form(clerk, "/admin/agreement/", agreement_id).submit(clerk)
     assert count(app, ResponsibilityAgreement) == 0
 
 
@@ -113,10 +110,7 @@ def test_clerk_adds_edits_and_deletes_an_assistance_record(app, client_as, world
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(AssistanceRecord, record_id).amount == Decimal("750.50")
-    token = read_form(clerk.get(f"/admin/assistance/edit/?id={record_id}").get_data(as_text=True))
-    clerk.post(
-        "/admin/assistance/delete/", data={"id": record_id, "csrf_token": token["csrf_token"]}
-    )
+    row_delete_form(clerk, "/admin/assistance/", record_id).submit(clerk)
     assert count(app, AssistanceRecord) == 0
 
 
@@ -236,8 +230,7 @@ def test_clerk_adds_edits_and_deletes_an_inspection_score(app, client_as, world)
         score_id = score.id
     assert "台账管理" in clerk.get("/admin/score/?search=联合").get_data(as_text=True)
     assert submit(clerk, f"/admin/score/edit/?id={score_id}", {"score": "9"}).status_code == 302
-    token = read_form(clerk.get(f"/admin/score/edit/?id={score_id}").get_data(as_text=True))
-    clerk.post("/admin/score/delete/", data={"id": score_id, "csrf_token": token["csrf_token"]})
+    row_delete_form(clerk, "/admin/score/", score_id).submit(clerk)
     assert count(app, InspectionScore) == 0
 
 
@@ -338,14 +331,8 @@ def test_inspection_date_outside_the_period_is_refused(app, client_as, world):
 
 def test_deleting_a_village_that_still_has_children_is_refused_in_chinese(app, client_as, world):
     admin = client_as(Role.ADMIN)
-    token = read_form(
-        admin.get(f"/admin/village/edit/?id={world.village_a}").get_data(as_text=True)
-    )
-    response = admin.post(
-        "/admin/village/delete/",
-        data={"id": world.village_a, "csrf_token": token["csrf_token"]},
-        follow_redirects=True,
-    )
+    form = row_delete_form(admin, "/admin/village/", world.village_a)
+    response = form.submit(admin, follow_redirects=True)
     assert response.status_code == 200
     assert "仍被其他记录引用" in response.get_data(as_text=True)
     assert count(app, Village) == 2

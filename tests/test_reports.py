@@ -36,8 +36,8 @@ from admin_app.models import (
     Village,
 )
 from admin_app.xlsx import XLSX_MIMETYPE
-from tests.conftest import form_token
 from tests.factories import make_agreement, make_assistance, make_period
+from tests.forms import open_form
 from tests.xlsx_helpers import (
     HOSTILE,
     assert_no_formula_or_link,
@@ -126,12 +126,16 @@ def seed_report_data(app, world) -> dict[str, int]:
         return {"period": period.id, "case": case.id}
 
 
+def report_form(client):
+    return open_form(client, "/admin/reports/", action="/admin/reports/")
+
+
 def issue(client, report: str, period: int | str | None = None, **extra):
-    token = form_token(client, "/admin/reports/")
-    values = {"report": report, "csrf_token": token, **extra}
+    """Pick a report (and its period, villages, 脱敏) on the reports page and press 生成."""
+    form = report_form(client).set("report", report)
     if period is not None:
-        values["period"] = period
-    return client.post("/admin/reports/", data=values)
+        form.set("period", period)
+    return form.update(extra).submit(client)
 
 
 def by_header(sheet) -> list[dict]:
@@ -268,7 +272,7 @@ def test_id_and_phone_numbers_masked_unless_the_role_may_read_them(app, client_a
         ).all()
     assert any("未脱敏" in n for n in notes)  # the unmasked export is in the audit log
 
-    chosen = by_header(workbook(issue(clerk, "children", mask="y").data).worksheets[0])
+    chosen = by_header(workbook(issue(clerk, "children", mask=True).data).worksheets[0])
     assert next(r for r in chosen if r["姓名"] == "王小明")["身份证号"] == masked
     with app.app_context():
         flags = db.session.scalars(select(ExportRecord.masked).order_by(ExportRecord.id)).all()
@@ -289,6 +293,17 @@ def test_hostile_user_data_never_becomes_formula_link_or_number(app, client_as, 
     )
     assert (row["姓名"], row["班级"], row["监护人"]) == HOSTILE[:3]
     assert (row["与儿童关系"], row["民族"]) == (HOSTILE[3], HOSTILE[5])
+
+
+def test_the_children_register_ignores_the_period_the_page_preselects(app, client_as, data):
+    clerk = client_as(Role.CLERK)
+    form = report_form(clerk).set("report", "children")
+    assert form.value("period") == str(data["period"])  # preselected for the other reports
+    book = workbook(form.submit(clerk).data)
+    assert book.worksheets[0]["A2"].value.startswith("乡镇：联合乡　　数据截至：")
+    with app.app_context():
+        record = db.session.scalar(select(ExportRecord))
+        assert record.title == "适龄儿童少年台账" and record.filters["period"] is None
 
 
 # --- The archive, by role ------------------------------------------------------------------
@@ -334,20 +349,29 @@ def test_reports_page_is_for_township_roles(client, client_as):
 
 def test_bad_input_is_answered_in_chinese_never_with_a_500(app, client_as, data):
     clerk = client_as(Role.CLERK)
-    cases = [
+    # What a user can pick: a report that needs a period, with none chosen.
+    response = report_form(clerk).update({"report": "accountability", "period": ""}).submit(clerk)
+    assert response.status_code == 200
+    assert "须选择考核周期" in response.get_data(as_text=True)
+    # What only a tampered page sends.
+    forged = [
         ({"report": "nope"}, "请选择报表"),
         ({"report": "accountability", "period": "abc"}, "所选考核周期无效"),
         ({"report": "accountability", "period": "99999"}, "所选考核周期不存在"),
-        ({"report": "accountability", "period": ""}, "须选择考核周期"),
         ({"report": "children", "villages": "abc"}, "所选行政村无效"),
         ({"report": "children", "villages": "99999"}, "所选行政村无效"),
     ]
-    for values, message in cases:
-        token = form_token(clerk, "/admin/reports/")
-        response = clerk.post("/admin/reports/", data={"csrf_token": token, **values})
+    for values, message in forged:
+        form = report_form(clerk)
+        for name, value in values.items():
+            if name == "report" and value in form.options("report"):
+                form.set(name, value)
+            else:
+                form.force(name, value)
+        response = form.submit(clerk)
         assert response.status_code == 200, values
         assert message in response.get_data(as_text=True), values
-    no_token = clerk.post("/admin/reports/", data={"report": "children"})
+    no_token = report_form(clerk).set("report", "children").remove("csrf_token").submit(clerk)
     assert no_token.status_code == 400
     assert clerk.get("/admin/reports/download/99999").status_code == 404
     assert clerk.get("/admin/reports/?page=abc").status_code == 200

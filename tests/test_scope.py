@@ -10,13 +10,17 @@ from sqlalchemy import select
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import AssistanceRecord, Child, Household
-from tests.conftest import csrf_from, field_errors, session_token, submit
+from tests.conftest import (
+    bulk_action_form,
+    field_errors,
+    forge_entry,
+    post_elsewhere,
+    row_delete_form,
+    session_token,
+    submit,
+)
 from tests.factories import make_assistance
-
-
-def form_token_of(client, world):
-    """The session's form token, read from a form the user may open."""
-    return csrf_from(client.get(f"/admin/child/edit/?id={world.child_a}").get_data(as_text=True))
+from tests.forms import open_form
 
 
 @pytest.fixture
@@ -59,48 +63,53 @@ def test_other_village_records_by_id_are_not_found(village_user, world, url):
 
 
 def test_edit_post_to_another_village_child_changes_nothing(app, village_user, world):
-    token = form_token_of(village_user, world)
-    response = village_user.post(
-        f"/admin/child/edit/?id={world.child_b}", data={"csrf_token": token, "name": "篡改"}
-    )
+    # The edit form of their own child, posted to the other child's address.
+    own = f"/admin/child/edit/?id={world.child_a}"
+    form = open_form(village_user, own).set("name", "篡改")
+    response = post_elsewhere(form, f"/admin/child/edit/?id={world.child_b}").submit(village_user)
     assert response.status_code == 404
     with app.app_context():
         assert db.session.get(Child, world.child_b).name == "李小红"
+    # The control: posted where the page sends it, the same form saves.
+    assert (
+        open_form(village_user, own).set("name", "王小明二").submit(village_user).status_code == 302
+    )
+    with app.app_context():
+        assert db.session.get(Child, world.child_a).name == "王小明二"
 
 
 def test_delete_of_another_village_child_is_refused(app, client_as, world):
     # Village cadres may not delete at all; a clerk-like scope check is shown with
     # the bulk action below. Here: the row stays.
     village_user = client_as(Role.VILLAGE)
-    token = form_token_of(village_user, world)
-    response = village_user.post(
-        "/admin/child/delete/", data={"id": world.child_b, "csrf_token": token}
+    assert 'action="/admin/child/delete/"' not in village_user.get("/admin/child/").get_data(
+        as_text=True
     )
+    data = {"id": world.child_b, "csrf_token": session_token(village_user)}
+    response = village_user.post("/admin/child/delete/", data=data)
     assert response.status_code in (403, 404)
     with app.app_context():
         assert db.session.get(Child, world.child_b) is not None
 
 
 def test_household_delete_of_another_village_is_not_found(app, village_user, world):
-    token = form_token_of(village_user, world)
-    response = village_user.post(
-        "/admin/household/delete/", data={"id": world.household_b, "csrf_token": token}
-    )
+    # The delete button of their own household's row, its id forged.
+    form = row_delete_form(village_user, "/admin/household/", world.household_a)
+    response = form.force("id", world.household_b).submit(village_user)
     assert response.status_code == 404
     with app.app_context():
         assert db.session.get(Household, world.household_b) is not None
+    # The control: the button as the page holds it deletes their own household.
+    form = row_delete_form(village_user, "/admin/household/", world.household_a)
+    assert form.submit(village_user).status_code == 302
+    with app.app_context():
+        assert db.session.get(Household, world.household_a) is None
 
 
 def test_bulk_action_skips_rows_outside_scope(app, village_user, world):
-    token = form_token_of(village_user, world)
-    response = village_user.post(
-        "/admin/household/action/",
-        data={
-            "action": "delete",
-            "rowid": [str(world.household_a), str(world.household_b)],
-            "csrf_token": token,
-        },
-    )
+    form = bulk_action_form(village_user, "/admin/household/", "delete", [world.household_a])
+    forge_entry(form, "rowid", world.household_b)  # a row their list does not show
+    response = form.submit(village_user)
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(Household, world.household_b) is not None
@@ -109,7 +118,8 @@ def test_bulk_action_skips_rows_outside_scope(app, village_user, world):
 
 
 def test_inline_edit_of_another_village_child_is_refused(app, village_user, world):
-    token = form_token_of(village_user, world)
+    # x-editable posts from script, not a form: by hand, with the session's token.
+    token = session_token(village_user)
     response = village_user.post(
         "/admin/child/ajax/update/",
         data={"list_form_pk": world.child_b, "class_name": "9班", "csrf_token": token},
@@ -188,19 +198,17 @@ def test_school_user_edits_enrolment_but_not_identity(app, school_user, world):
     assert 'name="class_name"' in page
     assert 'name="id_number"' not in page
     assert 'name="guardian_phone"' not in page
-    token = csrf_from(page)
-    response = school_user.post(
-        f"/admin/child/edit/?id={world.child_a}",
-        data={
-            "csrf_token": token,
+    form = open_form(school_user, f"/admin/child/edit/?id={world.child_a}")
+    form.update(
+        {
             "school": world.school_a,
             "stage": "primary",
             "grade": "6",
             "class_name": "5班",
             "status": "enrolled",
-            "name": "改名",
-        },
+        }
     )
+    response = form.force("name", "改名").submit(school_user)  # a field the page lacks
     assert response.status_code == 302
     with app.app_context():
         child = db.session.get(Child, world.child_a)

@@ -119,8 +119,11 @@ class ReportsView(SecureView):
             return self.page(form, 400 if form.csrf_token.errors else 200)
         report = REPORTS[form.report.data]
         period = None
-        if form.period.data is not None:
-            period = db.session.get(AssessmentPeriod, form.period.data)
+        # 儿童台账 is the register as it stands today: the period the page preselects does
+        # not apply to it, and its heading and archive title must not claim one.
+        chosen = form.period.data if report.needs_period else None
+        if chosen is not None:
+            period = db.session.get(AssessmentPeriod, chosen)
             if period is None:
                 form.period.errors = ["所选考核周期不存在"]
                 return self.page(form)

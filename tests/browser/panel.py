@@ -336,3 +336,11 @@ class Panel:
     def upload(self, name: str, path: Path) -> None:
         """Choose a file in the <input type=file> ``name`` (as picking it in the dialog)."""
         self.field(name).send_keys(str(path))
+
+    def save_confirmed(self, label: str) -> None:
+        """Click a button that asks 确认…? first, say yes, and wait for the next page."""
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        self.click_button(label)
+        self.accept_confirm()
+        self.wait.until(ec.staleness_of(old))
+        self.assert_no_error_page()

@@ -183,6 +183,7 @@ def test_clerk_walks_a_dropout_case_from_opening_to_closing(panel: Panel) -> Non
     done(panel, "已销号", "销号")
     assert "案件已结案" in panel.driver.find_element(By.ID, "case-actions").text
     panel.screenshot("closed")
+    assert panel.horizontal_overflow() == 0, "the case page is wider than the screen"
 
     events = panel.driver.find_element(By.ID, "case-events").text
     for kind in ("立案", "核查", "确认", "劝返", "开具文书", "复学", "巩固跟踪", "销号"):

@@ -348,7 +348,13 @@ def test_recording_service_and_non_compliance_on_the_case(app, client_as, world)
             "王大山",
             False,
         )
-    assert "逾期未履行" in page(clerk, f"/admin/case/details/?id={case_id}")
+        number = notice.number
+    html = page(clerk, f"/admin/case/details/?id={case_id}")
+    assert "逾期未履行" in html
+    # The service's line in 办理过程 names the notice once (its note already says which).
+    events = html[html.index('id="case-events"') : html.index('id="case-visits"')]
+    served = next(row for row in events.split("<tr>") if "文书送达" in row)
+    assert served.count(number) == 1, served
 
 
 def test_rectify_step_issues_its_notice_with_the_next_number(app, client_as, world):

@@ -149,7 +149,10 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     )
     # Chromium on Linux takes its UI language, and so the 年/月/日 order of date inputs,
     # from LANGUAGE; --lang alone leaves a headless browser in American mm/dd/yyyy.
-    service = Service(CHROMEDRIVER, env={**os.environ, "LANGUAGE": "zh_CN", "LANG": "zh_CN.UTF-8"})
+    # LANG must name a UTF-8 locale that is installed (zh_CN.UTF-8 often is not; C.UTF-8
+    # always is): in the C fallback Chromium saves a download named 适龄儿童少年台账.xlsx as
+    # "download" and chromedriver cannot find a file to upload named 名单.xlsx.
+    service = Service(CHROMEDRIVER, env={**os.environ, "LANGUAGE": "zh_CN", "LANG": "C.UTF-8"})
     browser = webdriver.Chrome(service=service, options=options)
     browser.execute_cdp_cmd(
         "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}

@@ -10,7 +10,8 @@ from __future__ import annotations
 import base64
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -157,7 +158,8 @@ class Panel:
             ec.visibility_of_element_located(
                 (
                     By.CSS_SELECTOR,
-                    "#select2-drop input.select2-input, .select2-container-active input",
+                    "#select2-drop input.select2-input,"
+                    " .select2-container-active input.select2-input",
                 )
             )
         )
@@ -279,7 +281,10 @@ class Panel:
             pending = [p for p in folder.iterdir() if p.suffix == ".crdownload"]
             if done and not pending:
                 newest = max(done, key=lambda p: p.stat().st_mtime)
-                target = newest.with_name(f"{time.monotonic_ns()}-{newest.name}")
+                # Out of the folder, so the next call cannot mistake it for a new download.
+                taken = folder / "taken"
+                taken.mkdir(exist_ok=True)
+                target = taken / f"{time.monotonic_ns()}-{newest.name}"
                 newest.rename(target)
                 return target
             time.sleep(0.2)
@@ -302,3 +307,40 @@ class Panel:
         except NoSuchElementException:
             return False
         return True
+
+    # --- Further steps -------------------------------------------------------------------
+
+    def unfold(self, label: str) -> None:
+        """Open a folded section (a <details>) by clicking its <summary> text."""
+        summary = self.driver.find_element(By.XPATH, f"//summary[normalize-space(.)={label!r}]")
+        self.scroll_to(summary)
+        if summary.find_element(By.XPATH, "..").get_attribute("open") is None:
+            summary.click()
+
+    @contextmanager
+    def new_window(self, click: Callable[[], None]) -> Iterator[None]:
+        """Do ``click`` (which opens a link in a new tab), work in that tab, close it."""
+        before = set(self.driver.window_handles)
+        main = self.driver.current_window_handle
+        click()
+        handle = self.wait.until(lambda d: (set(d.window_handles) - before) or False).pop()
+        self.driver.switch_to.window(handle)
+        try:
+            self.wait.until(lambda d: d.execute_script("return document.readyState") == "complete")
+            self.assert_no_error_page()
+            yield
+        finally:
+            self.driver.close()
+            self.driver.switch_to.window(main)
+
+    def upload(self, name: str, path: Path) -> None:
+        """Choose a file in the <input type=file> ``name`` (as picking it in the dialog)."""
+        self.field(name).send_keys(str(path))
+
+    def save_confirmed(self, label: str) -> None:
+        """Click a button that asks 确认…? first, say yes, and wait for the next page."""
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        self.click_button(label)
+        self.accept_confirm()
+        self.wait.until(ec.staleness_of(old))
+        self.assert_no_error_page()

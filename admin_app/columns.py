@@ -88,12 +88,14 @@ CHILD = {
     **_flags(CHILD_KEY_GROUPS),
     "disability_category": Column("残疾类别"),
     "disability_grade": Column("残疾等级"),
-    "disability_cert_no": Column("残疾证号"),
+    # 残疾证号 is the ID number and two digits, 学籍号 a letter and the ID number: whoever
+    # may not read the ID number may not read them either.
+    "disability_cert_no": Column("残疾证号", mask="id"),
     "school": Column("就读学校", aliases=("学校", "学校名称", "在读学校", "就读学校名称")),
     "stage": Column("学段"),
     "grade": Column("年级", aliases=("所在年级", "年级名称")),
     "class_name": Column("班级", aliases=("班别",)),
-    "student_no": Column("学籍号", aliases=("全国学籍号", "学籍辅号")),
+    "student_no": Column("学籍号", mask="id", aliases=("全国学籍号", "学籍辅号")),
     "status": Column("就学状态"),
     "status_reason": Column("未入学/辍学原因"),
     "status_note": Column("原因说明"),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import IO, Any
@@ -23,6 +23,7 @@ from .archive import issue
 from .assessment import IndicatorScore, VillageResult, active_indicators, ranking_with_change
 from .cases import visit_days
 from .choices import CHILD_KEY_GROUPS, IndicatorMethod
+from .columns import CHILD, Column
 from .dates import local_today
 from .display import points
 from .models import (
@@ -96,6 +97,20 @@ def _key_groups(row: Any) -> str:
     return "、".join(label for key, label in CHILD_KEY_GROUPS.items() if getattr(row, key))
 
 
+def masked_as_declared(cols: tuple[Col, ...], declared: dict[str, Column]) -> tuple[Col, ...]:
+    """Each column reading a declared attribute is masked as ``columns.py`` declares it.
+
+    The mask of a number (身份证号, 学籍号, 残疾证号, 电话) is declared once, beside its
+    label; a report cannot forget it for a column that embeds the ID number.
+    """
+    return tuple(
+        replace(col, mask=declared[col.value].mask)
+        if isinstance(col.value, str) and col.value in declared and declared[col.value].mask
+        else col
+        for col in cols
+    )
+
+
 CHILDREN_COLUMNS = (
     Col("行政村", "village_name", 10),
     Col("村民小组", "group_name", 9),
@@ -119,6 +134,7 @@ CHILDREN_COLUMNS = (
     Col("未入学/辍学原因", "status_reason", 12),
     Col("原因说明", "status_note", 16, "wrap"),
 )
+CHILDREN_COLUMNS = masked_as_declared(CHILDREN_COLUMNS, CHILD)
 
 
 def children_statement(request: ReportRequest) -> Any:

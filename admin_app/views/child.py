@@ -168,6 +168,8 @@ class ChildView(SecureModelView):
                 return false()
             number = normalize_id_number(term)
             return or_(Child.id_number == number, Child.student_no == number)
+        if not may_see_unmasked():
+            return starts_with(Child.name, term)  # 学籍号 embeds the ID number
         return or_(starts_with(Child.name, term), Child.student_no == term)
 
     def create_form(self, obj: Any = None) -> Any:

@@ -23,6 +23,7 @@ from ..archive import issue
 from ..auth import may_see_unmasked
 from ..dates import beijing_time
 from ..extensions import db
+from ..masking import mask_text
 from ..reports import period_text
 from ..xlsx import EXCEL_MAX_ROWS, Col, Heading, write_report
 
@@ -123,7 +124,14 @@ class XlsxExportMixin:
         sort = self._get_column_by_idx(view_args.sort)  # type: ignore[attr-defined]
         if sort is not None:
             parts.append(f"按{sort[1]}{'降序' if view_args.sort_desc else '升序'}")
-        return "；".join(str(p) for p in parts) or "全部记录"
+        description = "；".join(str(p) for p in parts) or "全部记录"
+        # A masked file must not carry a full number in its heading or archive record.
+        return description if may_see_unmasked() else mask_text(description)
+
+    @staticmethod
+    def archived_args(masked: bool) -> dict[str, str]:
+        args = request.args.to_dict(flat=True)
+        return {k: mask_text(v) for k, v in args.items()} if masked else args
 
     @expose("/export/<export_type>/")
     def export(self, export_type: str) -> Any:
@@ -158,7 +166,7 @@ class XlsxExportMixin:
             report=f"list:{self.endpoint}",  # type: ignore[attr-defined]
             title=f"{self.name}列表",  # type: ignore[attr-defined]
             user=current_user._get_current_object(),
-            filters={"description": description, "args": request.args.to_dict(flat=True)},
+            filters={"description": description, "args": self.archived_args(masked)},
             masked=masked,
             write=lambda path: (
                 write_report(

@@ -8,7 +8,6 @@ inspector took to a meeting can be shown again byte for byte.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import secrets
 from collections.abc import Callable
@@ -21,7 +20,7 @@ from sqlalchemy import Select, select
 from .auth import UNMASKED_ROLES
 from .choices import AuditAction, Role
 from .extensions import db
-from .files import private_file, private_folder
+from .files import file_sha256, private_file, private_folder
 from .models import ExportRecord, User
 from .xlsx import local_now
 
@@ -63,7 +62,7 @@ def issue(
     try:
         rows = write(partial)
         private_file(partial)
-        digest = sha256_of(partial)
+        digest = file_sha256(partial)
         partial.replace(final)
     except BaseException:
         partial.unlink(missing_ok=True)
@@ -96,14 +95,6 @@ def issue(
         final.unlink(missing_ok=True)
         raise
     return record
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def file_of(record: ExportRecord) -> Path | None:

@@ -12,7 +12,6 @@ written 0600 in a 0700 folder, and only the newest ``BACKUP_KEEP`` are kept.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import json
 import os
@@ -31,7 +30,7 @@ from sqlalchemy.engine import URL
 
 from .dates import LOCAL_TZ
 from .extensions import db
-from .files import private_folder
+from .files import file_sha256, private_folder
 
 FORMAT = 1
 PREFIX = "kongchuo-backup-"
@@ -59,14 +58,6 @@ def row_counts() -> dict[str, int]:
     }
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _files(app: Flask) -> dict[str, str]:
     """``folder/relative/path -> sha256`` of every file kept beside the database."""
     found = {}
@@ -75,7 +66,7 @@ def _files(app: Flask) -> dict[str, str]:
         if not root.is_dir():
             continue
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            found[f"{member}/{path.relative_to(root).as_posix()}"] = _sha256(path)
+            found[f"{member}/{path.relative_to(root).as_posix()}"] = file_sha256(path)
     return found
 
 
@@ -131,7 +122,7 @@ def create_backup(app: Flask) -> Backup:
             "created_at": now.isoformat(timespec="seconds"),
             "database": db.engine.url.get_backend_name(),
             "database_file": member,
-            "database_sha256": _sha256(work / member),
+            "database_sha256": file_sha256(work / member),
             "tables": tables,
             "files": files,
         }
@@ -182,11 +173,11 @@ def _read_archive(archive: Path, into: Path) -> dict[str, Any]:
     if manifest.get("format") != FORMAT:
         raise BackupError("备份文件的格式版本不符。")
     member = manifest["database_file"]
-    if _sha256(into / member) != manifest["database_sha256"]:
+    if file_sha256(into / member) != manifest["database_sha256"]:
         raise BackupError("备份文件已损坏：数据库部分与清单不符，未作任何恢复。")
     for name, digest in manifest["files"].items():
         path = into / name
-        if not path.is_file() or _sha256(path) != digest:
+        if not path.is_file() or file_sha256(path) != digest:
             raise BackupError(f"备份文件已损坏：{name} 与清单不符，未作任何恢复。")
     return manifest
 

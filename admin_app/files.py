@@ -7,6 +7,7 @@ machine cannot read them.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -25,6 +26,15 @@ def private_folder(path: Path, root: Path | None = None) -> Path:
             break
         current = current.parent
     return path
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file, read in blocks (archived workbooks can be tens of MB)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def private_file(path: Path) -> Path:

@@ -157,7 +157,8 @@ class Panel:
             ec.visibility_of_element_located(
                 (
                     By.CSS_SELECTOR,
-                    "#select2-drop input.select2-input, .select2-container-active input",
+                    "#select2-drop input.select2-input,"
+                    " .select2-container-active input.select2-input",
                 )
             )
         )

@@ -54,3 +54,15 @@ def test_pages_load_no_asset_from_the_internet(client_as):
         html = clerk.get(url).get_data(as_text=True)
         external = re.findall(r'(?:src|href)="(https?://[^"]+)"', html)
         assert external == [], (url, external)
+
+
+def test_lists_show_yes_and_no_in_chinese(app, client_as, world):
+    from admin_app.models import Household
+
+    with app.app_context():
+        db.session.get(Household, world.household_a).is_dibao = True
+        db.session.commit()
+    html = client_as(Role.CLERK).get("/admin/household/").get_data(as_text=True)
+    cells = re.findall(r'<td class="col-is_dibao">\s*(.*?)\s*</td>', html, re.S)
+    assert sorted(cells) == ["否", "是"], cells
+    assert ": true" not in html and ": false" not in html

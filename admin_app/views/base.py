@@ -59,8 +59,11 @@ def _bool_label(view: Any, value: bool, name: str) -> str:
     return "是" if value else "否"
 
 
-LIST_FORMATTERS = {CodeEnum: _enum_label, bool: _bool_label, **typefmt.BASE_FORMATTERS}
-DETAIL_FORMATTERS = {CodeEnum: _enum_label, bool: _bool_label, **typefmt.DETAIL_FORMATTERS}
+# Flask-Admin takes the first type that matches, in order: CodeEnum before its base Enum
+# (whose formatter shows the English member name), and our bool after the defaults, whose
+# bool entry would replace it with an icon titled "is_dibao: true".
+LIST_FORMATTERS = {CodeEnum: _enum_label, **typefmt.BASE_FORMATTERS, bool: _bool_label}
+DETAIL_FORMATTERS = {CodeEnum: _enum_label, **typefmt.DETAIL_FORMATTERS, bool: _bool_label}
 
 
 class ScopedAjaxLoader(QueryAjaxModelLoader):

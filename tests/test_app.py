@@ -66,3 +66,19 @@ def test_lists_show_yes_and_no_in_chinese(app, client_as, world):
     cells = re.findall(r'<td class="col-is_dibao">\s*(.*?)\s*</td>', html, re.S)
     assert sorted(cells) == ["否", "是"], cells
     assert ": true" not in html and ": false" not in html
+
+
+def test_a_form_refused_by_its_field_checks_says_so_in_chinese(app, client_as):
+    from admin_app.models import User
+
+    admin = client_as(Role.ADMIN)
+    taken = {"username": "clerk", "display_name": "重名", "role": "clerk", "password": "x" * 8}
+    html = conftest.submit(admin, "/admin/user/new/", taken).get_data(as_text=True)
+    assert "Failed to" not in html
+    assert "未保存，请改正表单中标出的问题。" in html and "已经存在。" in html
+    with app.app_context():
+        clerk = db.session.scalar(db.select(User).filter_by(username="clerk"))
+    edit = f"/admin/user/edit/?id={clerk.id}"
+    html = conftest.submit(admin, edit, {"username": "admin"}).get_data(as_text=True)
+    assert "Failed to" not in html
+    assert "未保存，请改正表单中标出的问题。" in html and "已经存在。" in html

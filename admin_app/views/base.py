@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from flask import abort, flash, has_request_context, redirect, request, url_for
+from flask import abort, flash, has_request_context, redirect, request, session, url_for
 from flask_admin import BaseView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import ModelView
@@ -45,6 +45,13 @@ from .fields import LocalDateField
 
 WRITERS = frozenset({Role.ADMIN, Role.CLERK})
 TOWNSHIP_READERS = frozenset({Role.ADMIN, Role.CLERK, Role.LEADER, Role.INSPECTOR})
+
+#: Flask-Admin 2.2's Chinese catalogue lacks the flash of a form that fails its field checks,
+#: so a duplicate username or a mistyped number was answered "Failed to create record.".
+UNTRANSLATED_FLASHES = {
+    "Failed to create record.": "未保存，请改正表单中标出的问题。",
+    "Failed to save record.": "未保存，请改正表单中标出的问题。",
+}
 
 INTEGRITY_MESSAGE = (
     "保存失败：数据与已有记录冲突（例如身份证号重复）或仍被其他记录引用，未作任何修改。"
@@ -355,6 +362,10 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
                 unbound.kwargs["allow_blank"] = True
         return form_class
 
+    def render(self, template: str, **kwargs: Any) -> Any:
+        _translate_flashes()
+        return super().render(template, **kwargs)
+
     # --- Access ------------------------------------------------------------------------
 
     def _handle_view(self, name: str, **kwargs: Any) -> Any:
@@ -532,3 +543,12 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
 
 def _find_field(form: Any, name: str) -> Any:
     return form[name] if name in form else None  # noqa: SIM401 - WTForms forms have no get()
+
+
+def _translate_flashes() -> None:
+    """Put the messages Flask-Admin flashes untranslated into Chinese before they are shown."""
+    flashes = session.get("_flashes")
+    if flashes and any(message in UNTRANSLATED_FLASHES for _, message in flashes):
+        session["_flashes"] = [
+            (category, UNTRANSLATED_FLASHES.get(message, message)) for category, message in flashes
+        ]

@@ -150,6 +150,42 @@ def test_clerk_keeps_the_child_register(panel: Panel) -> None:
     _gone(panel, "child", bad, bad)
 
 
+def test_village_cadre_registers_a_child_and_the_school_edits_its_enrolment(panel: Panel) -> None:
+    """The reduced forms: a village cadre's (village preset) and a school's (学籍 only)."""
+    tag = _tag()
+    name = f"村报童{tag}"
+    birth = dt.date(2019, 5, 1) + dt.timedelta(days=int(tag) % 28)
+    number = _id_number(birth, tag[-3:])
+    panel.login("village")
+    panel.open("/admin/child/new/")
+    assert panel.picked("village") == "联合村"
+    panel.type("name", name)
+    panel.type("id_number", number)
+    panel.type_date("birth_date", birth.isoformat())
+    panel.pick("household", HOUSEHOLD_HEAD)
+    panel.pick("school", "联合乡中心", "联合乡中心小学")
+    panel.type("grade", "1")
+    panel.type("class_name", "一(2)班")
+    panel.type_date("status_effective_on", "2026-09-01")
+    panel.save()
+    _saved(panel)
+    _search(panel, "child", name)
+    row = panel.row(name)
+    assert row is not None and "联合村" in row.text and "一(2)班" in row.text, row and row.text
+
+    panel.login("school")
+    _search(panel, "child", name)
+    panel.open_row(name)
+    assert not panel.exists("[name=id_number]")  # a school edits enrolment only
+    panel.type("grade", "2")
+    panel.type("class_name", "二(3)班")
+    panel.screenshot("school-edit")
+    panel.save()
+    _saved(panel)
+    row = panel.row(name)
+    assert row is not None and "二(3)班" in row.text, row and row.text
+
+
 # --- 家庭户 --------------------------------------------------------------------------------
 
 

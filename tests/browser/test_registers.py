@@ -545,6 +545,7 @@ def test_inspector_refuses_an_inspection_outside_its_period(panel: Panel) -> Non
     panel.type_date("inspected_on", "2025-06-01")
     panel.type("inspectors", bad)
     panel.save()
+    panel.screenshot("invalid")
     _not_saved(panel)
     assert panel.error_at("inspected_on") == (
         "检查日期不在考核周期“2026年度”（2026-01-01至2026-12-31）内"

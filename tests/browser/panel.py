@@ -164,9 +164,18 @@ class Panel:
         )
         search.send_keys(typed)
         wanted = choose or typed
-        result = self.wait.until(lambda d: self._result(wanted))
-        label = result.text
-        result.click()
+        # Each typed character sends a query: a result found in the answer to the first
+        # characters can be replaced by the answer to all of them before the click lands.
+        label = ""
+        for attempt in range(3):
+            try:
+                result = self.wait.until(lambda d: self._result(wanted))
+                label = result.text
+                result.click()
+                break
+            except StaleElementReferenceException:
+                if attempt == 2:
+                    raise
         return label
 
     def _result(self, wanted: str) -> WebElement | bool:

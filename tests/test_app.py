@@ -54,3 +54,31 @@ def test_pages_load_no_asset_from_the_internet(client_as):
         html = clerk.get(url).get_data(as_text=True)
         external = re.findall(r'(?:src|href)="(https?://[^"]+)"', html)
         assert external == [], (url, external)
+
+
+def test_lists_show_yes_and_no_in_chinese(app, client_as, world):
+    from admin_app.models import Household
+
+    with app.app_context():
+        db.session.get(Household, world.household_a).is_dibao = True
+        db.session.commit()
+    html = client_as(Role.CLERK).get("/admin/household/").get_data(as_text=True)
+    cells = re.findall(r'<td class="col-is_dibao">\s*(.*?)\s*</td>', html, re.S)
+    assert sorted(cells) == ["否", "是"], cells
+    assert ": true" not in html and ": false" not in html
+
+
+def test_a_form_refused_by_its_field_checks_says_so_in_chinese(app, client_as):
+    from admin_app.models import User
+
+    admin = client_as(Role.ADMIN)
+    taken = {"username": "clerk", "display_name": "重名", "role": "clerk", "password": "x" * 8}
+    html = conftest.submit(admin, "/admin/user/new/", taken).get_data(as_text=True)
+    assert "Failed to" not in html
+    assert "未保存：请改正下面标出的问题。" in html and "已经存在。" in html
+    with app.app_context():
+        clerk = db.session.scalar(db.select(User).filter_by(username="clerk"))
+    edit = f"/admin/user/edit/?id={clerk.id}"
+    html = conftest.submit(admin, edit, {"username": "admin"}).get_data(as_text=True)
+    assert "Failed to" not in html
+    assert "未保存：请改正下面标出的问题。" in html and "已经存在。" in html

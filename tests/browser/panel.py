@@ -49,7 +49,7 @@ class Panel:
         self.shots = shots
         self.test_name = re.sub(r"[^\w.-]+", "_", test_name)[:80]
         self.log_offset = server.log.stat().st_size if server.log.exists() else 0
-        self.wait = WebDriverWait(driver, 10)
+        self.wait = WebDriverWait(driver, 10, poll_frequency=0.05)
 
     # --- Session -------------------------------------------------------------------------
 
@@ -165,9 +165,18 @@ class Panel:
         )
         search.send_keys(typed)
         wanted = choose or typed
-        result = self.wait.until(lambda d: self._result(wanted))
-        label = result.text
-        result.click()
+        # Each typed character sends a query: a result found in the answer to the first
+        # characters can be replaced by the answer to all of them before the click lands.
+        label = ""
+        for attempt in range(3):
+            try:
+                result = self.wait.until(lambda d: self._result(wanted))
+                label = result.text
+                result.click()
+                break
+            except StaleElementReferenceException:
+                if attempt == 2:
+                    raise
         return label
 
     def _result(self, wanted: str) -> WebElement | bool:
@@ -341,6 +350,61 @@ class Panel:
         """Click a button that asks 确认…? first, say yes, and wait for the next page."""
         old = self.driver.find_element(By.TAG_NAME, "html")
         self.click_button(label)
+        self.accept_confirm()
+        self.wait.until(ec.staleness_of(old))
+        self.assert_no_error_page()
+
+    # --- Lists: find a record's row, open or delete it from there -------------------------
+
+    def click_link(self, label: str) -> None:
+        """Click a visible link by its text, e.g. an inline form's 添加 评分."""
+        links = [
+            a
+            for a in self.driver.find_elements(By.XPATH, f".//a[normalize-space(.)={label!r}]")
+            if a.is_displayed()
+        ]
+        assert links, f"no link {label!r} on {self.path}"
+        self.scroll_to(links[0])
+        links[0].click()
+
+    def list_count(self) -> int:
+        """The record count the list's tab shows: 列表 (N)."""
+        found = re.search(r"列表\s*\((\d+)\)", self.text())
+        assert found, f"{self.path} shows no record count"
+        return int(found.group(1))
+
+    def row(self, text: str) -> WebElement | None:
+        """The list row holding ``text`` (None: no row shows it)."""
+        for row in self.driver.find_elements(By.CSS_SELECTOR, "table.model-list tbody tr"):
+            if text in row.text:
+                return row
+        return None
+
+    def row_id(self, text: str) -> int:
+        row = self.row(text)
+        assert row is not None, f"no row shows {text!r} on {self.path}"
+        box = row.find_element(By.CSS_SELECTOR, "input.action-checkbox")
+        return int(box.get_attribute("value") or 0)
+
+    def open_row(self, text: str, title: str = "编辑记录") -> None:
+        """Click a row's icon (编辑记录 / 查看记录) and wait for that page."""
+        row = self.row(text)
+        assert row is not None, f"no row shows {text!r} on {self.path}"
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        icon = row.find_element(By.CSS_SELECTOR, f"a[title={title!r}]")
+        self.scroll_to(icon)
+        icon.click()
+        self.wait.until(ec.staleness_of(old))
+        self.assert_no_error_page()
+
+    def delete_row(self, text: str) -> None:
+        """Click the row's delete button, accept the confirmation, wait for the list."""
+        row = self.row(text)
+        assert row is not None, f"no row shows {text!r} on {self.path}"
+        old = self.driver.find_element(By.TAG_NAME, "html")
+        button = row.find_element(By.CSS_SELECTOR, "button[title='删除记录']")
+        self.scroll_to(button)
+        button.click()
         self.accept_confirm()
         self.wait.until(ec.staleness_of(old))
         self.assert_no_error_page()

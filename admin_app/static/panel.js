@@ -1,7 +1,19 @@
-// Chinese texts for the vendored x-editable widget used by inline editing.
+// Chinese texts for the vendored x-editable widget used by inline editing, and for the
+// select2 pickers (their messages are drawn by the script, in English by default).
 (function () {
   if (window.jQuery && jQuery.fn.editable) {
     jQuery.fn.editable.defaults.emptytext = "（空）";
+  }
+  if (window.jQuery && jQuery.fn.select2 && jQuery.fn.select2.defaults) {
+    jQuery.extend(jQuery.fn.select2.defaults, {
+      formatNoMatches: function () { return "没有找到匹配的记录"; },
+      formatSearching: function () { return "正在查找…"; },
+      formatLoadMore: function () { return "正在加载更多…"; },
+      formatInputTooShort: function (input, min) { return "请再输入" + (min - input.length) + "个字"; },
+      formatInputTooLong: function (input, max) { return "请删去" + (input.length - max) + "个字"; },
+      formatSelectionTooBig: function (limit) { return "最多只能选" + limit + "项"; },
+      formatAjaxError: function () { return "查找失败，请重试"; }
+    });
   }
 })();
 

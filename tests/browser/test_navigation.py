@@ -115,3 +115,19 @@ def test_screens_fit_a_phone(panel: Panel, path: str) -> None:
     panel.open(path)
     panel.screenshot("phone")
     assert panel.horizontal_overflow() == 0
+
+
+def test_a_picker_speaks_chinese_when_nothing_matches(panel: Panel) -> None:
+    panel.login("clerk")
+    panel.open("/admin/household/new/")
+    container = panel._select2("village")
+    container.find_element(By.CSS_SELECTOR, "a.select2-choice").click()
+    search = panel.wait_for(
+        lambda: panel.driver.find_element(By.CSS_SELECTOR, "#select2-drop input.select2-input")
+    )
+    search.send_keys("不存在的村")
+    message = panel.wait_for(
+        lambda: panel.driver.find_element(By.CSS_SELECTOR, "#select2-drop li.select2-no-results")
+    )
+    panel.wait_for(lambda: message.text.strip())
+    assert message.text == "没有找到匹配的记录", message.text

@@ -47,6 +47,15 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         REMEMBER_COOKIE_HTTPONLY=True,
+        # A session ends after this long without a request, and this long after login.
+        SESSION_IDLE_MINUTES=int(os.environ.get("SESSION_IDLE_MINUTES", "30")),
+        SESSION_MAX_HOURS=int(os.environ.get("SESSION_MAX_HOURS", "12")),
+        # Lockout (admin_app.lockout): failures before an account, or a client address, is
+        # locked, and the first lock's length (each further lock in a row doubles it).
+        LOGIN_MAX_FAILURES=5,
+        LOGIN_IP_MAX_FAILURES=10,
+        LOGIN_LOCK_MINUTES=15,
+        LOGIN_MAX_LOCK_HOURS=24,
         FLASK_ADMIN_SWATCH="cerulean",
         TOWNSHIP_NAME=os.environ.get("TOWNSHIP_NAME", "联合乡"),
         PASSWORD_HASH_METHOD=None,  # werkzeug's default (scrypt); tests use a cheap one

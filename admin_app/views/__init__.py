@@ -40,6 +40,7 @@ from .index import DashboardView
 from .indicator import IndicatorView
 from .inspection import InspectionView
 from .inspection_item import InspectionItemView
+from .password import PasswordView
 from .period import PeriodView
 from .plan import PlanView
 from .ranking import RankingView
@@ -118,6 +119,7 @@ def build_admin(app: Flask) -> Admin:
     admin.add_view(SchoolView(School, s, name="学校", endpoint="school", category=SETTINGS))
     admin.add_view(UserView(User, s, name="用户", endpoint="user", category=SETTINGS))
     admin.add_view(AuditView(AuditLog, s, name="操作日志", endpoint="audit", category=SETTINGS))
+    admin.add_view(PasswordView(name="修改密码", endpoint="password", url="/admin/password"))
     admin.add_view(
         ImportView(name="名单导入", endpoint="import", url="/admin/import", category=LISTS)
     )

@@ -31,6 +31,11 @@ def secret_key_from_instance(instance_path: str) -> str:
     return key
 
 
+def env_flag(name: str) -> bool:
+    """A yes/no setting from the environment: 1, true, yes or on mean yes."""
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
 def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     # instance/ holds the database, the secret key and stored uploads: the owner's alone.
     private_folder(Path(app.instance_path))
@@ -46,7 +51,11 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Set SESSION_COOKIE_SECURE=1 when the panel is served over HTTPS: the session
+        # cookie is then never sent over plain HTTP.
+        SESSION_COOKIE_SECURE=env_flag("SESSION_COOKIE_SECURE"),
         REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=env_flag("SESSION_COOKIE_SECURE"),
         # A session ends after this long without a request, and this long after login.
         SESSION_IDLE_MINUTES=int(os.environ.get("SESSION_IDLE_MINUTES", "30")),
         SESSION_MAX_HOURS=int(os.environ.get("SESSION_MAX_HOURS", "12")),

@@ -27,6 +27,7 @@ from ..models import (
     User,
 )
 from ..models import Village as VillageModel
+from ..security import csp_nonce
 from .accountability import AccountabilityView
 from .agreement import AgreementView
 from .assistance import AssistanceView
@@ -67,6 +68,8 @@ def build_admin(app: Flask) -> Admin:
         theme=Bootstrap4Theme(base_template="admin/app_base.html", swatch="cerulean", fluid=True),
         # Chinese for the few Flask-Admin messages its zh_Hans_CN catalogue lacks.
         translations_path=TRANSLATIONS_DIR,
+        # Its inline <script> blocks carry the nonce the Content-Security-Policy names.
+        csp_nonce_generator=csp_nonce,
     )
     s = db
     admin.add_view(ChildView(Child, s, name="适龄儿童少年", endpoint="child", category=REGISTERS))

@@ -171,6 +171,12 @@ def client_as(app: Flask, world: World) -> Callable[[Role], FlaskClient]:
     return make
 
 
+def export(client: FlaskClient, page_url: str, action: str = "/export") -> Any:
+    """Press a page's export button as a browser does: its form POSTs the CSRF token to
+    the export URL, which carries the page's own query (a list's filters, search, sort)."""
+    return open_form(client, page_url, action=action).submit(client)
+
+
 def form_token(client: FlaskClient, url: str) -> str:
     response = client.get(url)
     assert response.status_code == 200, (url, response.status_code)

@@ -39,8 +39,14 @@ UNMASKED_ROLES = frozenset({Role.ADMIN, Role.CLERK, Role.VILLAGE, Role.SCHOOL})
 
 
 class LoginForm(FlaskForm):
-    username = StringField("用户名", validators=[DataRequired("请输入用户名"), Length(max=50)])
-    password = PasswordField("密码", validators=[DataRequired("请输入密码"), Length(max=200)])
+    username = StringField(
+        "用户名",
+        validators=[DataRequired("请输入用户名"), Length(max=50, message="用户名不能超过50个字")],
+    )
+    password = PasswordField(
+        "密码",
+        validators=[DataRequired("请输入密码"), Length(max=200, message="密码不能超过200位")],
+    )
 
 
 @dataclass

@@ -43,6 +43,13 @@ def test_login_page_states_the_lockout_in_chinese(client, world):
     assert "连续输错密码5次，账号将被锁定15分钟" in html
 
 
+def test_overlong_input_is_refused_in_chinese(client, world):
+    response = login(client, "x" * 60, "y" * 300)
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "用户名不能超过50个字" in text and "密码不能超过200位" in text
+
+
 def test_five_failures_lock_the_account_for_fifteen_minutes(app, client, world):
     text = fail(client, "clerk", 4)
     assert "用户名或密码错误" in text

@@ -79,6 +79,7 @@ def test_an_owner_changes_their_password(app, client_as, world):
         (PASSWORD, "river-stone-42", "river-stone-43", "两次输入的新密码不一致"),
         (PASSWORD, PASSWORD, None, "新密码不能与当前密码相同"),
         (PASSWORD, "qwertyuiop", None, "该密码过于常见"),
+        ("x" * 300, "river-stone-42", None, "密码不能超过200位"),
     )
     for current, new, repeat, message in cases:
         response = change_password(clerk, current, new, repeat)

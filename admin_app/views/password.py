@@ -19,7 +19,11 @@ from .base import SecureView
 
 class PasswordForm(FlaskForm):
     current_password = PasswordField(
-        "当前密码", validators=[DataRequired("请输入当前密码"), Length(max=MAX_LENGTH)]
+        "当前密码",
+        validators=[
+            DataRequired("请输入当前密码"),
+            Length(max=MAX_LENGTH, message=f"密码不能超过{MAX_LENGTH}位"),
+        ],
     )
     new_password = PasswordField(
         "新密码",

@@ -36,6 +36,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     audit.init_app(app)
     auth.init_app(app)
 
+    from . import security
+    from .siteflags import is_demo_database
+
+    security.init_app(app)
+    # The page template warns a demo account used outside a demo database.
+    app.jinja_env.globals["is_demo_database"] = lambda: is_demo_database(db.session)
+
     from .views import build_admin
 
     build_admin(app)

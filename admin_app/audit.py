@@ -20,14 +20,15 @@ from sqlalchemy.orm import Session
 
 from .choices import AuditAction
 from .extensions import db
-from .models import AuditLog, ChildStatusChange, utcnow
+from .models import AuditLog, ChildStatusChange, LoginThrottle, SiteFlag, utcnow
 
 #: Never copied into the log, only noted as changed.
 REDACTED_COLUMNS = frozenset({"password_hash"})
-#: Bookkeeping columns whose change is no news.
-IGNORED_COLUMNS = frozenset({"created_at", "updated_at"})
-#: Tables not audited row by row: the log itself, and history the model layer derives.
-UNAUDITED = (AuditLog, ChildStatusChange)
+#: Bookkeeping columns whose change is no news (a session token is also a secret).
+IGNORED_COLUMNS = frozenset({"created_at", "updated_at", "session_token"})
+#: Tables not audited row by row: the log itself, history the model layer derives, and
+#: the login counters per address (the failures themselves are logged as events).
+UNAUDITED = (AuditLog, ChildStatusChange, LoginThrottle, SiteFlag)
 
 
 def json_value(value: Any) -> Any:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from .choices import ImportSource, Role
 from .extensions import db
 from .models import Child, School, User, Village
+from .passwords import password_problem
 from .validation import check_user
 
 
@@ -69,8 +70,9 @@ def create_user_command(
     """Create a user account."""
     if password is None:
         password = click.prompt("密码", hide_input=True, confirmation_prompt=True)
-    if len(password) < 8:
-        raise click.UsageError("密码至少8位。")
+    problem = password_problem(password, username)
+    if problem:
+        raise click.UsageError(problem + "。")
     user = User(username=username, display_name=display_name or username, role=Role(role))
     if village_name:
         user.village = db.session.scalar(select(Village).where(Village.name == village_name))

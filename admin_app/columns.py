@@ -205,6 +205,12 @@ USER = {
     "active": Column("启用"),
     "last_login_at": Column("最近登录"),
     "password": Column("密码"),
+    "is_demo": Column("演示账号"),
+    "session_token": Column("会话令牌"),
+    "failed_logins": Column("连续登录失败次数"),
+    "last_failed_login_at": Column("最近登录失败"),
+    "locked_until": Column("锁定至"),
+    "lockouts": Column("连续锁定次数"),
 }
 
 AUDIT = {
@@ -408,6 +414,8 @@ TABLE_LABELS: dict[str, str] = {
     "child_status_change": "状态变更",
     "import_batch": "导入批次",
     "export_record": "报表归档",
+    "login_throttle": "登录失败计数（按地址）",
+    "site_flag": "数据库标记",
 }
 
 #: Bookkeeping columns and links no list declares, but details pages, forms Flask-Admin

@@ -31,6 +31,11 @@ def secret_key_from_instance(instance_path: str) -> str:
     return key
 
 
+def env_flag(name: str) -> bool:
+    """A yes/no setting from the environment: 1, true, yes or on mean yes."""
+    return os.environ.get(name, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
 def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     # instance/ holds the database, the secret key and stored uploads: the owner's alone.
     private_folder(Path(app.instance_path))
@@ -46,7 +51,20 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         WTF_CSRF_TIME_LIMIT=None,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # Set SESSION_COOKIE_SECURE=1 when the panel is served over HTTPS: the session
+        # cookie is then never sent over plain HTTP.
+        SESSION_COOKIE_SECURE=env_flag("SESSION_COOKIE_SECURE"),
         REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SECURE=env_flag("SESSION_COOKIE_SECURE"),
+        # A session ends after this long without a request, and this long after login.
+        SESSION_IDLE_MINUTES=int(os.environ.get("SESSION_IDLE_MINUTES", "30")),
+        SESSION_MAX_HOURS=int(os.environ.get("SESSION_MAX_HOURS", "12")),
+        # Lockout (admin_app.lockout): failures before an account, or a client address, is
+        # locked, and the first lock's length (each further lock in a row doubles it).
+        LOGIN_MAX_FAILURES=5,
+        LOGIN_IP_MAX_FAILURES=10,
+        LOGIN_LOCK_MINUTES=15,
+        LOGIN_MAX_LOCK_HOURS=24,
         FLASK_ADMIN_SWATCH="cerulean",
         TOWNSHIP_NAME=os.environ.get("TOWNSHIP_NAME", "联合乡"),
         PASSWORD_HASH_METHOD=None,  # werkzeug's default (scrypt); tests use a cheap one

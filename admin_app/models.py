@@ -9,6 +9,7 @@ CLI, import, raw SQL — is held to it; the friendly Chinese messages come from
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from decimal import Decimal
 from typing import Any
 
@@ -29,7 +30,7 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy import Enum as SAEnum
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .choices import (
@@ -149,6 +150,17 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: A demo account of ``seed-demo``, whose password is published in the README.
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: Carried in each session of this user; a new one (logout, new password, deactivation)
+    #: ends every session that carries the old one.
+    session_token: Mapped[str | None] = mapped_column(String(64))
+    #: Failed logins since the last success, the last failure, the lock and how many locks
+    #: in a row (each doubles the next): see ``admin_app.lockout``.
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_failed_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     village: Mapped[Village | None] = relationship()
     school: Mapped[School | None] = relationship()
@@ -157,15 +169,69 @@ class User(UserMixin, db.Model):
     def is_active(self) -> bool:  # Flask-Login refuses inactive users.
         return bool(self.active)
 
+    def get_id(self) -> str:
+        """What Flask-Login keeps in the session: the id and the current session token.
+
+        ``auth.load_user`` accepts a session only while its token is the user's current
+        one, so a new token ends every session of the user at once.
+        """
+        if not self.session_token:
+            self.new_session_token()
+        return f"{self.id}:{self.session_token}"
+
+    def new_session_token(self) -> None:
+        self.session_token = secrets.token_urlsafe(32)
+
+    @validates("active")
+    def _end_sessions_on_deactivation(self, key: str, value: bool) -> bool:
+        """Deactivating an account ends its sessions, and reactivating does not revive them."""
+        if not value and self.id is not None:
+            self.new_session_token()
+        return value
+
     def set_password(self, password: str, method: str | None = None) -> None:
+        """Store the hash of a new password; sessions opened with the old one end."""
         kwargs = {"method": method} if method else {}
         self.password_hash = generate_password_hash(password, **kwargs)
+        self.new_session_token()
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
 
     def __str__(self) -> str:
         return f"{self.display_name}({self.username})"
+
+
+class LoginThrottle(db.Model):
+    """Failed logins per client address, locked as accounts are (``admin_app.lockout``).
+
+    Also counts the failures for unknown usernames in the current window, which the audit
+    log records as one summary per address and window rather than a row per guess.
+    """
+
+    __tablename__ = "login_throttle"
+
+    ip: Mapped[str] = mapped_column(String(45), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    lockouts: Mapped[int] = mapped_column(Integer, default=0)
+    unknown_count: Mapped[int] = mapped_column(Integer, default=0)
+    unknown_since: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class SiteFlag(db.Model):
+    """Facts about this database that travel with it (a backup restores them).
+
+    ``demo_database`` is set by ``seed-demo``: demo accounts outside such a database
+    get a warning banner.
+    """
+
+    __tablename__ = "site_flag"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    set_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
 # --- Households and children -----------------------------------------------------------

@@ -74,6 +74,7 @@ from admin_app.models import (
     Village,
     utcnow,
 )
+from admin_app.siteflags import DEMO_DATABASE, set_flag
 from admin_app.validation import (
     Errors,
     check_agreement,
@@ -453,6 +454,7 @@ def build_demo(
     writer.insert(InspectionScore, scores)
     writer.sync_id_sequences(ctx.ids)
     accounts = create_demo_users(session, places)
+    set_flag(session, DEMO_DATABASE, "1")
 
     verify(session, ctx.ids, size.verify_every)
     session.commit()
@@ -1862,6 +1864,8 @@ def create_demo_users(session: Session, places: Places) -> int:
             role=account.role,
             village_id=villages.get(account.village),
             school_id=schools.get(account.school),
+            # Exempt from the password policy, and marked: see admin_app.siteflags.
+            is_demo=True,
         )
         user.set_password(account.password, method)
         session.add(user)

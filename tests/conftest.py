@@ -168,6 +168,12 @@ def client_as(app: Flask, world: World) -> Callable[[Role], FlaskClient]:
     return make
 
 
+def export(client: FlaskClient, page_url: str, action: str = "/export") -> Any:
+    """Press a page's export button as a browser does: its form POSTs the CSRF token to
+    the export URL, which carries the page's own query (a list's filters, search, sort)."""
+    return open_form(client, page_url, action=action).submit(client)
+
+
 def fetch(app: Flask, model: type, pk: int) -> Any:
     with app.app_context():
         return db.session.get(model, pk)

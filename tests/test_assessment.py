@@ -34,7 +34,7 @@ from admin_app.models import (
     DropoutCase,
     InspectionScore,
 )
-from tests.conftest import login
+from tests.conftest import export, login
 from tests.factories import (
     make_agreement,
     make_assistance,
@@ -373,7 +373,7 @@ def test_ranking_screen_json_and_drill_down_for_a_leader(app, client, scheme):
     assert f'/admin/child/details/?id={scheme["a3"]}">甲三</a>' in detail
     assert "未在7天内首次走访" in detail and "甲七" in detail
     assert "分子 3 ÷ 分母 4" in detail
-    response = client.get(f"/admin/ranking/export?period={period}")
+    response = export(client, f"/admin/ranking/?period={period}")
     assert response.status_code == 200
     assert response.data[:2] == b"PK"
 
@@ -408,7 +408,7 @@ def test_ranking_workbook_reads_back_with_chinese_headers(app, client, scheme):
     from openpyxl import load_workbook
 
     login(client, "boss")
-    response = client.get(f"/admin/ranking/export?period={scheme['period']}")
+    response = export(client, f"/admin/ranking/?period={scheme['period']}")
     sheet = load_workbook(io.BytesIO(response.data)).active
     assert sheet.title == "村级考核排名"
     assert sheet["A1"].value == "联合乡控辍保学村级考核排名表"

@@ -96,7 +96,7 @@ def test_user_admin_creates_user_with_scope_rules(app, client_as, world):
             "username": "cunganbu",
             "display_name": "村干部",
             "role": "village",
-            "password": "abcdefgh",
+            "password": "bamboo-gate-31",
         },
     )
     assert "村干部账号须选择所属行政村" in response.get_data(as_text=True)
@@ -105,7 +105,7 @@ def test_user_admin_creates_user_with_scope_rules(app, client_as, world):
         "/admin/user/new/",
         {"username": "short", "display_name": "短", "role": "clerk", "password": "abc"},
     )
-    assert "密码至少8位" in response.get_data(as_text=True)
+    assert "密码至少10位" in response.get_data(as_text=True)
     response = submit(
         admin,
         "/admin/user/new/",
@@ -114,13 +114,13 @@ def test_user_admin_creates_user_with_scope_rules(app, client_as, world):
             "display_name": "村干部",
             "role": "village",
             "village": world.village_b,
-            "password": "abcdefgh",
+            "password": "bamboo-gate-31",
         },
     )
     assert response.status_code == 302
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == "cunganbu"))
-        assert user.village_id == world.village_b and user.check_password("abcdefgh")
+        assert user.village_id == world.village_b and user.check_password("bamboo-gate-31")
 
 
 def test_admin_cannot_lock_themselves_out(app, client_as, world):

@@ -502,13 +502,14 @@ def test_secondary_buttons_are_solid_and_visible(client_as, records):
 
 def test_list_exports_use_the_same_clock(app, client_as, world):
     """The sheet of a list shows the instant as the list does: Beijing time."""
+    from tests.conftest import export
     from tests.xlsx_helpers import headers_of, rows_of, workbook
 
     with app.app_context():
         user = db.session.scalar(select(User).where(User.username == world.users[Role.LEADER]))
         user.last_login_at = INSTANT_UTC
         db.session.commit()
-    sheet = workbook(client_as(Role.ADMIN).get("/admin/user/export/xlsx/").data).worksheets[0]
+    sheet = workbook(export(client_as(Role.ADMIN), "/admin/user/").data).worksheets[0]
     column = headers_of(sheet).index("最近登录")
     minutes = {
         row[column].replace(second=0, microsecond=0)

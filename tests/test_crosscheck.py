@@ -28,7 +28,7 @@ from admin_app.dates import local_today
 from admin_app.extensions import db
 from admin_app.models import AuditLog, Child, DropoutCase, ExportRecord, School, User, Village
 from tests import factories as f
-from tests.conftest import forge_entry, session_token
+from tests.conftest import export, forge_entry, session_token
 from tests.forms import form_of, open_form
 from tests.spreadsheets import ROSTER_HEADER, csv_bytes, xlsx
 from tests.xlsx_helpers import DATA_START, assert_no_formula_or_link, headers_of, rows_of, workbook
@@ -188,7 +188,7 @@ def test_clerk_compares_a_roster_and_opens_cases_in_one_step(app, client_as, wor
         assert (opened.kind, opened.to_status) == (CaseEventKind.OPEN, CaseStatus.SUSPECTED)
         assert opened.actor_id == db.session.scalar(select(User.id).where(User.username == "clerk"))
 
-    download = clerk.get(result_url + "/export")
+    download = export(clerk, result_url)
     assert download.status_code == 200
     assert "attachment" in download.headers["Content-Disposition"]
     book = workbook(download.data)
@@ -215,10 +215,10 @@ def test_clerk_compares_a_roster_and_opens_cases_in_one_step(app, client_as, wor
         assert record.report == "crosscheck" and record.username == "clerk"
         assert record.title == "比对核查_学籍" and record.row_count == 4 and not record.masked
         assert "疑似未入学辍学2人" in record.filters["description"]
-        export = select(AuditLog).where(
+        export_log = select(AuditLog).where(
             AuditLog.table_name == "export_record", AuditLog.action == AuditAction.EXPORT
         )
-        assert db.session.scalar(export).note.startswith("比对核查_学籍，4行，未脱敏")
+        assert db.session.scalar(export_log).note.startswith("比对核查_学籍，4行，未脱敏")
     assert "比对核查_学籍" in clerk.get("/admin/reports/").get_data(as_text=True)
     again = clerk.get(f"/admin/reports/download/{record.id}")
     assert again.status_code == 200 and again.data == download.data
@@ -284,7 +284,8 @@ def test_only_clerks_and_admins_may_cross_check(app, client_as, world, register,
     other = client_as(role)
     assert other.get("/admin/crosscheck/").status_code == 403
     assert other.get(result_url).status_code == 403
-    assert other.get(result_url + "/export").status_code == 403
+    token = {"csrf_token": session_token(other)}
+    assert other.post(result_url + "/export", data=token).status_code == 403
     data = {"child_id": str(world.child_b), "csrf_token": session_token(other)}
     response = other.post(result_url + "/open-cases", data=data)
     assert response.status_code == 403
@@ -293,7 +294,8 @@ def test_only_clerks_and_admins_may_cross_check(app, client_as, world, register,
 def test_unknown_roster_is_404(client_as, world):
     admin = client_as(Role.ADMIN)
     assert admin.get("/admin/crosscheck/result/" + "f" * 64).status_code == 404
-    assert admin.get("/admin/crosscheck/result/nothex/export").status_code == 404
+    token = {"csrf_token": session_token(admin)}
+    assert admin.post("/admin/crosscheck/result/nothex/export", data=token).status_code == 404
 
 
 def test_the_single_school_option_carries_through_to_the_action(app, client_as, world, register):

@@ -36,6 +36,7 @@ from admin_app.models import (
     Village,
 )
 from admin_app.xlsx import XLSX_MIMETYPE
+from tests.conftest import export
 from tests.factories import make_agreement, make_assistance, make_period
 from tests.forms import open_form
 from tests.xlsx_helpers import (
@@ -236,7 +237,7 @@ def test_agreement_sheet_and_ranking_sheet(client_as, data):
 
 
 def test_ranking_export_goes_through_the_engine_and_is_archived(app, client_as, data):
-    response = client_as(Role.VILLAGE).get(f"/admin/ranking/export?period={data['period']}")
+    response = export(client_as(Role.VILLAGE), f"/admin/ranking/?period={data['period']}")
     rows = by_header(workbook(response.data).worksheets[0])
     assert [r["行政村"] for r in rows] == ["联合村"]  # a village cadre: their own village
     with app.app_context():
@@ -312,7 +313,7 @@ def test_the_children_register_ignores_the_period_the_page_preselects(app, clien
 def test_archive_lists_and_serves_files_by_role(app, client_as, data):
     issue(client_as(Role.CLERK), "children")  # unmasked
     issue(client_as(Role.LEADER), "children")  # masked
-    client_as(Role.VILLAGE).get(f"/admin/ranking/export?period={data['period']}")
+    export(client_as(Role.VILLAGE), f"/admin/ranking/?period={data['period']}")
     with app.app_context():
         records = {
             (r.username, r.report): r.id for r in db.session.scalars(select(ExportRecord)).all()

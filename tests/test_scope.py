@@ -228,7 +228,8 @@ def test_filter_options_list_only_own_village(village_user, world):
 
 
 def test_builtin_export_is_off(village_user, world):
-    response = village_user.get("/admin/child/export/csv/")
+    token = {"csrf_token": session_token(village_user)}
+    response = village_user.post("/admin/child/export/csv/", data=token)
     assert response.status_code in (302, 404)
     assert "李小红" not in response.get_data(as_text=True)
 

@@ -20,6 +20,7 @@ from admin_app.models import (
     User,
     Village,
 )
+from admin_app.siteflags import is_demo_database
 from admin_app.validation import check_child
 from seed.demo import DEMO_ACCOUNTS
 from tests.conftest import login
@@ -79,6 +80,13 @@ def test_demo_accounts_log_in_and_are_printed(app, runner):
         assert account.username in printed and account.password in printed
         client = app.test_client()
         assert login(client, account.username, account.password).status_code == 302
+        # Flagged as demo accounts, in a database flagged as a demo: no warning banner.
+        home = client.get("/admin/").get_data(as_text=True)
+        assert "demo-account-warning" not in home
+    with app.app_context():
+        assert is_demo_database(db.session)
+        demo = db.session.scalars(select(User.username).where(User.is_demo)).all()
+        assert sorted(demo) == sorted(a.username for a in DEMO_ACCOUNTS)
 
 
 def test_seed_demo_is_deterministic_and_if_empty_skips(app, runner):

@@ -44,3 +44,73 @@
   $(document).on("adminFormReady", nativeDates);
   nativeDates();
 })(window.jQuery);
+
+// The Content-Security-Policy (admin_app/security.py) runs no inline event handlers and
+// no javascript: URLs, so the pages' behaviour is declared with data- attributes and
+// attached here, once, by delegation (rows added later are covered too). Vanilla DOM, so
+// the standalone print page can use it without jQuery.
+(function () {
+  // A link to "javascript:void(0)" only carries a script's click handler (dropdown
+  // toggles, Flask-Admin's filter menu, pagination placeholders): never follow it, which
+  // the policy would refuse and report.
+  document.addEventListener(
+    "click",
+    function (event) {
+      var link = event.target.closest && event.target.closest('a[href^="javascript:"]');
+      if (link) {
+        event.preventDefault();
+      }
+    },
+    true
+  );
+
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest ? event.target : null;
+    if (!target) {
+      return;
+    }
+    // A button or link that asks first: data-confirm="确定…？".
+    var asking = target.closest("[data-confirm]");
+    if (asking && !window.confirm(asking.getAttribute("data-confirm"))) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      return;
+    }
+    // A bulk action of a list's 选中操作 menu (Flask-Admin's actions.js does the work).
+    var action = target.closest("[data-model-action]");
+    if (action && window.modelActions) {
+      event.preventDefault();
+      window.modelActions.execute(action.getAttribute("data-model-action"));
+      return;
+    }
+    // The "添加" button under an inline list (Flask-Admin's form.js clones the row).
+    var inlineAdd = target.closest("[data-inline-add]");
+    if (inlineAdd && window.faForm) {
+      event.preventDefault();
+      window.faForm.addInlineField(inlineAdd, inlineAdd.getAttribute("data-inline-add"));
+      return;
+    }
+    // A print button on a printable page.
+    if (target.closest("[data-print]")) {
+      event.preventDefault();
+      window.print();
+      return;
+    }
+    // A "select all" box: data-check-all="<selector of the boxes>".
+    var all = target.closest("[data-check-all]");
+    if (all) {
+      var boxes = document.querySelectorAll(all.getAttribute("data-check-all"));
+      for (var i = 0; i < boxes.length; i++) {
+        boxes[i].checked = all.checked;
+      }
+    }
+  });
+
+  // A select that shows its choice at once (the period of the ranking): submit its form.
+  document.addEventListener("change", function (event) {
+    var select = event.target;
+    if (select && select.hasAttribute && select.hasAttribute("data-autosubmit") && select.form) {
+      select.form.submit();
+    }
+  });
+})();

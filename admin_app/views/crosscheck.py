@@ -95,9 +95,11 @@ class CrossCheckView(SecureView):
             shown=SHOWN,
         )
 
-    @expose("/result/<sha>/export")
+    @expose("/result/<sha>/export", methods=("POST",))
     def export(self, sha: str) -> Any:
-        """The five lists as one workbook, archived like every issued report (DESIGN.md §6)."""
+        """The five lists as one workbook, archived like every issued report (DESIGN.md §6).
+
+        POST with the CSRF token: issuing an archived, audited workbook is a write."""
         check, file_name = self.compute(sha)
         masked = not may_see_unmasked()
         description = crosscheck_description(check, file_name)

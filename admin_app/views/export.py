@@ -133,8 +133,11 @@ class XlsxExportMixin:
         args = request.args.to_dict(flat=True)
         return {k: mask_text(v) for k, v in args.items()} if masked else args
 
-    @expose("/export/<export_type>/")
+    @expose("/export/<export_type>/", methods=("POST",))
     def export(self, export_type: str) -> Any:
+        """POST only, checked for the CSRF token like every POST: each export is archived
+        and audited, so no link or image on another page may make one in a user's name.
+        The list's filters, search and sort come in the query string, as the list has them."""
         if export_type != "xlsx":
             abort(404)
         view_args = self._get_list_extra_args()  # type: ignore[attr-defined]

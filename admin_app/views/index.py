@@ -6,11 +6,10 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, request, url_for
+from flask import current_app, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, logout_user
 from sqlalchemy import func, select
-from werkzeug.wrappers import Response
 
 from ..assessment import (
     active_indicators,
@@ -21,7 +20,7 @@ from ..assessment import (
     rate,
 )
 from ..audit import log_event
-from ..auth import LoginForm, authenticate
+from ..auth import LoginForm, authenticate, end_session, start_session
 from ..choices import AuditAction, ChildStatus, IndicatorMethod, Role
 from ..dates import local_today
 from ..extensions import db
@@ -150,21 +149,42 @@ class DashboardView(AdminIndexView):
     def login_view(self) -> Any:
         form = LoginForm()
         if form.validate_on_submit():
-            user = authenticate(form.username.data or "", form.password.data or "")
-            if user is not None:
-                login_user(user)
+            outcome = authenticate(form.username.data or "", form.password.data or "")
+            if outcome.user is not None:
+                start_session(outcome.user)
                 return redirect(_safe_next(request.args.get("next")))
-            form.password.errors = ["用户名或密码错误，或账号已停用"]
+            form.password.errors = [outcome.message]
         elif request.method == "POST" and form.csrf_token.errors:
             flash("页面已过期或缺少安全令牌，请重新登录。", "error")
-        return self.render("admin/login.html", form=form), 200 if request.method == "GET" else (
-            400 if form.csrf_token.errors else 200
-        )
+        status = 400 if request.method == "POST" and form.csrf_token.errors else 200
+        return self.render("admin/login.html", form=form, policy=login_policy()), status
 
     @expose("/logout/", methods=("GET", "POST"))
-    def logout_view(self) -> Response:
+    def logout_view(self) -> Any:
+        """POST ends every session of the user; a GET (an old link) only offers the button,
+        since a link any page can embed must not log anyone out."""
+        if request.method == "GET":
+            if not current_user.is_authenticated:
+                return redirect(url_for(".login_view"))
+            return self.render("admin/logout.html")
         if current_user.is_authenticated:
-            log_event(AuditAction.LOGOUT, user_id=current_user.id, username=current_user.username)
-        logout_user()
+            log_event(
+                AuditAction.LOGOUT,
+                user_id=current_user.id,
+                username=current_user.username,
+                commit=False,
+            )
+            end_session(current_user._get_current_object())
+        else:
+            logout_user()
         flash("已退出登录。", "info")
         return redirect(url_for(".login_view"))
+
+
+def login_policy() -> dict[str, int]:
+    """The lockout's figures, stated on the login page."""
+    config = current_app.config
+    return {
+        "max_failures": config["LOGIN_MAX_FAILURES"],
+        "lock_minutes": config["LOGIN_LOCK_MINUTES"],
+    }

@@ -113,9 +113,11 @@ class RankingView(SecureView):
             points=points,
         )
 
-    @expose("/export")
+    @expose("/export", methods=("POST",))
     def export(self) -> Any:
-        """村级考核排名表 through the report engine, archived like every issued report."""
+        """村级考核排名表 through the report engine, archived like every issued report.
+
+        POST with the CSRF token: issuing an archived, audited workbook is a write."""
         period = self.selected_period()
         record = issue_report(
             db.session,

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
+from flask import current_app, flash
+from flask_admin.actions import action
 from flask_login import current_user
-from sqlalchemy import or_
+from markupsafe import Markup
+from sqlalchemy import or_, select
 from wtforms import PasswordField
 from wtforms.validators import Length, Optional
 
-from .. import columns
+from .. import columns, lockout
 from ..choices import Role
-from ..models import User
+from ..dates import beijing_minute
+from ..extensions import db
+from ..models import User, utcnow
+from ..passwords import MIN_LENGTH, password_problem
 from ..sqlutil import starts_with
 from ..validation import check_user
 from .base import SecureModelView, enum_filter
 
 ADMINS = frozenset({Role.ADMIN})
-MIN_PASSWORD = 8
 
 
 def check_user_form(session: Any, user: User) -> dict[str, str]:
@@ -27,13 +31,24 @@ def check_user_form(session: Any, user: User) -> dict[str, str]:
     if not user.password_hash and not password:
         errors["password"] = "新用户须设置密码"
     if password:
-        if len(password) < MIN_PASSWORD:
-            errors["password"] = f"密码至少{MIN_PASSWORD}位"
+        problem = password_problem(password, user.username)
+        if problem:
+            errors["password"] = problem
         else:
+            # A password set by an administrator also ends the user's open sessions.
             user.set_password(password, current_app.config.get("PASSWORD_HASH_METHOD"))
     if user.id == current_user.id and (user.role != Role.ADMIN or not user.active):
         errors["role"] = "不能停用自己或取消自己的管理员角色"
     return errors
+
+
+def lock_state(user: User) -> str:
+    """锁定至 in the list: the lock's end while it holds, else nothing."""
+    if lockout.is_locked(user.locked_until, utcnow()):
+        return Markup('<span class="text-danger">{}</span>').format(
+            beijing_minute(user.locked_until)
+        )
+    return ""
 
 
 class UserView(SecureModelView):
@@ -48,9 +63,12 @@ class UserView(SecureModelView):
         "village",
         "school",
         "active",
+        "is_demo",
+        "locked_until",
         "last_login_at",
     )
-    column_details_list = column_list
+    column_details_list = (*column_list, "failed_logins", "last_failed_login_at", "lockouts")
+    column_formatters = {"locked_until": lambda v, c, m, n: lock_state(m)}
     column_labels = columns.labels(User)
     column_sortable_list = ("username", "display_name", "role", "last_login_at")
     column_default_sort = ("username", False)
@@ -60,10 +78,21 @@ class UserView(SecureModelView):
         "password": PasswordField(
             "密码",
             validators=[Optional(), Length(max=200)],
-            description="新建时必填；修改时留空则不变",
+            description=f"新建时必填；修改时留空则不变。至少{MIN_LENGTH}位，不能包含用户名，"
+            "不能是常见密码；改密码后该用户须重新登录",
         )
     }
     form_ajax_refs = {"village": {"fields": ("name",)}, "school": {"fields": ("name",)}}
+
+    @action("unlock", "解除登录锁定", "确定解除所选账号的登录锁定并清零失败次数吗？")
+    def action_unlock(self, ids: Any) -> None:
+        """An administrator's unlock: the user may try again at once (audited as an update)."""
+        keys = [int(i) for i in ids if str(i).isdigit()]
+        users = db.session.scalars(select(User).where(User.id.in_(keys))).all()
+        for user in users:
+            lockout.clear(user)
+        db.session.commit()
+        flash(f"已解除{len(users)}个账号的登录锁定。", "success")
 
     def search_criterion(self, term: str) -> Any:
         return or_(starts_with(User.username, term), starts_with(User.display_name, term))

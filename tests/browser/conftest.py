@@ -147,6 +147,8 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
             "download.prompt_for_download": False,
         },
     )
+    # The console, to catch what the Content-Security-Policy refuses (Panel.check_console).
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     # Chromium on Linux takes its UI language, and so the 年/月/日 order of date inputs,
     # from LANGUAGE; --lang alone leaves a headless browser in American mm/dd/yyyy.
     # LANG must name a UTF-8 locale that is installed (zh_CN.UTF-8 often is not; C.UTF-8
@@ -169,3 +171,4 @@ def panel(server: Server, driver: object, request: pytest.FixtureRequest) -> Ite
     page.reset()
     yield page
     page.check_server_log()
+    page.check_console()

@@ -33,6 +33,7 @@ DEMO_PASSWORDS.update({"village": "village123!", "school": "school123!"})
 DESKTOP = (1366, 900)
 PHONE = (390, 844)
 SERVER_ERRORS = re.compile(r"Traceback|Unhandled error|\" 5\d\d ")
+CONSOLE_PROBLEMS = re.compile(r"Content Security Policy|Refused to|Uncaught")
 
 
 @dataclass
@@ -57,6 +58,7 @@ class Panel:
         self.driver.set_window_size(*DESKTOP)
         self.driver.get(self.server.url + "/admin/login/")
         self.driver.delete_all_cookies()
+        self.console()  # what earlier tests left in the log is theirs
 
     def login(self, username: str, password: str | None = None) -> None:
         self.reset()
@@ -158,6 +160,7 @@ class Panel:
             ec.visibility_of_element_located(
                 (
                     By.CSS_SELECTOR,
+                    # The search box, not the hidden "focusser" input of the container.
                     "#select2-drop input.select2-input,"
                     " .select2-container-active input.select2-input",
                 )
@@ -308,6 +311,16 @@ class Panel:
             log.seek(self.log_offset)
             new = log.read()
         problems = [line for line in new.splitlines() if SERVER_ERRORS.search(line)]
+        assert not problems, "\n".join(problems[:20])
+
+    def console(self) -> list[str]:
+        """Browser console messages since the last call (reading the log empties it)."""
+        return [entry["message"] for entry in self.driver.get_log("browser")]
+
+    def check_console(self) -> None:
+        """Nothing the test did was refused by the Content-Security-Policy (an inline
+        handler, a javascript: link, a script without the nonce), and no script failed."""
+        problems = [m for m in self.console() if CONSOLE_PROBLEMS.search(m)]
         assert not problems, "\n".join(problems[:20])
 
     def exists(self, css: str) -> bool:

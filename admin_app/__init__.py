@@ -59,4 +59,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def root() -> Response:
         return redirect(url_for("admin.index"))
 
+    from .serving import trust_proxies
+
+    trust_proxies(app)
     return app

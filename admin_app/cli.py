@@ -194,8 +194,29 @@ def restore_command(archive: Path, yes: bool) -> None:
     click.echo(f"恢复完成：{len(counts)} 张表 {sum(counts.values())} 行。")
 
 
+@click.command("serve")
+@with_appcontext
+@click.option("--host", default="127.0.0.1", show_default=True, help="0.0.0.0: every interface.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 64))
+def serve_command(host: str, port: int, threads: int) -> None:
+    """Serve the panel with waitress (production); refuses demo accounts or a weak secret."""
+    import waitress
+
+    from .serving import log_to_file, serving_problems
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    problems = serving_problems(app)
+    if problems:
+        raise click.ClickException("拒绝启动：\n- " + "\n- ".join(problems))
+    log = log_to_file(app)
+    click.echo(f"控辍保学管理平台：http://{host}:{port}/admin/（日志：{log}；按 Ctrl+C 停止）")
+    waitress.serve(app, host=host, port=port, threads=threads, ident="kongchuo")
+
+
 def register_commands(app: Flask) -> None:
     for command in (
+        serve_command,
         backup_command,
         restore_command,
         init_db_command,

@@ -77,6 +77,10 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         # `flask backup` archives (database, exports, uploads); the newest BACKUP_KEEP stay.
         BACKUP_DIR=os.environ.get("BACKUP_DIR", str(Path(app.instance_path) / "backups")),
         BACKUP_KEEP=int(os.environ.get("BACKUP_KEEP", "30")),
+        # Proxies in front of the panel whose X-Forwarded-For is believed (nginx alone: 1).
+        TRUSTED_PROXIES=int(os.environ.get("TRUSTED_PROXIES", "0")),
+        # `flask serve` logs requests and errors here (rotated, 10 × 10 MB).
+        LOG_FILE=os.environ.get("LOG_FILE", str(Path(app.instance_path) / "logs" / "panel.log")),
     )
     if test_config is not None:
         app.config.from_mapping(test_config)

@@ -206,7 +206,7 @@ def row_delete_form(client: FlaskClient, list_url: str, pk: int) -> HtmlForm:
 
 
 ROW_CHECKBOX = re.compile(r'<input[^>]*\bname="rowid"[^>]*>')
-MENU_ACTION = re.compile(r"modelActions\.execute\('([^']+)'\)")
+MENU_ACTION = re.compile(r'data-model-action="([^"]+)"')
 
 
 def bulk_action_form(

@@ -24,8 +24,8 @@ from .models import AuditLog, ChildStatusChange, utcnow
 
 #: Never copied into the log, only noted as changed.
 REDACTED_COLUMNS = frozenset({"password_hash"})
-#: Bookkeeping columns whose change is no news.
-IGNORED_COLUMNS = frozenset({"created_at", "updated_at"})
+#: Bookkeeping columns whose change is no news (``version`` counts saves for locking).
+IGNORED_COLUMNS = frozenset({"created_at", "updated_at", "version"})
 #: Tables not audited row by row: the log itself, and history the model layer derives.
 UNAUDITED = (AuditLog, ChildStatusChange)
 

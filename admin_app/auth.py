@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from flask import Flask
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import update
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
@@ -39,7 +40,10 @@ def authenticate(username: str, password: str) -> User | None:
             note="账号已停用" if user is not None and not user.active else "用户名或密码错误",
         )
         return None
-    user.last_login_at = utcnow()
+    # Core UPDATE, not the ORM: a login is no edit of the account, so it must not bump the
+    # row's version and refuse an admin's open edit form (admin_app.locking).
+    table = User.__table__
+    db.session.execute(update(table).where(table.c.id == user.id).values(last_login_at=utcnow()))
     log_event(AuditAction.LOGIN, user_id=user.id, username=user.username)
     return user
 

@@ -29,7 +29,7 @@ from sqlalchemy import (
     false,
 )
 from sqlalchemy import Enum as SAEnum
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .choices import (
@@ -77,6 +77,22 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+class Versioned:
+    """Optimistic locking: every ORM UPDATE is ``… WHERE version = :loaded`` and bumps it.
+
+    Two clerks who opened the same record must not overwrite each other's save unseen: the
+    edit forms carry the version the clerk saw (``admin_app.locking``), and a save from an
+    older version is refused. SQLAlchemy raises ``StaleDataError`` when the row changed
+    between loading and flushing, so the check also holds under real concurrency.
+    """
+
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
 class TimestampMixin:
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
@@ -98,7 +114,7 @@ class Township(db.Model):
         return self.name
 
 
-class Village(db.Model):
+class Village(Versioned, db.Model):
     __tablename__ = "village"
     __table_args__ = (UniqueConstraint("township_id", "name", name="uq_village_township_name"),)
 
@@ -114,7 +130,7 @@ class Village(db.Model):
         return self.name
 
 
-class School(db.Model):
+class School(Versioned, db.Model):
     __tablename__ = "school"
     __table_args__ = (UniqueConstraint("township_id", "name", name="uq_school_township_name"),)
 
@@ -133,7 +149,7 @@ class School(db.Model):
 # --- Users -----------------------------------------------------------------------------
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Versioned, db.Model):
     __tablename__ = "user_account"
     __table_args__ = (
         CheckConstraint("role <> 'village' OR village_id IS NOT NULL", name="user_village_scope"),
@@ -171,7 +187,7 @@ class User(UserMixin, db.Model):
 # --- Households and children -----------------------------------------------------------
 
 
-class Household(TimestampMixin, db.Model):
+class Household(TimestampMixin, Versioned, db.Model):
     __tablename__ = "household"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -209,7 +225,7 @@ class Household(TimestampMixin, db.Model):
         return f"{self.head_name}户"
 
 
-class Child(TimestampMixin, db.Model):
+class Child(TimestampMixin, Versioned, db.Model):
     __tablename__ = "child"
     __table_args__ = (
         CheckConstraint("grade IS NULL OR (grade BETWEEN 1 AND 9)", name="child_grade_range"),
@@ -347,7 +363,7 @@ class ChildStatusChange(db.Model):
 # --- 双线 responsibility agreements ------------------------------------------------------
 
 
-class ResponsibilityAgreement(TimestampMixin, db.Model):
+class ResponsibilityAgreement(TimestampMixin, Versioned, db.Model):
     __tablename__ = "responsibility_agreement"
     __table_args__ = (
         CheckConstraint(
@@ -421,7 +437,7 @@ class ResponsibilityAgreement(TimestampMixin, db.Model):
 # --- 一家一案 assistance -------------------------------------------------------------------
 
 
-class AssistancePlan(TimestampMixin, db.Model):
+class AssistancePlan(TimestampMixin, Versioned, db.Model):
     __tablename__ = "assistance_plan"
     __table_args__ = (
         CheckConstraint(
@@ -461,7 +477,7 @@ class AssistancePlan(TimestampMixin, db.Model):
         return f"帮扶方案#{self.id} {subject or ''}"
 
 
-class AssistanceRecord(TimestampMixin, db.Model):
+class AssistanceRecord(TimestampMixin, Versioned, db.Model):
     __tablename__ = "assistance_record"
     __table_args__ = (
         CheckConstraint("amount >= 0", name="assistance_amount_non_negative"),
@@ -492,7 +508,7 @@ class AssistanceRecord(TimestampMixin, db.Model):
 # --- 控辍 cases ----------------------------------------------------------------------------
 
 
-class DropoutCase(TimestampMixin, db.Model):
+class DropoutCase(TimestampMixin, Versioned, db.Model):
     __tablename__ = "dropout_case"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -632,7 +648,7 @@ class CaseEvent(db.Model):
 # --- Inspections and assessment --------------------------------------------------------
 
 
-class AssessmentPeriod(db.Model):
+class AssessmentPeriod(Versioned, db.Model):
     __tablename__ = "assessment_period"
     __table_args__ = (CheckConstraint("end_on >= start_on", name="period_order"),)
 
@@ -645,7 +661,7 @@ class AssessmentPeriod(db.Model):
         return self.name
 
 
-class InspectionItem(db.Model):
+class InspectionItem(Versioned, db.Model):
     __tablename__ = "inspection_item"
     __table_args__ = (CheckConstraint("max_points > 0", name="inspection_item_max_positive"),)
 
@@ -659,7 +675,7 @@ class InspectionItem(db.Model):
         return f"{self.name}(满分{points(self.max_points)})"
 
 
-class Inspection(TimestampMixin, db.Model):
+class Inspection(TimestampMixin, Versioned, db.Model):
     __tablename__ = "inspection"
     __table_args__ = (Index("ix_inspection_period_village", "period_id", "village_id"),)
 
@@ -684,7 +700,7 @@ class Inspection(TimestampMixin, db.Model):
         return f"{self.village} {self.inspected_on}督导"
 
 
-class InspectionScore(db.Model):
+class InspectionScore(Versioned, db.Model):
     """A score of one item; ``max_points`` is the item's maximum copied at scoring time,
     so that the database itself can hold every score within 0..max."""
 
@@ -713,7 +729,7 @@ class InspectionScore(db.Model):
         return f"{self.item.name if self.item else ''} {self.score}"
 
 
-class AssessmentIndicator(db.Model):
+class AssessmentIndicator(Versioned, db.Model):
     __tablename__ = "assessment_indicator"
     __table_args__ = (CheckConstraint("points >= 0", name="indicator_points_non_negative"),)
 
@@ -730,7 +746,7 @@ class AssessmentIndicator(db.Model):
         return self.name
 
 
-class Accountability(TimestampMixin, db.Model):
+class Accountability(TimestampMixin, Versioned, db.Model):
     __tablename__ = "accountability"
 
     id: Mapped[int] = mapped_column(primary_key=True)

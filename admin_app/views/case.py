@@ -548,6 +548,7 @@ class CaseView(SecureModelView):
             "village_person",
             "school_person",
             "csrf_token",
+            "version",
         }
     )
 

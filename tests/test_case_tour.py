@@ -14,7 +14,8 @@ from admin_app.extensions import db
 from admin_app.models import Child, ChildStatusChange, DropoutCase, Notice
 from admin_app.notices import EDU_58, LIABILITY, MINORS_16
 from tests.conftest import login, submit
-from tests.test_case_views import page, step, token
+from tests.forms import open_form
+from tests.test_case_views import page, step
 
 TODAY = local_today()
 START = TODAY - dt.timedelta(days=28)
@@ -127,16 +128,18 @@ def test_a_clerk_brings_a_demo_dropout_back_to_school(app, runner):
 
     # 5. Served; the guardian did not comply; 批评教育, then 责令限期改正.
     prefix = f"n{notice_id}"
-    response = clerk.post(
-        f"/admin/case/notice/result/?id={notice_id}",
-        data={
-            f"{prefix}-csrf_token": token(clerk, f"/admin/case/details/?id={case_id}"),
+    served = open_form(
+        clerk, f"/admin/case/details/?id={case_id}", action=f"notice/result/?id={notice_id}"
+    )
+    served.update(
+        {
             f"{prefix}-served_on": day(7),
             f"{prefix}-served_to": guardian,
             f"{prefix}-result": "当面送达，监护人签收；逾期仍未送孩子返校",
             f"{prefix}-complied": "no",
-        },
+        }
     )
+    response = served.submit(clerk)
     assert response.status_code == 302
     assert step(clerk, case_id, "criticism", on=day(14), note="乡政府约谈监护人").status_code == 302
     response = step(clerk, case_id, "rectify", on=day(15), deadline=day(22), note="责令送学")

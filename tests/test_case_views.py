@@ -35,6 +35,7 @@ from tests.forms import open_form
 
 TODAY = local_today()
 TOKEN_RE = re.compile(r'name="(?:[\w-]*-)?csrf_token"(?: type="hidden")? value="([^"]+)"')
+VERSION_RE = re.compile(r'name="[\w-]*-version" type="hidden" value="(\d+)"')
 
 
 def days_ago(n: int) -> dt.date:
@@ -48,9 +49,18 @@ def token(client, url: str = "/admin/") -> str:
     return match.group(1)
 
 
+def case_version(client, case_id: int) -> str | None:
+    """The case's version as its page's forms carry it (None when the page has no form)."""
+    match = VERSION_RE.search(client.get(f"/admin/case/details/?id={case_id}").get_data(True))
+    return match.group(1) if match else None
+
+
 def step(client, case_id: int, name: str, **fields):
-    """Post one lifecycle form of the case page as a browser would."""
+    """Post one lifecycle form of the case page as a browser would (with the page's version)."""
     data = {f"{name}-csrf_token": token(client, f"/admin/case/details/?id={case_id}")}
+    version = case_version(client, case_id)
+    if version is not None:
+        data[f"{name}-version"] = version
     data.update({f"{name}-{key}": str(value) for key, value in fields.items()})
     return client.post(f"/admin/case/step/{name}/?id={case_id}", data=data)
 
@@ -311,6 +321,7 @@ def test_recording_service_and_non_compliance_on_the_case(app, client_as, world)
     prefix = f"n{notice_id}"
     data = {
         f"{prefix}-csrf_token": token(clerk, f"/admin/case/details/?id={case_id}"),
+        f"{prefix}-version": case_version(clerk, case_id),
         f"{prefix}-served_on": days_ago(9).isoformat(),
         f"{prefix}-served_to": "王大山",
         f"{prefix}-result": "当面送达",

@@ -12,6 +12,7 @@ from admin_app.extensions import db
 from admin_app.models import AssistanceRecord, Child, Household
 from tests.conftest import csrf_from, field_errors, inline_cell, session_token, submit
 from tests.factories import make_assistance
+from tests.forms import form_of
 
 
 def form_token_of(client, world):
@@ -184,19 +185,10 @@ def test_school_user_edits_enrolment_but_not_identity(app, school_user, world):
     assert 'name="class_name"' in page
     assert 'name="id_number"' not in page
     assert 'name="guardian_phone"' not in page
-    token = csrf_from(page)
-    response = school_user.post(
-        f"/admin/child/edit/?id={world.child_a}",
-        data={
-            "csrf_token": token,
-            "school": world.school_a,
-            "stage": "primary",
-            "grade": "6",
-            "class_name": "5班",
-            "status": "enrolled",
-            "name": "改名",
-        },
-    )
+    form = form_of(page, f"/admin/child/edit/?id={world.child_a}")
+    form.update({"grade": "6", "class_name": "5班"})
+    form.force("name", "改名")  # a field the school's form does not have
+    response = form.submit(school_user)
     assert response.status_code == 302
     with app.app_context():
         child = db.session.get(Child, world.child_a)

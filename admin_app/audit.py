@@ -24,8 +24,9 @@ from .models import AuditLog, ChildStatusChange, LoginThrottle, SiteFlag, utcnow
 
 #: Never copied into the log, only noted as changed.
 REDACTED_COLUMNS = frozenset({"password_hash"})
-#: Bookkeeping columns whose change is no news (a session token is also a secret).
-IGNORED_COLUMNS = frozenset({"created_at", "updated_at", "session_token"})
+#: Bookkeeping columns whose change is no news: ``version`` counts saves for locking, a
+#: session token is a secret.
+IGNORED_COLUMNS = frozenset({"created_at", "updated_at", "session_token", "version"})
 #: Tables not audited row by row: the log itself, history the model layer derives, and
 #: the login counters per address (the failures themselves are logged as events).
 UNAUDITED = (AuditLog, ChildStatusChange, LoginThrottle, SiteFlag)

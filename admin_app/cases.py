@@ -109,6 +109,38 @@ class CaseError(ValueError):
         super().__init__("；".join(self.errors.values()))
 
 
+class CaseChanged(CaseError):
+    """A step taken on a case page older than the case: someone recorded a step meanwhile."""
+
+
+def check_version(case: DropoutCase, seen: int | None) -> None:
+    """Refuse a step unless the user saw the case as it is now (its ``version``).
+
+    Every step bumps the case's version (``admin_app.locking``: events, visits, notices
+    and plans count as changes of the case), so the second of two clicks on the same page
+    — or a colleague's page opened before the first click — is refused, not recorded
+    twice. A step in flight at the same moment is caught by the ``WHERE version`` of the
+    case's UPDATE (``StaleDataError``); the caller reports it with ``changed_message``.
+    """
+    if seen is None:
+        raise CaseChanged("未保存：页面缺少案件版本信息（页面可能已过期），请刷新页面后再办理。")
+    if seen != case.version:
+        raise CaseChanged(changed_message(case))
+
+
+def changed_message(case: DropoutCase) -> str:
+    """What the user must know after a refused step: the latest step and the status now."""
+    latest = max(case.events, key=lambda e: e.id or 0, default=None)
+    done = ""
+    if latest is not None:
+        who = latest.actor_name or "他人"
+        done = f"（最近一步：{who}记录“{latest.kind.label}”，{latest.happened_on:%Y-%m-%d}）"
+    return (
+        f"未保存：您打开本页后，该案件已有新的办理记录{done}，案件现为“{case.status.label}”。"
+        "本次操作未执行，请查看最新情况后再办理。"
+    )
+
+
 # --- Opening ----------------------------------------------------------------------------
 
 

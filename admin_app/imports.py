@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import IO, Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from .audit import json_value
@@ -655,10 +655,31 @@ def _insert_history(
 
 
 def _write_updates(session: Session, rows: list[RowResult], now: dt.datetime) -> None:
-    for start in range(0, len(rows), CHUNK):
-        session.execute(
-            update(Child), [{**r.values, "updated_at": now} for r in rows[start : start + CHUNK]]
+    """Update the changed children, bumping each one's ``version`` as the ORM would.
+
+    A clerk who has one of these children open in an edit form is then refused with what
+    the import changed, instead of silently writing the old values back
+    (``admin_app.locking``). Rows are grouped by the columns they change, each group one
+    executemany of ``UPDATE … SET …, version = version + 1 WHERE id = ?``.
+    """
+    table = Child.__table__
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for r in rows:
+        values = {key: value for key, value in r.values.items() if key != "id"}
+        values["updated_at"] = now
+        params = {f"v_{key}": value for key, value in values.items()}
+        groups.setdefault(tuple(sorted(values)), []).append({"row_id": r.values["id"], **params})
+    for keys, params in groups.items():
+        stmt = (
+            update(table)
+            .where(table.c.id == bindparam("row_id"))
+            .values(
+                version=table.c.version + 1,
+                **{key: bindparam(f"v_{key}", type_=table.c[key].type) for key in keys},
+            )
         )
+        for start in range(0, len(params), CHUNK):
+            session.execute(stmt, params[start : start + CHUNK])
 
 
 def commit_plan(

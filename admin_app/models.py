@@ -27,10 +27,12 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     false,
+    inspect,
 )
 from sqlalchemy import Enum as SAEnum
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship, validates
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .choices import (
@@ -78,6 +80,22 @@ def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+class Versioned:
+    """Optimistic locking: every ORM UPDATE is ``… WHERE version = :loaded`` and bumps it.
+
+    Two clerks who opened the same record must not overwrite each other's save unseen: the
+    edit forms carry the version the clerk saw (``admin_app.locking``), and a save from an
+    older version is refused. SQLAlchemy raises ``StaleDataError`` when the row changed
+    between loading and flushing, so the check also holds under real concurrency.
+    """
+
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        return {"version_id_col": cls.__table__.c.version}  # type: ignore[attr-defined]
+
+
 class TimestampMixin:
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
@@ -99,7 +117,7 @@ class Township(db.Model):
         return self.name
 
 
-class Village(db.Model):
+class Village(Versioned, db.Model):
     __tablename__ = "village"
     __table_args__ = (UniqueConstraint("township_id", "name", name="uq_village_township_name"),)
 
@@ -115,7 +133,7 @@ class Village(db.Model):
         return self.name
 
 
-class School(db.Model):
+class School(Versioned, db.Model):
     __tablename__ = "school"
     __table_args__ = (UniqueConstraint("township_id", "name", name="uq_school_township_name"),)
 
@@ -134,7 +152,7 @@ class School(db.Model):
 # --- Users -----------------------------------------------------------------------------
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Versioned, db.Model):
     __tablename__ = "user_account"
     __table_args__ = (
         CheckConstraint("role <> 'village' OR village_id IS NOT NULL", name="user_village_scope"),
@@ -164,6 +182,25 @@ class User(UserMixin, db.Model):
 
     village: Mapped[Village | None] = relationship()
     school: Mapped[School | None] = relationship()
+
+    #: Written by logins, the lockout and logouts, not by anyone editing the account: they
+    #: must not outdate an admin's open edit form (see ``_bump_user_version``).
+    LOGIN_BOOKKEEPING = frozenset(
+        {
+            "last_login_at",
+            "session_token",
+            "failed_logins",
+            "last_failed_login_at",
+            "locked_until",
+            "lockouts",
+        }
+    )
+
+    @declared_attr.directive
+    def __mapper_args__(cls) -> dict[str, Any]:
+        # The version is still checked on every UPDATE; ``_bump_user_version`` decides
+        # when it moves on.
+        return {"version_id_col": cls.__table__.c.version, "version_id_generator": False}
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users.
@@ -237,7 +274,7 @@ class SiteFlag(db.Model):
 # --- Households and children -----------------------------------------------------------
 
 
-class Household(TimestampMixin, db.Model):
+class Household(TimestampMixin, Versioned, db.Model):
     __tablename__ = "household"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -275,7 +312,7 @@ class Household(TimestampMixin, db.Model):
         return f"{self.head_name}户"
 
 
-class Child(TimestampMixin, db.Model):
+class Child(TimestampMixin, Versioned, db.Model):
     __tablename__ = "child"
     __table_args__ = (
         CheckConstraint("grade IS NULL OR (grade BETWEEN 1 AND 9)", name="child_grade_range"),
@@ -413,7 +450,7 @@ class ChildStatusChange(db.Model):
 # --- 双线 responsibility agreements ------------------------------------------------------
 
 
-class ResponsibilityAgreement(TimestampMixin, db.Model):
+class ResponsibilityAgreement(TimestampMixin, Versioned, db.Model):
     __tablename__ = "responsibility_agreement"
     __table_args__ = (
         CheckConstraint(
@@ -487,7 +524,7 @@ class ResponsibilityAgreement(TimestampMixin, db.Model):
 # --- 一家一案 assistance -------------------------------------------------------------------
 
 
-class AssistancePlan(TimestampMixin, db.Model):
+class AssistancePlan(TimestampMixin, Versioned, db.Model):
     __tablename__ = "assistance_plan"
     __table_args__ = (
         CheckConstraint(
@@ -527,7 +564,7 @@ class AssistancePlan(TimestampMixin, db.Model):
         return f"帮扶方案#{self.id} {subject or ''}"
 
 
-class AssistanceRecord(TimestampMixin, db.Model):
+class AssistanceRecord(TimestampMixin, Versioned, db.Model):
     __tablename__ = "assistance_record"
     __table_args__ = (
         CheckConstraint("amount >= 0", name="assistance_amount_non_negative"),
@@ -558,7 +595,7 @@ class AssistanceRecord(TimestampMixin, db.Model):
 # --- 控辍 cases ----------------------------------------------------------------------------
 
 
-class DropoutCase(TimestampMixin, db.Model):
+class DropoutCase(TimestampMixin, Versioned, db.Model):
     __tablename__ = "dropout_case"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -698,7 +735,7 @@ class CaseEvent(db.Model):
 # --- Inspections and assessment --------------------------------------------------------
 
 
-class AssessmentPeriod(db.Model):
+class AssessmentPeriod(Versioned, db.Model):
     __tablename__ = "assessment_period"
     __table_args__ = (CheckConstraint("end_on >= start_on", name="period_order"),)
 
@@ -711,7 +748,7 @@ class AssessmentPeriod(db.Model):
         return self.name
 
 
-class InspectionItem(db.Model):
+class InspectionItem(Versioned, db.Model):
     __tablename__ = "inspection_item"
     __table_args__ = (CheckConstraint("max_points > 0", name="inspection_item_max_positive"),)
 
@@ -725,7 +762,7 @@ class InspectionItem(db.Model):
         return f"{self.name}(满分{points(self.max_points)})"
 
 
-class Inspection(TimestampMixin, db.Model):
+class Inspection(TimestampMixin, Versioned, db.Model):
     __tablename__ = "inspection"
     __table_args__ = (Index("ix_inspection_period_village", "period_id", "village_id"),)
 
@@ -750,7 +787,7 @@ class Inspection(TimestampMixin, db.Model):
         return f"{self.village} {self.inspected_on}督导"
 
 
-class InspectionScore(db.Model):
+class InspectionScore(Versioned, db.Model):
     """A score of one item; ``max_points`` is the item's maximum copied at scoring time,
     so that the database itself can hold every score within 0..max."""
 
@@ -779,7 +816,7 @@ class InspectionScore(db.Model):
         return f"{self.item.name if self.item else ''} {self.score}"
 
 
-class AssessmentIndicator(db.Model):
+class AssessmentIndicator(Versioned, db.Model):
     __tablename__ = "assessment_indicator"
     __table_args__ = (CheckConstraint("points >= 0", name="indicator_points_non_negative"),)
 
@@ -796,7 +833,7 @@ class AssessmentIndicator(db.Model):
         return self.name
 
 
-class Accountability(TimestampMixin, db.Model):
+class Accountability(TimestampMixin, Versioned, db.Model):
     __tablename__ = "accountability"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -897,3 +934,22 @@ class ExportRecord(db.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+@event.listens_for(User, "before_update")
+def _bump_user_version(mapper: Any, connection: Any, user: User) -> None:
+    """A new version for an edit of the account, none for a login's bookkeeping.
+
+    The UPDATE still says ``WHERE version = :loaded``, so two edits cannot overwrite each
+    other; a clerk logging in while an admin edits their account outdates nothing.
+    """
+    state = inspect(user)
+    edited = [
+        attr.key
+        for attr in state.attrs
+        if attr.key not in User.LOGIN_BOOKKEEPING
+        and attr.key != "version"
+        and attr.history.has_changes()
+    ]
+    if edited:
+        user.version = (user.version or 0) + 1

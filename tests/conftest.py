@@ -268,3 +268,18 @@ def field_errors(response: Any) -> list[str]:
 def view_of(app: Flask, endpoint: str) -> Any:
     admin = app.extensions["admin"][0]
     return next(v for v in admin._views if v.endpoint == endpoint)
+
+
+def inline_cell(client: FlaskClient, list_url: str, pk: int, name: str) -> dict[str, str]:
+    """What the list page's inline edit (x-editable + panel.js) posts for one cell besides
+    its value: the row's key, the cell's CSRF token and the row's version as shown."""
+    html = client.get(list_url).get_data(as_text=True)
+    for tag in re.findall(r"<a\s[^>]*>", html):
+        attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', tag))
+        if attrs.get("data-pk") == str(pk) and attrs.get("name") == name:
+            return {
+                "list_form_pk": str(pk),
+                "csrf_token": attrs["data-csrf"],
+                "version": attrs["data-version"],
+            }
+    raise AssertionError(f"no inline-edit cell {name!r} for row {pk} on {list_url}")

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import Child, Household, Inspection, Village
-from tests.conftest import session_token
+from tests.conftest import inline_cell, session_token
 from tests.factories import make_inspection, make_item
 from tests.forms import forms_of, open_form
 from tests.pages import reachable_pages
@@ -130,7 +130,7 @@ def test_inline_edit_without_token_is_refused(app, client_as, world):
     assert clerk.post("/admin/child/ajax/update/", data=data).status_code == 400
     with app.app_context():
         assert db.session.get(Child, world.child_a).class_name == "1班"
-    data["csrf_token"] = session_token(clerk)
+    data.update(inline_cell(clerk, "/admin/child/", world.child_a, "class_name"))
     assert clerk.post("/admin/child/ajax/update/", data=data).status_code == 200
     with app.app_context():
         assert db.session.get(Child, world.child_a).class_name == "9班"

@@ -570,3 +570,23 @@ def test_uploads_older_than_the_keeping_period_are_removed(tmp_path):
     new = store_upload(folder, b"new list", "new.csv")
     assert load_upload(folder, old) is None
     assert load_upload(folder, new) == (b"new list", "new.csv")
+
+
+def test_an_import_update_outdates_a_clerks_open_form(app, client_as, world):
+    """The import's bulk UPDATE bumps each child's version as an ORM save would."""
+    clerk = client_as(Role.CLERK)
+    form = open_form(clerk, f"/admin/child/edit/?id={world.child_b}")
+    number = existing_id(app, world.child_b)
+    rows = [("李小红", number, "联合乡中心小学", "6", "3班", "")]
+    commit(app, xlsx(rows, ROSTER_HEADER), ImportSource.ROSTER)
+    with app.app_context():
+        assert db.session.get(Child, world.child_b).version == 2
+        assert db.session.get(Child, world.child_a).version == 1  # not in the file
+
+    html = form.set("remarks", "家访已核实").submit(clerk).get_data(as_text=True)
+
+    assert "未保存：您打开此记录后，已有他人修改并保存了它" in html
+    assert "班级：1班 → 3班" in html
+    with app.app_context():
+        child = db.session.get(Child, world.child_b)
+        assert (child.class_name, child.remarks) == ("3班", None)

@@ -18,7 +18,7 @@ from admin_app.models import (
     ResponsibilityAgreement,
     Village,
 )
-from tests.conftest import field_errors, row_delete_form, submit
+from tests.conftest import field_errors, inline_cell, row_delete_form, submit
 from tests.factories import make_inspection, make_item, make_period
 from tests.forms import form_of, open_form
 
@@ -268,12 +268,8 @@ def test_inline_score_edit_above_maximum_is_refused(app, client_as, world):
     )
     with app.app_context():
         score_id = db.session.scalar(select(InspectionScore.id))
-    html = inspector.get("/admin/score/").get_data(as_text=True)
-    token = html.split('data-csrf="')[1].split('"')[0]
-    response = inspector.post(
-        "/admin/score/ajax/update/",
-        data={"list_form_pk": score_id, "score": "99", "csrf_token": token},
-    )
+    cell = inline_cell(inspector, "/admin/score/", score_id, "score")
+    response = inspector.post("/admin/score/ajax/update/", data={**cell, "score": "99"})
     assert response.status_code == 400
     assert "得分不能超过该项满分" in response.get_data(as_text=True)
     with app.app_context():

@@ -14,6 +14,7 @@ from tests.conftest import (
     bulk_action_form,
     field_errors,
     forge_entry,
+    inline_cell,
     post_elsewhere,
     row_delete_form,
     session_token,
@@ -130,12 +131,8 @@ def test_inline_edit_of_another_village_child_is_refused(app, village_user, worl
 
 
 def test_inline_edit_within_scope_works(app, village_user, world):
-    html = village_user.get("/admin/child/").get_data(as_text=True)
-    token = html.split('data-csrf="')[1].split('"')[0]
-    response = village_user.post(
-        "/admin/child/ajax/update/",
-        data={"list_form_pk": world.child_a, "class_name": "9班", "csrf_token": token},
-    )
+    cell = inline_cell(village_user, "/admin/child/", world.child_a, "class_name")
+    response = village_user.post("/admin/child/ajax/update/", data={**cell, "class_name": "9班"})
     assert response.status_code == 200
     with app.app_context():
         assert db.session.get(Child, world.child_a).class_name == "9班"

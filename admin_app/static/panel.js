@@ -114,3 +114,39 @@
     }
   });
 })();
+
+// Inline edit (x-editable) posts the version of the row the list page showed, as an edit
+// form posts its hidden field: the server refuses an edit made from an outdated row
+// (someone saved it since the page was drawn) and says what changed. A successful edit
+// answers the row's new version, which every cell of that row then carries.
+(function ($) {
+  if (!$) {
+    return;
+  }
+  $.ajaxPrefilter(function (options, original, jqXHR) {
+    var data = original.data;
+    if (!data || typeof data !== "object" || data.list_form_pk === undefined) {
+      return;
+    }
+    var name = Object.keys(data).filter(function (key) {
+      return key !== "list_form_pk" && key !== "csrf_token";
+    })[0];
+    var $cells = $("a[data-pk]").filter(function () {
+      return String($(this).attr("data-pk")) === String(data.list_form_pk);
+    });
+    var $cell = $cells.filter(function () {
+      return $(this).attr("name") === name;
+    });
+    var version = $cell.attr("data-version");
+    if (version === undefined) {
+      return;
+    }
+    options.data = (options.data ? options.data + "&" : "") + "version=" + encodeURIComponent(version);
+    jqXHR.done(function (body, status, xhr) {
+      var next = xhr.getResponseHeader("X-Record-Version");
+      if (next) {
+        $cells.attr("data-version", next);
+      }
+    });
+  });
+})(window.jQuery);

@@ -12,12 +12,14 @@ typed values.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from flask import abort, flash, has_request_context, redirect, request, url_for
+from flask import abort, flash, has_request_context, make_response, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.actions import action
+from flask_admin.babel import gettext
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.contrib.sqla import filters as sqla_filters
 from flask_admin.contrib.sqla.ajax import QueryAjaxModelLoader
@@ -31,10 +33,12 @@ from flask_login import current_user
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy import and_, inspect, or_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.wrappers import Response
+from wtforms import HiddenField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from .. import columns
+from .. import columns, locking
 from ..audit import log_event
 from ..auth import has_role, may_see_unmasked
 from ..choices import AuditAction, CodeEnum, Role
@@ -45,6 +49,8 @@ from ..scope import apply_scope
 from ..sqlutil import starts_with
 from .export import XlsxExportMixin
 from .fields import LocalDateField
+
+log = logging.getLogger(__name__)
 
 WRITERS = frozenset({Role.ADMIN, Role.CLERK})
 TOWNSHIP_READERS = frozenset({Role.ADMIN, Role.CLERK, Role.LEADER, Role.INSPECTOR})
@@ -93,6 +99,21 @@ class ChineseXEditableWidget(XEditableWidget):
         kwargs = super().get_kwargs(field, kwargs)
         kwargs.setdefault("data-emptytext", "（空）")
         return kwargs
+
+
+class VersionField(HiddenField):
+    """The version of the record the user saw when the form was drawn (``admin_app.locking``).
+
+    It is compared with the row's version before a save and never written onto the model:
+    the ORM alone counts versions.
+    """
+
+    def populate_obj(self, obj: Any, name: str) -> None:
+        return None
+
+
+#: Said when a save carries no version at all (a page from before the upgrade, a script).
+NO_VERSION_MESSAGE = "未保存：页面缺少记录版本信息（页面可能已过期），请刷新页面后重新填写保存。"
 
 
 class ScopedAjaxLoader(QueryAjaxModelLoader):
@@ -386,14 +407,34 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
                 unbound.kwargs["allow_blank"] = True
         return form_class
 
+    def get_edit_form(self) -> Any:
+        """The edit form, carrying the version of the record as the user opened it."""
+        form_class = super().get_edit_form()
+        if not issubclass(self.model, locking.Versioned):
+            return form_class
+        return type(form_class.__name__, (form_class,), {locking.VERSION_FIELD: VersionField()})
+
     def get_list_form(self) -> Any:
-        """The inline-edit form, with Chinese text for empty cells."""
+        """The inline-edit form, with Chinese text for empty cells and the row's version."""
         validators = {
             key: {"validators": value["validators"]}
             for key, value in (self.form_args or {}).items()
             if value.get("validators")
         }
-        return self.scaffold_list_form(widget=ChineseXEditableWidget(), validators=validators)
+        form_class = self.scaffold_list_form(widget=ChineseXEditableWidget(), validators=validators)
+        if issubclass(self.model, locking.Versioned):
+            setattr(form_class, locking.VERSION_FIELD, VersionField())
+        return form_class
+
+    def list_form(self, obj: Any = None) -> Any:
+        """Each editable cell carries its row's version (``data-version``); panel.js posts it
+        with the inline edit, as an edit form posts its hidden field."""
+        form = super().list_form(obj)
+        if obj is not None and locking.is_versioned(obj):
+            for field in form:
+                if field.name in self.column_editable_list:
+                    field.render_kw = {**(field.render_kw or {}), "data-version": obj.version}
+        return form
 
     # --- Access ------------------------------------------------------------------------
 
@@ -576,6 +617,63 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
             if field is not None:
                 field.errors = [*field.errors, message]
 
+    def update_model(self, form: Any, model: Any) -> bool:
+        """Save an edit, unless it was made from an outdated version of the record.
+
+        The form's version (the one the user saw) must be the row's current one; a flush
+        that finds the row changed meanwhile (``StaleDataError``, a save in flight at the
+        same moment) is refused the same way. The refusal lists what differs and keeps the
+        user's typing; the form then carries the current version, so saving again after
+        reading the message is a deliberate overwrite.
+        """
+        session = db.session
+        if locking.is_versioned(model):
+            # Only what was posted counts: a field missing from the post would fall back
+            # to the record's own (current) version and pass every check.
+            posted = _find_field(form, locking.VERSION_FIELD)
+            raw = posted.raw_data if posted is not None else None
+            seen = locking.parse_version(raw[0]) if raw else None
+            if seen is None:
+                flash(NO_VERSION_MESSAGE, "error")
+                return False
+            if seen != model.version:
+                return self._refuse_stale(form, model)
+        try:
+            form.populate_obj(model)
+            self._on_model_change(form, model, False)
+            session.commit()
+        except StaleDataError:
+            session.rollback()
+            return self._refuse_stale(form, model)
+        except Exception as exc:
+            if not self.handle_view_exception(exc):
+                flash(gettext("Failed to update record. %(error)s", error=str(exc)), "error")
+                log.exception("Failed to update record.")
+            session.rollback()
+            return False
+        self.after_model_change(form, model, False)
+        return True
+
+    def _refuse_stale(self, form: Any, model: Any) -> bool:
+        """Flash what the user's save would change in the current record; write nothing."""
+        session = db.session
+        names = [field.name for field in form if field.name != locking.VERSION_FIELD]
+        labels = {field.name: str(field.label.text) for field in form}
+        current = locking.snapshot(model, names)
+        try:
+            with session.no_autoflush:
+                form.populate_obj(model)
+                mine = locking.snapshot(model, names)
+        except Exception:  # a form that cannot even be applied differs in ways not listed
+            mine = {}
+        session.rollback()
+        changes = locking.differences(current, mine, labels)
+        message = locking.stale_message(changes, locking.last_saved_by(session, model))
+        session.rollback()
+        form[locking.VERSION_FIELD].data = str(model.version)
+        flash(message, "error")
+        return False
+
     def handle_view_exception(self, exc: Exception) -> bool:
         if isinstance(exc, ValidationError):
             flash(str(exc), "error")
@@ -596,11 +694,20 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
 
     @expose("/ajax/update/", methods=("POST",))
     def ajax_update(self) -> Any:
-        """Inline edit; Flask-Admin answers refusals with HTTP 500, we answer 400."""
+        """Inline edit; Flask-Admin answers refusals with HTTP 500, we answer 400.
+
+        The edit must carry the version the list page showed (``update_model`` refuses it
+        otherwise); a successful one answers the row's new version in ``X-Record-Version``
+        so the page's other cells of that row can be edited next.
+        """
         result = super().ajax_update()
         if isinstance(result, tuple) and result[1] == 500:
             return result[0], 400
-        return result
+        response = make_response(result)
+        if issubclass(self.model, locking.Versioned) and response.status_code == 200:
+            record = self.get_one(request.form.get("list_form_pk"))
+            response.headers["X-Record-Version"] = str(record.version)
+        return response
 
 
 def _find_field(form: Any, name: str) -> Any:

@@ -21,6 +21,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms import (
     BooleanField,
     IntegerField,
@@ -31,9 +32,9 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from .. import cases, columns
+from .. import cases, columns, locking
 from ..auth import has_role
-from ..cases import CaseError
+from ..cases import CaseChanged, CaseError
 from ..choices import (
     PLACEMENT_STATUSES,
     CaseEventKind,
@@ -56,6 +57,7 @@ from .base import (
     WRITERS,
     OptionsFilter,
     SecureModelView,
+    VersionField,
     enum_filter,
 )
 from .fields import LocalDateField
@@ -81,7 +83,13 @@ def _note(label: str = "说明") -> TextAreaField:
     return TextAreaField(label, validators=[Optional(), Length(max=2000)])
 
 
-class StepForm(FlaskForm):
+class CaseForm(FlaskForm):
+    """Every form of the case page carries the case's version as the page showed it."""
+
+    version = VersionField()
+
+
+class StepForm(CaseForm):
     on = _required_date("日期")
     note = _note()
 
@@ -129,7 +137,7 @@ class FollowUpForm(StepForm):
     )
 
 
-class RelapseForm(FlaskForm):
+class RelapseForm(CaseForm):
     """Fields in reading order: when, why (the child's new 辍学 reason), then the note."""
 
     on = _required_date("复辍日期")
@@ -149,19 +157,19 @@ class RelapseForm(FlaskForm):
     note = _note()
 
 
-class VisitForm(FlaskForm):
+class VisitForm(CaseForm):
     visited_on = _required_date("走访日期")
     persons = StringField("走访人员", validators=[Optional(), Length(max=200)])
     result = _note("走访结果")
 
 
-class NoticeForm(FlaskForm):
+class NoticeForm(CaseForm):
     issued_on = _required_date("开具日期")
     deadline = LocalDateField("限期（到校日期）", validators=[Optional()])
     note = _note()
 
 
-class NoticeResultForm(FlaskForm):
+class NoticeResultForm(CaseForm):
     served_on = _required_date("送达日期")
     served_to = StringField("受送达人（签收人）", validators=[Optional(), Length(max=50)])
     result = _note("送达及履行情况")
@@ -176,7 +184,7 @@ class NoticeResultForm(FlaskForm):
     )
 
 
-class PlanForm(FlaskForm):
+class PlanForm(CaseForm):
     measures = TextAreaField("帮扶措施", validators=[Optional(), Length(max=2000)])
     start_on = _required_date("开始日期")
     review_on = LocalDateField("复核日期", validators=[Optional()])
@@ -548,6 +556,7 @@ class CaseView(SecureModelView):
             "village_person",
             "school_person",
             "csrf_token",
+            "version",
         }
     )
 
@@ -638,6 +647,7 @@ class CaseView(SecureModelView):
         if has_role(TOWNSHIP_ACTS):
             for notice in case.notices:
                 form = NoticeResultForm(formdata=None, prefix=f"n{notice.id}")
+                form.version.data = str(case.version)
                 if notice.served_on:
                     form.served_on.data = notice.served_on
                 form.served_to.data = notice.served_to or notice.addressee
@@ -679,6 +689,7 @@ class CaseView(SecureModelView):
 
     def _blank_form(self, name: str, case: DropoutCase) -> Any:
         form = STEPS[name].form(formdata=None, prefix=name)
+        form.version.data = str(case.version)
         if name == "return":
             form.school.choices = school_choices()
         if name == "visit":
@@ -705,20 +716,34 @@ class CaseView(SecureModelView):
                 abort(400)
             return self._render_case(case, (name, form, ["未保存，请改正标出的问题。"]))
         actor = current_user._get_current_object()
+        case_id = case.id  # readable after a failed flush, unlike the case itself
         try:
+            cases.check_version(case, locking.parse_version(form.version.data))
             message = step.run(case, form, actor)
             db.session.commit()
+        except CaseChanged as exc:
+            return self._refuse_changed(case_id, str(exc))
+        except StaleDataError:
+            return self._refuse_changed(case_id)
         except CaseError as exc:
             db.session.rollback()
-            case = self.get_one(case.id)
+            case = self.get_one(case_id)
             general = _attach(form, exc.errors)
             return self._render_case(case, (name, form, ["未保存：" + str(exc), *general]))
         except IntegrityError:
             db.session.rollback()
             flash(INTEGRITY_MESSAGE, "error")
-            return redirect(self.get_url(".details_view", id=case.id))
+            return redirect(self.get_url(".details_view", id=case_id))
         flash(message, "success")
         return redirect(self.get_url(".details_view", id=case.id))
+
+    def _refuse_changed(self, case_id: int, message: str | None = None) -> Any:
+        """A step from an outdated page: nothing recorded, say why on the fresh case page."""
+        db.session.rollback()
+        if message is None:
+            message = cases.changed_message(self.get_one(case_id))
+        flash(message, "error")
+        return redirect(self.get_url(".details_view", id=case_id))
 
     # --- Notices -------------------------------------------------------------------------------
 
@@ -745,7 +770,9 @@ class CaseView(SecureModelView):
                 abort(400)
             return self._render_case(notice.case, (prefix, form, ["未保存，请改正标出的问题。"]))
         complied = {"yes": True, "no": False}.get(form.complied.data)
+        case_id = notice.case_id
         try:
+            cases.check_version(notice.case, locking.parse_version(form.version.data))
             cases.record_notice_result(
                 db.session,
                 notice,
@@ -756,6 +783,10 @@ class CaseView(SecureModelView):
                 actor=current_user._get_current_object(),
             )
             db.session.commit()
+        except CaseChanged as exc:
+            return self._refuse_changed(case_id, str(exc))
+        except StaleDataError:
+            return self._refuse_changed(case_id)
         except CaseError as exc:
             db.session.rollback()
             notice = self._scoped_notice()

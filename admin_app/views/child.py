@@ -33,7 +33,9 @@ ENROLMENT_FIELDS = (
     "status_reason",
     "status_note",
 )
-SCHOOL_EDITABLE = frozenset({*ENROLMENT_FIELDS, "status_effective_on", "remarks", "csrf_token"})
+SCHOOL_EDITABLE = frozenset(
+    {*ENROLMENT_FIELDS, "status_effective_on", "remarks", "csrf_token", "version"}
+)
 
 
 def _history(child: Child) -> Markup:

@@ -55,6 +55,13 @@ def fill(form, prefix: str, **fields):
     return form.update({f"{prefix}-{key}": str(value) for key, value in fields.items()})
 
 
+def case_version(client, case_id: int) -> str:
+    """The case's version, as every form of its page carries it."""
+    form = open_form(client, f"/admin/case/details/?id={case_id}", action="/step/")
+    [version] = [c.value for c in form.controls if c.name.endswith("-version")]
+    return version
+
+
 def step(client, case_id: int, name: str, **fields):
     """Open the case page, fill in one of its lifecycle forms and press its button."""
     return fill(step_form(client, case_id, name), name, **fields).submit(client)
@@ -200,13 +207,15 @@ def test_a_refused_step_shows_the_reason_and_saves_nothing(app, client_as, world
     # … and meanwhile a colleague recorded the return.
     assert step(clerk, other, "return", on=days_ago(2)).status_code == 302
     events = count(app, CaseEvent)
-    response = stale.submit(clerk)
-    assert response.status_code == 200
-    assert "案件当前为“已复学”，不能复学安置" in response.get_data(as_text=True)
+    response = stale.submit(clerk, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "该案件已有新的办理记录" in html and "案件现为“已复学”" in html
     assert fetch_case(app, other).status == CaseStatus.RETURNED
     assert count(app, CaseEvent) == events
-    # A page whose case never offered it: the same refusal, with the status it is in.
+    # A page whose case never offered it (with that case's current version): refused with
+    # the status it is in.
     forged = post_elsewhere(stale, f"/admin/case/step/return/?id={case_id}")
+    forged.force("return-version", case_version(clerk, case_id))
     response = forged.submit(clerk)
     assert response.status_code == 200
     assert "案件当前为“疑似”，不能复学安置" in response.get_data(as_text=True)
@@ -447,10 +456,9 @@ def test_leader_and_inspector_read_but_cannot_act(app, client_as, world):
         response = client.post(f"/admin/case/step/verify/?id={case_id}", data=data)
         assert response.status_code == 403
     assert fetch_case(app, case_id).status == CaseStatus.SUSPECTED
-    # The control: the same post from a clerk goes through.
+    # The control: the same step from a clerk's page goes through.
     clerk = client_as(Role.CLERK)
-    data = {"verify-csrf_token": session_token(clerk), "verify-on": days_ago(1).isoformat()}
-    assert clerk.post(f"/admin/case/step/verify/?id={case_id}", data=data).status_code == 302
+    assert step(clerk, case_id, "verify", on=days_ago(1)).status_code == 302
     assert fetch_case(app, case_id).status == CaseStatus.VERIFYING
 
 
@@ -683,9 +691,9 @@ def test_a_relapse_with_bad_input_keeps_the_typing_and_saves_nothing(app, client
     stale = fill(step_form(clerk, case_id, "relapse"), "relapse", on=days_ago(1), reason="work")
     assert step(clerk, case_id, "relapse", on=days_ago(2), reason="work").status_code == 302
     events = count(app, CaseEvent)
-    response = stale.submit(clerk)
-    assert response.status_code == 200
-    assert "案件当前为“劝返中”，不能复辍" in response.get_data(as_text=True)
+    response = stale.submit(clerk, follow_redirects=True)
+    html = response.get_data(as_text=True)
+    assert "该案件已有新的办理记录" in html and "案件现为“劝返中”" in html
     assert fetch_case(app, case_id).status == CaseStatus.PERSUADING
     assert count(app, CaseEvent) == events
 

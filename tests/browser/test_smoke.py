@@ -35,8 +35,16 @@ def test_inline_edit_posts_the_rows_version(panel: Panel) -> None:
         cell = panel.driver.find_element(By.CSS_SELECTOR, f'{css}[data-pk="{pk}"]')
         panel.scroll_to(cell)
         cell.click()
+        # The popover fades in: wait until its box can be typed into.
         box = panel.wait_for(
-            lambda: panel.driver.find_element(By.CSS_SELECTOR, ".editable-input input")
+            lambda: next(
+                (
+                    b
+                    for b in panel.driver.find_elements(By.CSS_SELECTOR, ".editable-input input")
+                    if b.is_displayed() and b.is_enabled()
+                ),
+                False,
+            )
         )
         box.clear()
         box.send_keys(text)

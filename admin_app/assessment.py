@@ -35,7 +35,7 @@ from .choices import (
     IndicatorMethod,
     OutOfSchoolReason,
 )
-from .dates import COMPULSORY_AGE_MAX, COMPULSORY_AGE_MIN, school_year_cutoff
+from .dates import COMPULSORY_AGE_MAX, COMPULSORY_AGE_MIN, local_today, school_year_cutoff
 from .models import (
     AssessmentIndicator,
     AssessmentPeriod,
@@ -50,6 +50,7 @@ from .models import (
     ResponsibilityAgreement,
     Village,
 )
+from .timeliness import first_visit_due, first_visit_timely, judged_before
 
 HUNDRED = Decimal(100)
 #: Statuses that take a child out of 应入学 (DESIGN.md §4).
@@ -120,7 +121,8 @@ FORMULAS: dict[IndicatorMethod, str] = {
         "得分 = 分值 × 覆盖率"
     ),
     IndicatorMethod.VISIT_TIMELINESS: (
-        "劝返及时率 = 本期发现的控辍案件中{days}天内首次走访的 ÷ 本期发现的案件；"
+        "劝返及时率 = 本期发现、到期末{days}天期限已满的控辍案件中{days}天内首次走访的 ÷ "
+        "本期发现、期限已满的案件（发现未满{days}天的案件既不算及时也不算逾期）；"
         "得分 = 分值 × 及时率"
     ),
     IndicatorMethod.INSPECTION_SCORE: (
@@ -408,9 +410,10 @@ def count_all(
     period: AssessmentPeriod,
     days: int,
     village_ids: Iterable[int] | None = None,
+    today: dt.date | None = None,
 ) -> dict[int, VillageCounts]:
     """Every village's counts for the period (or those of ``village_ids``), in a constant
-    number of queries."""
+    number of queries. ``today`` bounds which cases can be judged for 劝返及时率."""
     window = Window.of(period)
     counts: dict[int, VillageCounts] = defaultdict(VillageCounts)
     probe = probes_cheaply(session)
@@ -432,10 +435,10 @@ def count_all(
             if counted:
                 facts[name] += n
 
-    for village_id, discovered_on, first_visit in session.execute(case_timeliness(window)):
+    before = judged_before(period.end_on, today or local_today())
+    for village_id, judged, timely in session.execute(case_counts(window, before, days)):
         village = counts[village_id]
-        village.cases += 1
-        village.timely_cases += is_timely(discovered_on, first_visit, days)
+        village.cases, village.timely_cases = judged, int(timely or 0)
 
     scores = (
         select(
@@ -459,25 +462,49 @@ def count_all(
     return counts
 
 
-def case_timeliness(window: Window, village_id: int | None = None) -> Select[Any]:
-    """Cases discovered in the window with their first visit date (village, found, first)."""
+def case_counts(window: Window, before: dt.date, days: int) -> Select[Any]:
+    """(village, judged, timely) of the cases opened in the window whose N days ran out
+    before ``before`` (``timeliness``: the rule the overdue watch and 问责 share)."""
+    return (
+        select(
+            Child.village_id,
+            func.count(DropoutCase.id),
+            func.sum(case((first_visit_timely(days), 1), else_=0)),
+        )
+        .join(Child, Child.id == DropoutCase.child_id)
+        .where(
+            DropoutCase.discovered_on.between(window.start, window.end),
+            first_visit_due(before, days),
+        )
+        .group_by(Child.village_id)
+    )
+
+
+def village_cases(window: Window, before: dt.date, days: int, village_id: int) -> Select[Any]:
+    """One village's cases opened in the window, each with its first visit and verdict
+    (``judged``, ``timely``), for the drill-down."""
     first_visit = (
         select(func.min(CaseVisit.visited_on))
         .where(CaseVisit.case_id == DropoutCase.id)
         .scalar_subquery()
     )
-    stmt = (
-        select(Child.village_id, DropoutCase.discovered_on, first_visit.label("first_visit"))
+    return (
+        select(
+            DropoutCase.id,
+            DropoutCase.child_id,
+            Child.name,
+            DropoutCase.discovered_on,
+            first_visit.label("first_visit"),
+            case((first_visit_due(before, days), True), else_=False).label("judged"),
+            case((first_visit_timely(days), True), else_=False).label("timely"),
+        )
         .join(Child, Child.id == DropoutCase.child_id)
-        .where(DropoutCase.discovered_on.between(window.start, window.end))
+        .where(
+            DropoutCase.discovered_on.between(window.start, window.end),
+            Child.village_id == village_id,
+        )
+        .order_by(DropoutCase.discovered_on, DropoutCase.id)
     )
-    if village_id is not None:
-        stmt = stmt.where(Child.village_id == village_id)
-    return stmt
-
-
-def is_timely(discovered_on: dt.date, first_visit: dt.date | None, days: int) -> bool:
-    return first_visit is not None and (first_visit - discovered_on).days <= days
 
 
 def village_agreements(window: Window) -> Select[Any]:
@@ -655,6 +682,7 @@ def rank_villages(
     session: Session,
     period: AssessmentPeriod,
     village_ids: Iterable[int] | None = None,
+    today: dt.date | None = None,
 ) -> list[VillageResult]:
     """Score and rank every village for the period (DESIGN.md §5).
 
@@ -664,7 +692,7 @@ def rank_villages(
     their own village with its rank among all.
     """
     indicators = active_indicators(session)
-    counts = count_all(session, period, timeliness_days(indicators))
+    counts = count_all(session, period, timeliness_days(indicators), today=today)
     villages = session.execute(select(Village.id, Village.name, Village.code)).all()
     results = []
     for village_id, name, code in villages:
@@ -706,12 +734,15 @@ def previous_period(session: Session, period: AssessmentPeriod) -> AssessmentPer
 
 
 def ranking_with_change(
-    session: Session, period: AssessmentPeriod, village_ids: Iterable[int] | None = None
+    session: Session,
+    period: AssessmentPeriod,
+    village_ids: Iterable[int] | None = None,
+    today: dt.date | None = None,
 ) -> list[VillageResult]:
-    results = rank_villages(session, period, village_ids)
+    results = rank_villages(session, period, village_ids, today)
     earlier = previous_period(session, period)
     if earlier is not None:
-        before = {r.village_id: r.rank for r in rank_villages(session, earlier)}
+        before = {r.village_id: r.rank for r in rank_villages(session, earlier, today=today)}
         for result in results:
             result.previous_rank = before.get(result.village_id)
     return results
@@ -730,6 +761,9 @@ class Evidence:
     missing: list[Any]
     missing_label: str
     counted_label: str
+    #: Rows the indicator leaves out on purpose (e.g. cases still inside their N days).
+    pending: list[Any] = field(default_factory=list)
+    pending_label: str = ""
 
 
 #: For each child-based method: (denominator flag, numerator flag, label of the shortfall).
@@ -777,7 +811,10 @@ def village_children(session: Session, period: AssessmentPeriod, village_id: int
 
 
 def explain_village(
-    session: Session, period: AssessmentPeriod, village: VillageResult
+    session: Session,
+    period: AssessmentPeriod,
+    village: VillageResult,
+    today: dt.date | None = None,
 ) -> list[Evidence]:
     """For each indicator of one village: the formula, the numbers and the rows behind them."""
     children = village_children(session, period, village.village_id)
@@ -799,15 +836,19 @@ def explain_village(
             )
         elif score.method == IndicatorMethod.VISIT_TIMELINESS:
             days = int(method_params(indicator)["days"])
-            cases = session.execute(
-                case_timeliness(window, village.village_id).add_columns(
-                    DropoutCase.id, Child.name, DropoutCase.child_id
-                )
-            ).all()
-            late = [c for c in cases if not is_timely(c.discovered_on, c.first_visit, days)]
-            timely = [c for c in cases if is_timely(c.discovered_on, c.first_visit, days)]
+            before = judged_before(period.end_on, today or local_today())
+            cases = session.execute(village_cases(window, before, days, village.village_id)).all()
             evidence.append(
-                Evidence(score, formula, timely, late, f"未在{days}天内首次走访", "及时")
+                Evidence(
+                    score,
+                    formula,
+                    [c for c in cases if c.judged and c.timely],
+                    [c for c in cases if c.judged and not c.timely],
+                    f"未在{days}天内首次走访",
+                    "及时",
+                    pending=[c for c in cases if not c.judged],
+                    pending_label=f"发现未满{days}天，尚不评判",
+                )
             )
         else:
             inspections = session.scalars(

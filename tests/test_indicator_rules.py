@@ -1,0 +1,125 @@
+"""The indicator rules of issue 12 (DESIGN.md §4–§5), each against a small fixture computed
+by hand: agreements and household categories as of the period, the first-visit deadline
+shared by the ranking, the watch and 问责, lawful absence, the cohort of a period,
+inspections by date, 无数据, and ranking on exact totals.
+
+Every expected number is worked out in the comments from the rows the test writes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select, true
+
+from admin_app import accountability, cases
+from admin_app.assessment import rank_villages
+from admin_app.choices import CaseKind, CaseSource, CaseStatus
+from admin_app.dates import local_today
+from admin_app.extensions import db
+from admin_app.models import AssessmentPeriod, CaseVisit, DropoutCase
+from tests.factories import make_child, make_period, make_school, make_township, make_village
+
+TODAY = local_today()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield
+        db.session.rollback()
+
+
+def by_name(period: AssessmentPeriod, today: dt.date | None = None) -> dict[str, object]:
+    db.session.flush()
+    kwargs = {} if today is None else {"today": today}
+    return {r.name: r for r in rank_villages(db.session, period, **kwargs)}
+
+
+def opened_case(child, on: dt.date, visited: dt.date | None = None) -> DropoutCase:
+    case = DropoutCase(
+        child=child,
+        kind=CaseKind.DROPOUT,
+        discovered_on=on,
+        source=CaseSource.HOUSEHOLD_CHECK,
+        status=CaseStatus.PERSUADING,
+    )
+    db.session.add(case)
+    db.session.flush()
+    if visited is not None:
+        db.session.add(CaseVisit(case=case, seq=1, visited_on=visited, persons="村干部"))
+        db.session.flush()
+    return case
+
+
+# --- Item 2: a case is judged only once its N days have run out -------------------------------
+
+
+def test_a_case_still_inside_its_days_is_neither_timely_nor_late(ctx):
+    """N = 7. A period running from 100 days ago to 30 days ahead; today is inside it.
+
+    甲村: one case opened 40 days ago, visited 2 days later → judged, timely: 1/1 → 10.
+    乙村: the same timely case (1/1), plus one opened today and one opened 7 days ago
+    (deadline today: still in time) — neither judged, so still 1/1 → 10, not 1/3 → 3.33.
+    Plus one opened 8 days ago with no visit: its deadline passed yesterday → judged, late:
+    1/2 → 5 for 乙村; the watch lists it, 问责 names it; it alone, in all three.
+    """
+    township = make_township()
+    school = make_school(township)
+    period = make_period(
+        name="本期", start_on=TODAY - dt.timedelta(days=100), end_on=TODAY + dt.timedelta(days=30)
+    )
+    villages = {}
+    for code, name in (("001", "甲村"), ("002", "乙村")):
+        villages[name] = make_village(township, name=name, code=code)
+        kid = make_child(village=villages[name], school=school, name=f"{name}童")
+        opened_case(kid, TODAY - dt.timedelta(days=40), TODAY - dt.timedelta(days=38))
+    b = villages["乙村"]
+    opened_case(make_child(village=b, school=school, name="今日"), TODAY)
+    opened_case(make_child(village=b, school=school, name="七日"), TODAY - dt.timedelta(days=7))
+    late = opened_case(
+        make_child(village=b, school=school, name="八日"), TODAY - dt.timedelta(days=8)
+    )
+
+    results = by_name(period)
+    a_score = results["甲村"].score_of("visit_timeliness")
+    b_score = results["乙村"].score_of("visit_timeliness")
+    assert (a_score.numerator, a_score.denominator) == (1, 1)
+    assert (b_score.numerator, b_score.denominator) == (1, 2)
+    assert b_score.score == Decimal("5.00")
+
+    watch = set(db.session.scalars(select(DropoutCase.id).where(cases.visit_overdue(TODAY, 7))))
+    assert watch == {late.id}
+    overdue = accountability.overdue_cases(db.session, period, 7)
+    assert overdue == {b.id: [(late.id, "八日")]}
+    listed = cases.case_watch(db.session, true(), TODAY).overdue
+    assert [c.id for c in listed] == [late.id]
+
+
+def test_a_past_period_judges_the_cases_whose_days_ran_out_by_its_end(ctx):
+    """2025年度 ranked today. N = 7. Opened 2025-12-24 (deadline 12-31, the period's last
+    day) with no visit → judged, late. Opened 2025-12-25 (deadline 2026-01-01) → not judged
+    in 2025 (its days ran out after the period), even if never visited. Visited in time
+    2025-03-01 → 03-05 → timely. 1 timely / 2 judged → 5 points.
+    问责 for 2025: the late one only; the timely one is no missed deadline (the old query
+    added a day count to a date column, which SQLite cannot do, and named it overdue)."""
+    township = make_township()
+    school = make_school(township)
+    period = make_period(
+        name="2025年度", start_on=dt.date(2025, 1, 1), end_on=dt.date(2025, 12, 31)
+    )
+    village = make_village(township, name="甲村", code="001")
+
+    def kid(name):
+        return make_child(
+            village=village, school=school, name=name, status_effective_on=dt.date(2024, 9, 1)
+        )
+
+    late = opened_case(kid("晚"), dt.date(2025, 12, 24))
+    opened_case(kid("跨年"), dt.date(2025, 12, 25))
+    opened_case(kid("及时"), dt.date(2025, 3, 1), dt.date(2025, 3, 5))
+    score = by_name(period)["甲村"].score_of("visit_timeliness")
+    assert (score.numerator, score.denominator, score.score) == (1, 2, Decimal("5.00"))
+    assert accountability.overdue_cases(db.session, period, 7) == {village.id: [(late.id, "晚")]}

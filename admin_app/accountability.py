@@ -77,8 +77,9 @@ def responsible_persons(
         select(A.village_id, A.party_a_name, A.party_a_org, A.party_b_name, A.party_b_org)
         .where(A.year == year, A.level == AgreementLevel.TOWNSHIP_VILLAGE)
         .where(A.village_id.is_not(None))
-        # The signed agreement's parties first, then drafts (who is yet to sign).
-        .order_by(A.village_id, A.status != AgreementStatus.SIGNED, A.id)
+        # The signed agreement's parties first (now 已失效 or not), then drafts (who is
+        # yet to sign).
+        .order_by(A.village_id, A.status == AgreementStatus.DRAFT, A.id)
     )
     if wanted is not None:
         village_stmt = village_stmt.where(A.village_id.in_(wanted))

@@ -44,7 +44,7 @@ from .models import (
     Child,
     ChildStatusChange,
     DropoutCase,
-    Household,
+    HouseholdCategorySpan,
     Inspection,
     InspectionScore,
     ResponsibilityAgreement,
@@ -109,7 +109,8 @@ FORMULAS: dict[IndicatorMethod, str] = {
         "期末仍为辍学或未入学（既未劝返复学也未依法安置）的应入学儿童，每人扣{deduct_per_child}分"
     ),
     IndicatorMethod.AGREEMENT_COVERAGE: (
-        "责任书覆盖率 = 监护人签订了本期有效家长责任书（任一条线）的应入学儿童 ÷ 应入学人数；"
+        "责任书覆盖率 = 监护人在期末前签订、本期内有效的家长责任书（任一条线；其后失效不影响）"
+        "的应入学儿童 ÷ 应入学人数；"
         "得分 = 分值 × 覆盖率；未签乡政府—村委会责任书另扣{village_agreement_deduct}分"
     ),
     IndicatorMethod.LEDGER_COMPLETENESS: (
@@ -117,7 +118,8 @@ FORMULAS: dict[IndicatorMethod, str] = {
         "家庭户；在本地学校就读的另需学校、年级、班级）；得分 = 分值 × 完整率"
     ),
     IndicatorMethod.ASSISTANCE_COVERAGE: (
-        "帮扶覆盖率 = 本期有帮扶记录的脱贫/监测/低保/特困/残疾家庭应入学儿童 ÷ 此类儿童；"
+        "帮扶覆盖率 = 本期有帮扶记录的脱贫/监测/低保/特困/残疾家庭（本期内属此类）应入学儿童 ÷ "
+        "此类儿童；"
         "得分 = 分值 × 覆盖率"
     ),
     IndicatorMethod.VISIT_TIMELINESS: (
@@ -194,13 +196,34 @@ def status_as_of(day: dt.date) -> Any:
     )
 
 
-def _valid_parent_agreement(window: Window) -> ColumnElement[bool]:
+#: An agreement that was signed: 已失效 ones were too, and count for the periods they covered.
+WAS_SIGNED = (AgreementStatus.SIGNED, AgreementStatus.EXPIRED)
+
+
+def agreement_in_force(window: Window) -> ColumnElement[bool]:
+    """Signed on or before the period's end and valid during it (DESIGN.md §4).
+
+    Read from the dates, not today's status: an agreement now 已失效 still covered the
+    period it was signed for (its later expiry does not undo that); a draft covers nothing.
+    """
     A = ResponsibilityAgreement
     return and_(
-        A.level.in_(PARENT_LEVELS),
-        A.status == AgreementStatus.SIGNED,
+        A.status.in_(WAS_SIGNED),
         A.signed_on <= window.end,
         or_(A.valid_until.is_(None), A.valid_until >= window.start),
+    )
+
+
+def _valid_parent_agreement(window: Window) -> ColumnElement[bool]:
+    return and_(ResponsibilityAgreement.level.in_(PARENT_LEVELS), agreement_in_force(window))
+
+
+def supported_during(window: Window) -> ColumnElement[bool]:
+    """Category spans of a 脱贫/监测/低保/特困/残疾 household overlapping the period."""
+    span = HouseholdCategorySpan
+    return and_(
+        or_(span.held_from.is_(None), span.held_from <= window.end),
+        or_(span.held_until.is_(None), span.held_until > window.start),
     )
 
 
@@ -293,18 +316,15 @@ def profile_query(window: Window, probe: bool) -> Select[Any]:
     """(child_id, village_id, profile) for every child with a status on the window's end."""
     end = status_as_of(window.end)
     start = status_as_of(window.start)
-    supported = or_(
-        Household.is_poverty_alleviated,
-        Household.is_monitored,
-        Household.is_dibao,
-        Household.is_tekun,
-        Household.is_disabled_family,
-    )
     in_window = AssistanceRecord.given_on.between(window.start, window.end)
     A = ResponsibilityAgreement
+    span = HouseholdCategorySpan
     if probe:
         # SQLite evaluates CASE lazily and has no hash join: probing an index per child
         # (assistance only for supported households) beats building and indexing id sets.
+        supported: ColumnElement[bool] = exists().where(
+            span.household_id == Child.household_id, supported_during(window)
+        )
         covered: ColumnElement[bool] = or_(
             exists().where(A.child_id == Child.id, _valid_parent_agreement(window)),
             exists().where(
@@ -325,6 +345,9 @@ def profile_query(window: Window, probe: bool) -> Select[Any]:
             Child.household_id.in_(
                 select(A.household_id).where(_valid_parent_agreement(window), A.child_id.is_(None))
             ),
+        )
+        supported = Child.household_id.in_(
+            select(span.household_id).where(supported_during(window))
         )
         assisted = Child.id.in_(select(AssistanceRecord.child_id).where(in_window))
     record_complete = and_(
@@ -363,7 +386,6 @@ def profile_query(window: Window, probe: bool) -> Select[Any]:
         )
         .join(end, end.c.child_id == Child.id)
         .outerjoin(start, start.c.child_id == Child.id)
-        .outerjoin(Household, Household.id == Child.household_id)
     )
 
 
@@ -508,14 +530,13 @@ def village_cases(window: Window, before: dt.date, days: int, village_id: int) -
 
 
 def village_agreements(window: Window) -> Select[Any]:
+    """Villages whose 乡政府—村委会 agreement was in force for the period."""
     A = ResponsibilityAgreement
     return (
         select(A.village_id)
         .where(
             A.level == AgreementLevel.TOWNSHIP_VILLAGE,
-            A.status == AgreementStatus.SIGNED,
-            A.signed_on <= window.end,
-            or_(A.valid_until.is_(None), A.valid_until >= window.start),
+            agreement_in_force(window),
             A.village_id.is_not(None),
         )
         .distinct()

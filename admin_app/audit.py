@@ -20,14 +20,14 @@ from sqlalchemy.orm import Session
 
 from .choices import AuditAction
 from .extensions import db
-from .models import AuditLog, ChildStatusChange, utcnow
+from .models import AuditLog, ChildStatusChange, HouseholdCategorySpan, utcnow
 
 #: Never copied into the log, only noted as changed.
 REDACTED_COLUMNS = frozenset({"password_hash"})
 #: Bookkeeping columns whose change is no news.
 IGNORED_COLUMNS = frozenset({"created_at", "updated_at"})
 #: Tables not audited row by row: the log itself, and history the model layer derives.
-UNAUDITED = (AuditLog, ChildStatusChange)
+UNAUDITED = (AuditLog, ChildStatusChange, HouseholdCategorySpan)
 
 
 def json_value(value: Any) -> Any:

@@ -16,11 +16,27 @@ from sqlalchemy import select, true
 
 from admin_app import accountability, cases
 from admin_app.assessment import rank_villages
-from admin_app.choices import CaseKind, CaseSource, CaseStatus
+from admin_app.choices import (
+    AgreementLevel,
+    AgreementStatus,
+    CaseKind,
+    CaseSource,
+    CaseStatus,
+    HouseholdCategory,
+)
 from admin_app.dates import local_today
 from admin_app.extensions import db
-from admin_app.models import AssessmentPeriod, CaseVisit, DropoutCase
-from tests.factories import make_child, make_period, make_school, make_township, make_village
+from admin_app.models import AssessmentPeriod, CaseVisit, DropoutCase, HouseholdCategorySpan
+from tests.factories import (
+    make_agreement,
+    make_assistance,
+    make_child,
+    make_household,
+    make_period,
+    make_school,
+    make_township,
+    make_village,
+)
 
 TODAY = local_today()
 
@@ -123,3 +139,82 @@ def test_a_past_period_judges_the_cases_whose_days_ran_out_by_its_end(ctx):
     score = by_name(period)["甲村"].score_of("visit_timeliness")
     assert (score.numerator, score.denominator, score.score) == (1, 2, Decimal("5.00"))
     assert accountability.overdue_cases(db.session, period, 7) == {village.id: [(late.id, "晚")]}
+
+
+# --- Item 1: agreements and household categories as of the period -----------------------------
+
+
+def test_agreements_and_household_categories_are_read_as_of_the_period(ctx):
+    """2025年度, ranked now that the 2025 agreements are 已失效.
+
+    甲村: 乡—村 agreement signed 2025-01-10, valid to 2025-12-31, now 已失效 → signed for 2025.
+    甲一's guardian signed 2025-03-01 (now 已失效) → covered; 甲二's signed 2026-01-10 →
+    not yet for 2025. 责任书 = 1/2 of 10 = 5.
+    甲一's household was 低保 when registered and struck off on 2025-06-30: supported in
+    2025, and assisted on 2025-03-01. 甲二's became 监测户 on 2026-03-01: not in 2025.
+    帮扶 = 1/1 → 10 (today's columns gave 0/1: 甲二 counted, 甲一 not).
+    乙村: no 乡—村 agreement at all → the only 未签订 proposal. For 2026 the households
+    swap: 甲二 supported (unassisted) and 甲一 not → 帮扶 0/1.
+    """
+    township = make_township()
+    school = make_school(township)
+    p2025 = make_period(name="2025年度", start_on=dt.date(2025, 1, 1), end_on=dt.date(2025, 12, 31))
+    p2026 = make_period()
+    a = make_village(township, name="甲村", code="001")
+    make_village(township, name="乙村", code="002")
+    make_agreement(
+        village=a,
+        year=2025,
+        signed_on=dt.date(2025, 1, 10),
+        valid_until=dt.date(2025, 12, 31),
+        status=AgreementStatus.EXPIRED,
+    )
+    h1 = make_household(a, head_name="甲一户", is_dibao=True)
+    h2 = make_household(a, head_name="甲二户")
+    registered = dt.date(2024, 9, 1)
+    c1 = make_child(
+        village=a, school=school, household=h1, name="甲一", status_effective_on=registered
+    )
+    c2 = make_child(
+        village=a, school=school, household=h2, name="甲二", status_effective_on=registered
+    )
+    for kid, signed, status in (
+        (c1, dt.date(2025, 3, 1), AgreementStatus.EXPIRED),
+        (c2, dt.date(2026, 1, 10), AgreementStatus.SIGNED),
+    ):
+        make_agreement(
+            village=a,
+            level=AgreementLevel.VILLAGE_PARENT,
+            child=kid,
+            party_b_name="家长",
+            year=signed.year,
+            signed_on=signed,
+            valid_until=dt.date(signed.year, 12, 31),
+            status=status,
+        )
+    make_assistance(c1, given_on=dt.date(2025, 3, 1))
+    h1.is_dibao, h1.categories_effective_on = False, dt.date(2025, 6, 30)
+    h2.is_monitored, h2.categories_effective_on = True, dt.date(2026, 3, 1)
+    db.session.flush()
+
+    results = by_name(p2025)
+    agreement = results["甲村"].score_of("agreement")
+    assert (agreement.numerator, agreement.denominator, agreement.score) == (1, 2, Decimal("5.00"))
+    assert results["甲村"].counts.village_agreement
+    assert not results["乙村"].counts.village_agreement
+    assistance = results["甲村"].score_of("assistance")
+    assert (assistance.numerator, assistance.denominator, assistance.score) == (1, 1, Decimal(10))
+    unsigned = [
+        p.village for p in accountability.propose(db.session, p2025) if "未签订" in p.problem
+    ]
+    assert unsigned == ["乙村"]
+
+    assistance_2026 = by_name(p2026)["甲村"].score_of("assistance")
+    assert (assistance_2026.numerator, assistance_2026.denominator) == (0, 1)
+    spans = db.session.scalars(
+        select(HouseholdCategorySpan).order_by(HouseholdCategorySpan.household_id)
+    ).all()
+    assert [(s.household_id, s.category, s.held_from, s.held_until) for s in spans] == [
+        (h1.id, HouseholdCategory.DIBAO, None, dt.date(2025, 6, 30)),
+        (h2.id, HouseholdCategory.MONITORED, dt.date(2026, 3, 1), None),
+    ]

@@ -53,8 +53,13 @@ from .models import (
 from .timeliness import first_visit_due, first_visit_timely, judged_before
 
 HUNDRED = Decimal(100)
+#: Lawful absence (义务教育法 第十一条第二款): neither enrolled nor out of school. These
+#: children leave 应入学 and the 巩固率 cohort and are counted on their own.
+LAWFUL_ABSENCE = (ChildStatus.SUSPENDED, ChildStatus.EXEMPTED)
 #: Statuses that take a child out of 应入学 (DESIGN.md §4).
-NOT_DUE = (ChildStatus.EXEMPTED, ChildStatus.MOVED_OUT, ChildStatus.COMPLETED)
+NOT_DUE = (*LAWFUL_ABSENCE, ChildStatus.MOVED_OUT, ChildStatus.COMPLETED)
+#: Statuses at the period's end that take a child out of the 巩固率 cohort.
+LEFT_COHORT = (*LAWFUL_ABSENCE, ChildStatus.MOVED_OUT)
 OUT_OF_SCHOOL = (ChildStatus.DROPOUT, ChildStatus.NOT_ENROLLED)
 #: Statuses in a local school, for which the ledger needs school, grade and class.
 LOCAL_SCHOOL = (ChildStatus.ENROLLED, ChildStatus.INCLUSIVE)
@@ -97,12 +102,13 @@ PARAMS: dict[IndicatorMethod, dict[str, Param]] = {
 FORMULAS: dict[IndicatorMethod, str] = {
     IndicatorMethod.ENROLMENT_RATE: (
         "入学率 = 应入学儿童中在校（在校就读、异地就读、随班就读、送教上门、特教学校）人数 ÷ "
-        "应入学人数（6–15周岁，不含免缓学、迁出/死亡、已完成义务教育）；"
+        "应入学人数（6–15周岁，不含依法休学、免缓学、迁出/死亡、已完成义务教育）；"
         "低于目标时每差1人扣{deduct_per_child}分"
     ),
     IndicatorMethod.RETENTION_RATE: (
         "巩固率 = 期初在校且期末仍在校（含已完成义务教育、异地就读）人数 ÷ 期初在校人数"
-        "（不含期末迁出/死亡）；低于{target}%时每低{step_pp}个百分点扣{deduct_per_step}分"
+        "（不含期末迁出/死亡或依法休学、免缓学的）；"
+        "低于{target}%时每低{step_pp}个百分点扣{deduct_per_step}分"
         "（不足一档按一档计）"
     ),
     IndicatorMethod.DROPOUT_RETURN: (
@@ -271,6 +277,7 @@ class Profile:
 
 FACT_COLUMNS = (
     "due",
+    "lawful_absence",
     "enrolled",
     "enrolled_at_start",
     "retained",
@@ -290,11 +297,12 @@ def child_flags(bits: int) -> dict[str, bool]:
     p = Profile.decode(bits)
     due = p.school_age and p.end_status not in NOT_DUE
     present = p.end_status != ChildStatus.MOVED_OUT
-    enrolled_at_start = p.start_in_school and present
+    enrolled_at_start = p.start_in_school and p.end_status not in LEFT_COHORT
     dropout = due and p.end_status in OUT_OF_SCHOOL
     ledger_ok = p.record_complete and (p.end_status not in LOCAL_SCHOOL or p.enrolment_complete)
     return {
         "due": due,
+        "lawful_absence": p.school_age and p.end_status in LAWFUL_ABSENCE,
         "enrolled": due and p.end_status in IN_SCHOOL_STATUSES,
         "enrolled_at_start": enrolled_at_start,
         "retained": enrolled_at_start and p.end_status in RETAINED,
@@ -885,6 +893,12 @@ def explain_village(
 
 def veto_children(session: Session, period: AssessmentPeriod, village_id: int) -> list[ChildRow]:
     return [c for c in village_children(session, period, village_id) if c.flags["poor_dropout"]]
+
+
+def absent_children(session: Session, period: AssessmentPeriod, village_id: int) -> list[ChildRow]:
+    """The village's children lawfully absent (休学/免缓学) at the period's end: shown on
+    their own, since they count neither as enrolled nor as out of school."""
+    return [c for c in village_children(session, period, village_id) if c.flags["lawful_absence"]]
 
 
 # --- Dashboard --------------------------------------------------------------------------

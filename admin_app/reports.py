@@ -371,6 +371,7 @@ def ranking_columns(session: Session, request: ReportRequest) -> tuple[Col, ...]
                 "number",
             )
         )
+    cols.append(Col("休学/免缓学(人)", lambda r: r.counts.facts["lawful_absence"], 8, "int"))
     cols.append(Col("总分", "total", 7, "number"))
     cols.append(Col("一票否决", lambda r: "；".join(r.veto_reasons) or "否", 14, "wrap"))
     return tuple(cols)

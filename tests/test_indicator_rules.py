@@ -9,6 +9,7 @@ Every expected number is worked out in the comments from the rows the test write
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -22,11 +23,14 @@ from admin_app.choices import (
     CaseKind,
     CaseSource,
     CaseStatus,
+    ChildStatus,
     HouseholdCategory,
+    Role,
 )
 from admin_app.dates import local_today
 from admin_app.extensions import db
 from admin_app.models import AssessmentPeriod, CaseVisit, DropoutCase, HouseholdCategorySpan
+from tests.conftest import login
 from tests.factories import (
     make_agreement,
     make_assistance,
@@ -35,6 +39,7 @@ from tests.factories import (
     make_period,
     make_school,
     make_township,
+    make_user,
     make_village,
 )
 
@@ -218,3 +223,49 @@ def test_agreements_and_household_categories_are_read_as_of_the_period(ctx):
         (h1.id, HouseholdCategory.DIBAO, None, dt.date(2025, 6, 30)),
         (h2.id, HouseholdCategory.MONITORED, dt.date(2026, 3, 1), None),
     ]
+
+
+# --- Item 3: lawful absence leaves N and the cohort, and is shown on its own ------------------
+
+
+def change_status(child, status, on, reason=None):
+    child.status, child.status_reason, child.status_effective_on = status, reason, on
+    db.session.flush()
+
+
+def test_lawful_absence_is_neither_enrolled_nor_a_loss(app, client):
+    """2026年度; all three children in school since 2025-09-01.
+
+    甲二 休学(批准) from 2026-03-01, 甲三 免缓学(批准) from 2026-04-01.
+    N = 甲一 only → 入学率 1/1 → 15 (it was 1/2, one short: 12).
+    巩固率: in school on 1 Jan 甲一 甲二 甲三; 甲二 and 甲三 leave the cohort → 1/1 → 15
+    (it was 1/3: 0). Lawfully absent: 2, on the dashboard, the drill-down and the sheet.
+    """
+    with app.app_context():
+        township = make_township()
+        school = make_school(township)
+        period = make_period()
+        a = make_village(township, name="甲村", code="001")
+        make_child(village=a, school=school, name="甲一")
+        suspended = make_child(village=a, school=school, name="甲二")
+        exempted = make_child(village=a, school=school, name="甲三")
+        change_status(suspended, ChildStatus.SUSPENDED, dt.date(2026, 3, 1))
+        change_status(exempted, ChildStatus.EXEMPTED, dt.date(2026, 4, 1))
+        make_user(Role.LEADER, username="boss")
+        db.session.commit()
+        result = by_name(period)["甲村"]
+        enrolment, retention = result.score_of("enrolment"), result.score_of("retention")
+        assert (enrolment.numerator, enrolment.denominator, enrolment.score) == (1, 1, 15)
+        assert (retention.numerator, retention.denominator, retention.score) == (1, 1, 15)
+        assert result.counts.facts["lawful_absence"] == 2
+        ids = {"period": period.id, "village": a.id, "甲二": suspended.id, "甲三": exempted.id}
+    login(client, "boss")
+    page = client.get(f"/admin/ranking/{ids['village']}?period={ids['period']}")
+    card = page.get_data(as_text=True).split('id="lawful-absence"')[1].split("</div>\n</div>")[0]
+    assert f'id={ids["甲二"]}">甲二</a>（休学(批准)）' in card
+    assert f'id={ids["甲三"]}">甲三</a>（免缓学(批准)）' in card
+    dashboard = client.get("/admin/").get_data(as_text=True)
+    row = re.search(r"<tr><td>甲村</td>(.*?)</tr>", dashboard, re.S).group(1)
+    cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+    # 应入学 在校 未入学 辍学 休学/免缓学 劝返中 …
+    assert [c.strip() for c in cells[:6]] == ["1", "1", "0", "0", "2", "0"]

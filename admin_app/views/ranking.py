@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ..assessment import (
     VillageResult,
+    absent_children,
     current_period,
     explain_village,
     ranking_with_change,
@@ -109,6 +110,7 @@ class RankingView(SecureView):
             result=result,
             evidence=explain_village(db.session, period, result),
             veto_children=veto_children(db.session, period, village_id),
+            absent_children=absent_children(db.session, period, village_id),
             value_text=value_text,
             points=points,
         )

@@ -185,10 +185,12 @@ class Window:
 
     @classmethod
     def of(cls, period: AssessmentPeriod) -> Window:
-        cutoff = school_year_cutoff(period.end_on)
-        # 6–15 completed years on the cutoff (31 August of the school year).
-        born_by = cutoff.replace(year=cutoff.year - COMPULSORY_AGE_MIN)
-        born_after = cutoff.replace(year=cutoff.year - COMPULSORY_AGE_MAX - 1)
+        """The period's dates and its cohort: children of compulsory age (6–15 completed
+        years on 31 August) in any school year overlapping the period, so a child who turns
+        16 during it still counts for what happened while of age (DESIGN.md §4)."""
+        first, last = school_year_cutoff(period.start_on), school_year_cutoff(period.end_on)
+        born_by = last.replace(year=last.year - COMPULSORY_AGE_MIN)
+        born_after = first.replace(year=first.year - COMPULSORY_AGE_MAX - 1)
         return cls(period.start_on, period.end_on, born_after, born_by)
 
 
@@ -220,6 +222,21 @@ def agreement_in_force(window: Window) -> ColumnElement[bool]:
     )
 
 
+def poor_out_of_school_during(window: Window) -> Select[Any]:
+    """Children who were 辍学/未入学 for 家庭经济困难 at any time during the period (a status
+    row overlapping it by at least a day): the 一票否决, even if back in school by its end."""
+    held = ChildStatusChange
+    return select(held.child_id).where(
+        held.to_status.in_(OUT_OF_SCHOOL),
+        held.reason == OutOfSchoolReason.POVERTY,
+        held.effective_on <= window.end,
+        or_(
+            held.ended_on.is_(None),
+            and_(held.ended_on > window.start, held.ended_on > held.effective_on),
+        ),
+    )
+
+
 def _valid_parent_agreement(window: Window) -> ColumnElement[bool]:
     return and_(ResponsibilityAgreement.level.in_(PARENT_LEVELS), agreement_in_force(window))
 
@@ -243,7 +260,7 @@ def supported_during(window: Window) -> ColumnElement[bool]:
 
 STATUS_CODE = {status: code for code, status in enumerate(ChildStatus)}
 CODE_STATUS = dict(enumerate(ChildStatus))
-SCHOOL_AGE, START_IN_SCHOOL, POOR_REASON, COVERED = 1, 1 << 5, 1 << 6, 1 << 7
+SCHOOL_AGE, START_IN_SCHOOL, POOR_DURING, COVERED = 1, 1 << 5, 1 << 6, 1 << 7
 RECORD_COMPLETE, ENROLMENT_COMPLETE, SUPPORTED, ASSISTED = 1 << 8, 1 << 9, 1 << 10, 1 << 11
 STATUS_SHIFT, STATUS_MASK = 1, 0b1111
 
@@ -253,7 +270,7 @@ class Profile:
     school_age: bool
     end_status: ChildStatus
     start_in_school: bool
-    poor_reason: bool
+    poor_during: bool
     covered: bool
     record_complete: bool
     enrolment_complete: bool
@@ -266,7 +283,7 @@ class Profile:
             school_age=bool(bits & SCHOOL_AGE),
             end_status=CODE_STATUS[(bits >> STATUS_SHIFT) & STATUS_MASK],
             start_in_school=bool(bits & START_IN_SCHOOL),
-            poor_reason=bool(bits & POOR_REASON),
+            poor_during=bool(bits & POOR_DURING),
             covered=bool(bits & COVERED),
             record_complete=bool(bits & RECORD_COMPLETE),
             enrolment_complete=bool(bits & ENROLMENT_COMPLETE),
@@ -297,7 +314,7 @@ def child_flags(bits: int) -> dict[str, bool]:
     p = Profile.decode(bits)
     due = p.school_age and p.end_status not in NOT_DUE
     present = p.end_status != ChildStatus.MOVED_OUT
-    enrolled_at_start = p.start_in_school and p.end_status not in LEFT_COHORT
+    enrolled_at_start = p.school_age and p.start_in_school and p.end_status not in LEFT_COHORT
     dropout = due and p.end_status in OUT_OF_SCHOOL
     ledger_ok = p.record_complete and (p.end_status not in LOCAL_SCHOOL or p.enrolment_complete)
     return {
@@ -307,7 +324,7 @@ def child_flags(bits: int) -> dict[str, bool]:
         "enrolled_at_start": enrolled_at_start,
         "retained": enrolled_at_start and p.end_status in RETAINED,
         "dropout": dropout,
-        "poor_dropout": dropout and p.poor_reason,
+        "poor_dropout": p.school_age and p.poor_during,
         "covered": due and p.covered,
         "registered": present,
         "ledger_ok": present and ledger_ok,
@@ -379,7 +396,7 @@ def profile_query(window: Window, probe: bool) -> Select[Any]:
         )
         + status_bits
         + _bit(start.c.status.in_(IN_SCHOOL_STATUSES), START_IN_SCHOOL)
-        + _bit(end.c.reason == OutOfSchoolReason.POVERTY, POOR_REASON)
+        + _bit(Child.id.in_(poor_out_of_school_during(window)), POOR_DURING)
         + _bit(covered, COVERED)
         + _bit(record_complete, RECORD_COMPLETE)
         + _bit(enrolment_complete, ENROLMENT_COMPLETE)

@@ -25,6 +25,7 @@ from admin_app.choices import (
     CaseStatus,
     ChildStatus,
     HouseholdCategory,
+    OutOfSchoolReason,
     Role,
 )
 from admin_app.dates import local_today
@@ -269,3 +270,45 @@ def test_lawful_absence_is_neither_enrolled_nor_a_loss(app, client):
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
     # 应入学 在校 未入学 辍学 休学/免缓学 劝返中 …
     assert [c.strip() for c in cells[:6]] == ["1", "1", "0", "0", "2", "0"]
+
+
+# --- Item 4: the cohort of a period, and a poverty dropout at any time in it ------------------
+
+
+def test_a_poverty_dropout_cannot_age_out_or_return_out_of_the_veto(ctx):
+    """2026年度 spans the school years 2025—2026 (ages on 2025-08-31) and 2026—2027 (on
+    2026-08-31), so the cohort is born 2009-09-01 … 2020-08-31.
+
+    甲村: 甲一, born 2010-06-15, is 15 on 2025-08-31 and 16 on 2026-08-31; drops out for
+    poverty on 2026-03-10. In the cohort → N = 1, 1 dropout, 一票否决.
+    乙村: 乙一 dropped out for poverty 2026-02-01 and returned 2026-05-01 → 一票否决 (any
+    time during P), though in school at the end: N 1, enrolled 1.
+    丙村: 丙一 out for poverty 2025-10-01 … back 2026-01-01 → not during 2026: no veto.
+    Order: 丙村 (no veto), then the two vetoed villages.
+    """
+    township = make_township()
+    school = make_school(township)
+    period = make_period()
+    villages = {
+        name: make_village(township, name=name, code=code)
+        for code, name in (("001", "甲村"), ("002", "乙村"), ("003", "丙村"))
+    }
+    aged = make_child(
+        village=villages["甲村"], school=school, name="甲一", birth_date=dt.date(2010, 6, 15)
+    )
+    change_status(aged, ChildStatus.DROPOUT, dt.date(2026, 3, 10), OutOfSchoolReason.POVERTY)
+    back = make_child(village=villages["乙村"], school=school, name="乙一")
+    change_status(back, ChildStatus.DROPOUT, dt.date(2026, 2, 1), OutOfSchoolReason.POVERTY)
+    change_status(back, ChildStatus.ENROLLED, dt.date(2026, 5, 1))
+    earlier = make_child(village=villages["丙村"], school=school, name="丙一")
+    change_status(earlier, ChildStatus.DROPOUT, dt.date(2025, 10, 1), OutOfSchoolReason.POVERTY)
+    change_status(earlier, ChildStatus.ENROLLED, dt.date(2026, 1, 1))
+
+    results = by_name(period)
+    a, b, c = results["甲村"], results["乙村"], results["丙村"]
+    assert (a.counts.facts["due"], a.counts.facts["dropout"]) == (1, 1)
+    assert a.veto_reasons == ["因贫失学辍学1人"]
+    assert (b.counts.facts["due"], b.counts.facts["enrolled"]) == (1, 1)
+    assert b.veto_reasons == ["因贫失学辍学1人"]
+    assert not c.veto
+    assert c.rank == 1 and {a.rank, b.rank} <= {2, 3}

@@ -134,7 +134,7 @@ FORMULAS: dict[IndicatorMethod, str] = {
         "得分 = 分值 × 及时率"
     ),
     IndicatorMethod.INSPECTION_SCORE: (
-        "督导检查得分率 = 本期各次督导评分之和 ÷ 满分之和；得分 = 分值 × 得分率；本期未督导为0分"
+        "督导检查得分率 = 检查日期在本期内的各次督导评分之和 ÷ 满分之和；得分 = 分值 × 得分率"
     ),
 }
 
@@ -496,7 +496,7 @@ def count_all(
             func.max(case((Inspection.concealment_found, 1), else_=0)),
         )
         .outerjoin(InspectionScore, InspectionScore.inspection_id == Inspection.id)
-        .where(Inspection.period_id == period.id)
+        .where(inspected_in(window))
         .group_by(Inspection.village_id)
     )
     for village_id, score, maximum, n, concealed in session.execute(scores):
@@ -507,6 +507,13 @@ def count_all(
     for village_id in session.scalars(village_agreements(window)):
         counts[village_id].village_agreement = True
     return counts
+
+
+def inspected_in(window: Window) -> ColumnElement[bool]:
+    """Inspections dated in the period: an inspection belongs to every period its date
+    falls in (a 2026-05 inspection counts for 2026年度 and for 2025—2026学年 alike), not
+    only to the one its form was filed under."""
+    return Inspection.inspected_on.between(window.start, window.end)
 
 
 def case_counts(window: Window, before: dt.date, days: int) -> Select[Any]:
@@ -899,9 +906,7 @@ def explain_village(
         else:
             inspections = session.scalars(
                 select(Inspection)
-                .where(
-                    Inspection.period_id == period.id, Inspection.village_id == village.village_id
-                )
+                .where(inspected_in(window), Inspection.village_id == village.village_id)
                 .order_by(Inspection.inspected_on)
             ).all()
             evidence.append(Evidence(score, formula, list(inspections), [], "", "督导检查"))

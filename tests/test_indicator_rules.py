@@ -30,13 +30,21 @@ from admin_app.choices import (
 )
 from admin_app.dates import local_today
 from admin_app.extensions import db
-from admin_app.models import AssessmentPeriod, CaseVisit, DropoutCase, HouseholdCategorySpan
+from admin_app.models import (
+    AssessmentPeriod,
+    CaseVisit,
+    DropoutCase,
+    HouseholdCategorySpan,
+    InspectionScore,
+)
 from tests.conftest import login
 from tests.factories import (
     make_agreement,
     make_assistance,
     make_child,
     make_household,
+    make_inspection,
+    make_item,
     make_period,
     make_school,
     make_township,
@@ -312,3 +320,35 @@ def test_a_poverty_dropout_cannot_age_out_or_return_out_of_the_veto(ctx):
     assert b.veto_reasons == ["因贫失学辍学1人"]
     assert not c.veto
     assert c.rank == 1 and {a.rank, b.rank} <= {2, 3}
+
+
+# --- Item 5: an inspection belongs to every period its date falls in --------------------------
+
+
+def test_an_inspection_counts_for_every_period_its_date_falls_in(ctx):
+    """One inspection of 甲村, filed under 2026年度, dated 2026-05-10, scored 8 + 6 of 10 + 10:
+    70% of 15 = 10.5 for 2026年度 and for 2025—2026学年 (2025-09-01 … 2026-08-31) alike;
+    a second one dated 2026-10-08 with 瞒报 found belongs to 2026年度 only."""
+    township = make_township()
+    school = make_school(township)
+    year = make_period()
+    school_year = make_period(
+        name="2025—2026学年", start_on=dt.date(2025, 9, 1), end_on=dt.date(2026, 8, 31)
+    )
+    a = make_village(township, name="甲村", code="001")
+    make_child(village=a, school=school, name="甲一")
+    spring = make_inspection(a, year, inspected_on=dt.date(2026, 5, 10))
+    items = [make_item(name=f"项{n}", max_points=Decimal(10)) for n in (1, 2)]
+    for item, score in zip(items, (8, 6), strict=True):
+        db.session.add(
+            InspectionScore(
+                inspection=spring, item=item, max_points=item.max_points, score=Decimal(score)
+            )
+        )
+    make_inspection(a, year, inspected_on=dt.date(2026, 10, 8), concealment_found=True)
+    for period, vetoed in ((school_year, False), (year, True)):
+        result = by_name(period)["甲村"]
+        inspection = result.score_of("inspection")
+        assert (inspection.numerator, inspection.denominator) == (14, 20)
+        assert inspection.score == Decimal("10.50")
+        assert result.veto is vetoed

@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
@@ -580,18 +581,38 @@ def village_agreements(window: Window) -> Select[Any]:
 
 @dataclass
 class IndicatorScore:
+    """One indicator of one village: its numbers and its exact score, or 无数据.
+
+    ``exact`` is the score as a fraction, never rounded: totals and ranks are computed
+    from it, and ``score`` rounds it to 0.01 for display only (rounding before summing
+    made 74.5015 and 74.5052 share a rank). ``exact`` is None when the indicator has no
+    data for the village in the period (``left_out`` says why): it is then not scored.
+    """
+
     code: str
     name: str
     method: IndicatorMethod
     points: Decimal
     numerator: int | Decimal | None
     denominator: int | Decimal | None
-    score: Decimal
+    exact: Fraction | None
     note: str = ""
+    left_out: str = ""
+
+    @property
+    def scored(self) -> bool:
+        return self.exact is not None
+
+    @property
+    def score(self) -> Decimal | None:
+        """The score rounded to 0.01 for display; None for 无数据."""
+        return None if self.exact is None else display(self.exact)
 
     @property
     def value(self) -> Decimal | None:
         """The indicator's value in percent (or a count for 辍学劝返), None when undefined."""
+        if not self.scored:
+            return None
         if self.method == IndicatorMethod.DROPOUT_RETURN:
             return Decimal(self.numerator or 0)
         if not self.denominator:
@@ -600,7 +621,8 @@ class IndicatorScore:
 
     @property
     def deduction(self) -> Decimal:
-        return self.points - self.score
+        """Points lost (0 for an indicator not scored: nothing was lost, nothing earned)."""
+        return Decimal(0) if self.exact is None else display(Fraction(self.points) - self.exact)
 
 
 def rate(numerator: int | Decimal, denominator: int | Decimal) -> Decimal:
@@ -609,68 +631,110 @@ def rate(numerator: int | Decimal, denominator: int | Decimal) -> Decimal:
     )
 
 
-def _round(value: Decimal) -> Decimal:
-    return max(Decimal(0), value).quantize(Decimal("0.01"), ROUND_HALF_UP)
+def display(value: Fraction) -> Decimal:
+    """An exact value rounded half up to 0.01, for screens and sheets only."""
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(
+        Decimal("0.01"), ROUND_HALF_UP
+    )
 
 
-def _proportional(points: Decimal, numerator: int | Decimal, denominator: int | Decimal) -> Decimal:
-    if not denominator:
-        return points
-    return _round(points * Decimal(numerator) / Decimal(denominator))
+def _floor(value: Fraction) -> Fraction:
+    return max(Fraction(0), value)
+
+
+def _proportional(
+    points: Decimal, numerator: int | Decimal, denominator: int | Decimal
+) -> Fraction:
+    return Fraction(points) * Fraction(numerator) / Fraction(denominator)
+
+
+def _param(value: float) -> Fraction:
+    return Fraction(str(value))
+
+
+#: Why each method has nothing to score (DESIGN.md §4: an indicator with no data in P).
+NO_DATA: dict[IndicatorMethod, str] = {
+    IndicatorMethod.ENROLMENT_RATE: "无应入学儿童",
+    IndicatorMethod.RETENTION_RATE: "期初无在校儿童",
+    IndicatorMethod.DROPOUT_RETURN: "无应入学儿童",
+    IndicatorMethod.AGREEMENT_COVERAGE: "无应入学儿童",
+    IndicatorMethod.LEDGER_COMPLETENESS: "无在册儿童",
+    IndicatorMethod.ASSISTANCE_COVERAGE: "无脱贫/监测/低保/特困/残疾家庭应入学儿童",
+    IndicatorMethod.VISIT_TIMELINESS: "本期无走访期限已满的控辍案件",
+    IndicatorMethod.INSPECTION_SCORE: "本期无督导检查评分",
+}
 
 
 def score_indicator(indicator: AssessmentIndicator, counts: VillageCounts) -> IndicatorScore:
+    """Score one indicator exactly (floored at 0), or leave it out when it has no data."""
     method = IndicatorMethod(indicator.method)
     points = Decimal(indicator.points)
     p = method_params(indicator)
     f = counts.facts
     note = ""
-    numerator: int | Decimal | None
-    denominator: int | Decimal | None
+    numerator: int | Decimal
+    denominator: int | Decimal
     if method == IndicatorMethod.ENROLMENT_RATE:
         numerator, denominator = f["enrolled"], f["due"]
-        required = math.ceil(Decimal(denominator) * Decimal(str(p["target"])) / HUNDRED)
-        short = max(0, required - numerator)
-        score = _round(points - Decimal(str(p["deduct_per_child"])) * short)
+    elif method == IndicatorMethod.RETENTION_RATE:
+        numerator, denominator = f["retained"], f["enrolled_at_start"]
+    elif method == IndicatorMethod.DROPOUT_RETURN:
+        numerator, denominator = f["dropout"], f["due"]
+    elif method == IndicatorMethod.AGREEMENT_COVERAGE:
+        numerator, denominator = f["covered"], f["due"]
+    elif method == IndicatorMethod.LEDGER_COMPLETENESS:
+        numerator, denominator = f["ledger_ok"], f["registered"]
+    elif method == IndicatorMethod.ASSISTANCE_COVERAGE:
+        numerator, denominator = f["assisted"], f["supported"]
+    elif method == IndicatorMethod.VISIT_TIMELINESS:
+        numerator, denominator = counts.timely_cases, counts.cases
+    else:  # IndicatorMethod.INSPECTION_SCORE
+        numerator, denominator = counts.inspection_score, counts.inspection_max
+    if not denominator:
+        return IndicatorScore(
+            indicator.code,
+            indicator.name,
+            method,
+            points,
+            numerator,
+            denominator,
+            None,
+            left_out=NO_DATA[method],
+        )
+    full = Fraction(points)
+    if method == IndicatorMethod.ENROLMENT_RATE:
+        required = math.ceil(Fraction(denominator) * _param(p["target"]) / 100)
+        short = max(0, required - int(numerator))
+        exact = full - _param(p["deduct_per_child"]) * short
         if short:
             note = f"差{short}人"
     elif method == IndicatorMethod.RETENTION_RATE:
-        numerator, denominator = f["retained"], f["enrolled_at_start"]
-        score = points
-        if denominator:
-            gap = Decimal(str(p["target"])) - Decimal(numerator) * HUNDRED / Decimal(denominator)
-            if gap > 0:
-                steps = math.ceil(gap / Decimal(str(p["step_pp"])))
-                score = _round(points - Decimal(str(p["deduct_per_step"])) * steps)
-                note = f"低于目标{steps}档"
+        exact = full
+        gap = _param(p["target"]) - Fraction(numerator) * 100 / Fraction(denominator)
+        if gap > 0:
+            steps = math.ceil(gap / _param(p["step_pp"]))
+            exact = full - _param(p["deduct_per_step"]) * steps
+            note = f"低于目标{steps}档"
     elif method == IndicatorMethod.DROPOUT_RETURN:
-        numerator, denominator = f["dropout"], f["due"]
-        score = _round(points - Decimal(str(p["deduct_per_child"])) * numerator)
+        exact = full - _param(p["deduct_per_child"]) * int(numerator)
         if numerator:
             note = f"{numerator}人未劝返"
     elif method == IndicatorMethod.AGREEMENT_COVERAGE:
-        numerator, denominator = f["covered"], f["due"]
-        score = _proportional(points, numerator, denominator)
+        exact = _proportional(points, numerator, denominator)
         if not counts.village_agreement:
-            score = _round(score - Decimal(str(p["village_agreement_deduct"])))
+            exact -= _param(p["village_agreement_deduct"])
             note = "未签乡政府—村委会责任书"
-    elif method == IndicatorMethod.LEDGER_COMPLETENESS:
-        numerator, denominator = f["ledger_ok"], f["registered"]
-        score = _proportional(points, numerator, denominator)
-    elif method == IndicatorMethod.ASSISTANCE_COVERAGE:
-        numerator, denominator = f["assisted"], f["supported"]
-        score = _proportional(points, numerator, denominator)
-    elif method == IndicatorMethod.VISIT_TIMELINESS:
-        numerator, denominator = counts.timely_cases, counts.cases
-        score = _proportional(points, numerator, denominator)
-    else:  # IndicatorMethod.INSPECTION_SCORE
-        numerator, denominator = counts.inspection_score, counts.inspection_max
-        if counts.inspection_max:
-            score = _proportional(points, numerator, denominator)
-        else:
-            score, note = Decimal(0), "本期无督导评分"
+    else:
+        exact = _proportional(points, numerator, denominator)
     return IndicatorScore(
-        indicator.code, indicator.name, method, points, numerator, denominator, _round(score), note
+        indicator.code,
+        indicator.name,
+        method,
+        points,
+        numerator,
+        denominator,
+        _floor(exact),
+        note,
     )
 
 
@@ -689,8 +753,33 @@ class VillageResult:
     previous_rank: int | None = None
 
     @property
-    def total(self) -> Decimal:
-        return sum((s.score for s in self.scores), Decimal(0))
+    def scored_points(self) -> Decimal:
+        """Full points of the indicators scored (those with data)."""
+        return sum((s.points for s in self.scores if s.scored), Decimal(0))
+
+    @property
+    def exact_total(self) -> Fraction | None:
+        """Points earned ÷ points of the scored indicators × 100, exactly (DESIGN.md §4);
+        None when nothing could be scored."""
+        if not self.scored_points:
+            return None
+        earned = sum((s.exact for s in self.scores if s.exact is not None), Fraction(0))
+        return earned * 100 / Fraction(self.scored_points)
+
+    @property
+    def total(self) -> Decimal | None:
+        """The total rounded to 0.01 for display; ranks use ``exact_total``."""
+        exact = self.exact_total
+        return None if exact is None else display(exact)
+
+    @property
+    def left_out(self) -> list[IndicatorScore]:
+        """The indicators not scored for this village (无数据), with ``left_out`` saying why."""
+        return [s for s in self.scores if not s.scored]
+
+    @property
+    def left_out_text(self) -> str:
+        return "；".join(f"{s.name}（{s.left_out}）" for s in self.left_out)
 
     @property
     def veto(self) -> bool:
@@ -765,14 +854,31 @@ def rank_villages(
 
 
 def order_key(result: VillageResult) -> tuple[Any, ...]:
-    return (result.veto, -result.total, result.dropouts, -result.enrolment_rate, result.code or "")
+    """Veto last; then the exact total, high first (a village with nothing scored after
+    the rest); then fewer dropouts, higher exact 入学率, village code (DESIGN.md §5)."""
+    total = result.exact_total
+    due = result.counts.facts["due"]
+    enrolment = Fraction(result.counts.facts["enrolled"], due) if due else Fraction(1)
+    return (
+        result.veto,
+        total is None,
+        -(total or 0),
+        result.dropouts,
+        -enrolment,
+        result.code or "",
+    )
 
 
 def assign_ranks(results: list[VillageResult]) -> None:
+    """Rank by the exact totals: villages share a rank only when their totals are equal,
+    not merely equal once rounded for display."""
     results.sort(key=order_key)
     for index, result in enumerate(results):
         before = results[index - 1] if index else None
-        shares = before is not None and (before.veto, before.total) == (result.veto, result.total)
+        shares = before is not None and (before.veto, before.exact_total) == (
+            result.veto,
+            result.exact_total,
+        )
         result.rank = before.rank if shares else index + 1
 
 

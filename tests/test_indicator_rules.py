@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 from sqlalchemy import select, true
@@ -352,3 +353,112 @@ def test_an_inspection_counts_for_every_period_its_date_falls_in(ctx):
         assert (inspection.numerator, inspection.denominator) == (14, 20)
         assert inspection.score == Decimal("10.50")
         assert result.veto is vetoed
+
+
+# --- Item 6: no data is not scored, and totals are normalised over what was scored -----------
+
+
+def test_an_indicator_without_data_is_left_out_not_scored(app, client):
+    """2026年度; nobody was inspected, there are no cases and no supported households.
+
+    甲村: 甲一 甲二 in school since 2025-09-01: 入学率 15, 巩固率 15, 辍学劝返 15, 责任书 0/2 → 0,
+    台账 2/2 → 10; 帮扶, 劝返及时, 督导 无数据. 55 of 65 scored points → 84.615… → 84.62.
+    乙村: 乙一 乙二 registered 2026-03-01, so nobody was in school on 1 Jan: 巩固率 无数据
+    too (it used to give full marks). 40 of 50 → 80.00.
+    The old reading gave both 75 (full marks for no cases and no supported child, 0/15 for
+    no inspection, 15 for an empty 巩固率 cohort) and a shared rank.
+    """
+    with app.app_context():
+        township = make_township()
+        school = make_school(township)
+        period = make_period()
+        a = make_village(township, name="甲村", code="001")
+        b = make_village(township, name="乙村", code="002")
+        for village, prefix, since in (
+            (a, "甲", dt.date(2025, 9, 1)),
+            (b, "乙", dt.date(2026, 3, 1)),
+        ):
+            household = make_household(village, head_name=f"{prefix}户")
+            for n in ("一", "二"):
+                make_child(
+                    village=village,
+                    school=school,
+                    household=household,
+                    name=f"{prefix}{n}",
+                    status_effective_on=since,
+                )
+        make_user(Role.LEADER, username="boss")
+        db.session.commit()
+        results = by_name(period)
+        ra, rb = results["甲村"], results["乙村"]
+        assert [(s.code, s.left_out) for s in ra.left_out] == [
+            ("assistance", "无脱贫/监测/低保/特困/残疾家庭应入学儿童"),
+            ("visit_timeliness", "本期无走访期限已满的控辍案件"),
+            ("inspection", "本期无督导检查评分"),
+        ]
+        assert [s.code for s in rb.left_out] == [
+            "retention",
+            "assistance",
+            "visit_timeliness",
+            "inspection",
+        ]
+        assert (ra.scored_points, ra.total) == (Decimal(65), Decimal("84.62"))
+        assert (rb.scored_points, rb.total) == (Decimal(50), Decimal("80.00"))
+        assert (ra.rank, rb.rank) == (1, 2)
+        ids = {"period": period.id, "village": b.id}
+    login(client, "boss")
+    page = client.get(f"/admin/ranking/?period={ids['period']}").get_data(as_text=True)
+    assert "巩固率（期初无在校儿童）" in page and "84.62" in page
+    detail = client.get(f"/admin/ranking/{ids['village']}?period={ids['period']}")
+    assert "无数据，不计分（期初无在校儿童）" in detail.get_data(as_text=True)
+    data = client.get(f"/admin/ranking/data?period={ids['period']}").get_json()
+    assert data["villages"][1]["left_out"]["retention"] == "期初无在校儿童"
+    assert data["villages"][1]["indicators"]["retention"]["score"] is None
+
+
+# --- Item 7: rank on exact totals, round for display only -------------------------------------
+
+
+def test_ranks_follow_exact_totals_not_rounded_scores(ctx):
+    """Two villages of three children each, all in school, no agreements, no cases, no
+    supported household; scored: 入学率, 巩固率, 辍学劝返 (15 each), 责任书 (0 of 10), 台账,
+    督导 — 80 points.
+
+    甲村: 台账 2/3 of 10 = 6.666… (shown 6.67); inspected on an item of 10, scored 0.5 →
+    0.75 of 15. Earned 45 + 6.666… + 0.75 = 52.41666… → / 80 × 100 = 65.5208…
+    乙村: 台账 1/3 = 3.333… (3.33); an item of 11 scored 3 → 15 × 3/11 = 4.0909… (4.09).
+    Earned 52.4242… → 65.5303…
+    Rounded before summing both made 72.42 and shared a rank; exactly, 乙村 is ahead.
+    """
+    township = make_township()
+    school = make_school(township)
+    period = make_period()
+    for code, name, complete, item_max, score in (
+        ("001", "甲村", 2, 10, Decimal("0.5")),
+        ("002", "乙村", 1, 11, Decimal(3)),
+    ):
+        village = make_village(township, name=name, code=code)
+        household = make_household(village, head_name=f"{name}户")
+        for n in range(3):
+            make_child(
+                village=village,
+                school=school,
+                household=household,
+                name=f"{name}{n}",
+                guardian_phone="13812345678" if n < complete else None,
+            )
+        item = make_item(name=f"{name}项", max_points=Decimal(item_max))
+        inspection = make_inspection(village, period)
+        db.session.add(
+            InspectionScore(
+                inspection=inspection, item=item, max_points=item.max_points, score=score
+            )
+        )
+    results = by_name(period)
+    a, b = results["甲村"], results["乙村"]
+    assert a.score_of("ledger").score + a.score_of("inspection").score == Decimal("7.42")
+    assert b.score_of("ledger").score + b.score_of("inspection").score == Decimal("7.42")
+    assert a.exact_total == (45 + Fraction(20, 3) + Fraction(3, 4)) * 100 / 80
+    assert b.exact_total == (45 + Fraction(10, 3) + Fraction(45, 11)) * 100 / 80
+    assert (a.total, b.total) == (Decimal("65.52"), Decimal("65.53"))
+    assert (b.rank, a.rank) == (1, 2)

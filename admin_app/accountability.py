@@ -17,12 +17,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from .assessment import VillageResult, method_params, ranking_with_change
 from .assessment import active_indicators as indicators_of
-from .cases import UNRESOLVED_STATUSES, visit_days
+from .cases import UNRESOLVED_STATUSES, deadline_overdue, visit_days
 from .choices import (
     AccountabilityAction,
     AccountabilityStatus,
@@ -31,16 +31,16 @@ from .choices import (
     AgreementStatus,
     IndicatorMethod,
 )
+from .dates import local_today
 from .models import (
     Accountability,
     AssessmentPeriod,
-    CaseVisit,
     Child,
     DropoutCase,
-    Notice,
     ResponsibilityAgreement,
     School,
 )
+from .timeliness import first_visit_late, judged_before
 
 NO_PERSON = "（未签责任书）"
 
@@ -77,8 +77,9 @@ def responsible_persons(
         select(A.village_id, A.party_a_name, A.party_a_org, A.party_b_name, A.party_b_org)
         .where(A.year == year, A.level == AgreementLevel.TOWNSHIP_VILLAGE)
         .where(A.village_id.is_not(None))
-        # The signed agreement's parties first, then drafts (who is yet to sign).
-        .order_by(A.village_id, A.status != AgreementStatus.SIGNED, A.id)
+        # The signed agreement's parties first (now 已失效 or not), then drafts (who is
+        # yet to sign).
+        .order_by(A.village_id, A.status == AgreementStatus.DRAFT, A.id)
     )
     if wanted is not None:
         village_stmt = village_stmt.where(A.village_id.in_(wanted))
@@ -113,37 +114,30 @@ def responsible_persons(
 
 
 def overdue_cases(
-    session: Session, period: AssessmentPeriod, days: int, village_ids: Iterable[int] | None = None
+    session: Session,
+    period: AssessmentPeriod,
+    days: int,
+    village_ids: Iterable[int] | None = None,
+    today: dt.date | None = None,
 ) -> dict[int, list[tuple[int, str]]]:
     """Unresolved cases per village that missed a deadline by the period's end.
 
     A case is overdue when it is unresolved (疑似/核查中/确认/劝返中, as the dashboard's watch
-    counts it) and either had no visit within ``days`` of being found — a late first visit
-    is still a missed deadline to answer for — or its latest notice's deadline passed
-    before the end. "Unresolved" is the case's state now: a case resolved after the
-    period is not proposed for accountability.
+    counts it) and either its first visit is late by the rule 劝返及时率 and the watch share
+    (``timeliness.first_visit_late``: the N days ran out by the period's end, or by today
+    for a period still running, with no visit within them — a late visit is still a missed
+    deadline to answer for), or its latest notice's deadline passed by then.
+    "Unresolved" is the case's state now: a case resolved after the period is not proposed
+    for accountability.
     """
-    end = period.end_on
-    timely_visit = exists().where(
-        CaseVisit.case_id == DropoutCase.id,
-        CaseVisit.visited_on <= DropoutCase.discovered_on + dt.timedelta(days=days),
-    )
-    latest_deadline = (
-        select(func.max(Notice.deadline)).where(Notice.case_id == DropoutCase.id).scalar_subquery()
-    )
+    before = judged_before(period.end_on, today or local_today())
     stmt = (
         select(Child.village_id, DropoutCase.id, Child.name)
         .join(Child, Child.id == DropoutCase.child_id)
         .where(
             DropoutCase.status.in_(UNRESOLVED_STATUSES),
-            DropoutCase.discovered_on <= end,
-            or_(
-                and_(
-                    DropoutCase.discovered_on <= end - dt.timedelta(days=days),
-                    ~timely_visit,
-                ),
-                latest_deadline < end,
-            ),
+            DropoutCase.discovered_on <= period.end_on,
+            or_(first_visit_late(before, days), deadline_overdue(before)),
         )
         .order_by(Child.village_id, DropoutCase.discovered_on, DropoutCase.id)
     )
@@ -179,7 +173,10 @@ class Proposal:
 
 
 def propose(
-    session: Session, period: AssessmentPeriod, village_ids: Iterable[int] | None = None
+    session: Session,
+    period: AssessmentPeriod,
+    village_ids: Iterable[int] | None = None,
+    today: dt.date | None = None,
 ) -> list[Proposal]:
     """Accountability proposals for a period, from the data, naming persons on both lines.
 
@@ -187,10 +184,10 @@ def propose(
     乡政府—村委会 agreement not signed → 责令整改 (government line); 巩固率 below target →
     约谈 (both lines). Proposals already recorded for the period are marked ``recorded``.
     """
-    results = ranking_with_change(session, period, village_ids)
+    results = ranking_with_change(session, period, village_ids, today)
     ids = [r.village_id for r in results]
     persons = responsible_persons(session, period.end_on.year, ids)
-    overdue = overdue_cases(session, period, visit_days(session), ids)
+    overdue = overdue_cases(session, period, visit_days(session), ids, today)
     target = retention_target(session)
     existing = {
         (row.village_id, row.person, row.problem)

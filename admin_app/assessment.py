@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
@@ -35,7 +36,7 @@ from .choices import (
     IndicatorMethod,
     OutOfSchoolReason,
 )
-from .dates import COMPULSORY_AGE_MAX, COMPULSORY_AGE_MIN, school_year_cutoff
+from .dates import COMPULSORY_AGE_MAX, COMPULSORY_AGE_MIN, local_today, school_year_cutoff
 from .models import (
     AssessmentIndicator,
     AssessmentPeriod,
@@ -44,16 +45,22 @@ from .models import (
     Child,
     ChildStatusChange,
     DropoutCase,
-    Household,
+    HouseholdCategorySpan,
     Inspection,
     InspectionScore,
     ResponsibilityAgreement,
     Village,
 )
+from .timeliness import first_visit_due, first_visit_timely, judged_before
 
 HUNDRED = Decimal(100)
+#: Lawful absence (义务教育法 第十一条第二款): neither enrolled nor out of school. These
+#: children leave 应入学 and the 巩固率 cohort and are counted on their own.
+LAWFUL_ABSENCE = (ChildStatus.SUSPENDED, ChildStatus.EXEMPTED)
 #: Statuses that take a child out of 应入学 (DESIGN.md §4).
-NOT_DUE = (ChildStatus.EXEMPTED, ChildStatus.MOVED_OUT, ChildStatus.COMPLETED)
+NOT_DUE = (*LAWFUL_ABSENCE, ChildStatus.MOVED_OUT, ChildStatus.COMPLETED)
+#: Statuses at the period's end that take a child out of the 巩固率 cohort.
+LEFT_COHORT = (*LAWFUL_ABSENCE, ChildStatus.MOVED_OUT)
 OUT_OF_SCHOOL = (ChildStatus.DROPOUT, ChildStatus.NOT_ENROLLED)
 #: Statuses in a local school, for which the ledger needs school, grade and class.
 LOCAL_SCHOOL = (ChildStatus.ENROLLED, ChildStatus.INCLUSIVE)
@@ -96,19 +103,21 @@ PARAMS: dict[IndicatorMethod, dict[str, Param]] = {
 FORMULAS: dict[IndicatorMethod, str] = {
     IndicatorMethod.ENROLMENT_RATE: (
         "入学率 = 应入学儿童中在校（在校就读、异地就读、随班就读、送教上门、特教学校）人数 ÷ "
-        "应入学人数（6–15周岁，不含免缓学、迁出/死亡、已完成义务教育）；"
+        "应入学人数（6–15周岁，不含依法休学、免缓学、迁出/死亡、已完成义务教育）；"
         "低于目标时每差1人扣{deduct_per_child}分"
     ),
     IndicatorMethod.RETENTION_RATE: (
         "巩固率 = 期初在校且期末仍在校（含已完成义务教育、异地就读）人数 ÷ 期初在校人数"
-        "（不含期末迁出/死亡）；低于{target}%时每低{step_pp}个百分点扣{deduct_per_step}分"
+        "（不含期末迁出/死亡或依法休学、免缓学的）；"
+        "低于{target}%时每低{step_pp}个百分点扣{deduct_per_step}分"
         "（不足一档按一档计）"
     ),
     IndicatorMethod.DROPOUT_RETURN: (
         "期末仍为辍学或未入学（既未劝返复学也未依法安置）的应入学儿童，每人扣{deduct_per_child}分"
     ),
     IndicatorMethod.AGREEMENT_COVERAGE: (
-        "责任书覆盖率 = 监护人签订了本期有效家长责任书（任一条线）的应入学儿童 ÷ 应入学人数；"
+        "责任书覆盖率 = 监护人在期末前签订、本期内有效的家长责任书（任一条线；其后失效不影响）"
+        "的应入学儿童 ÷ 应入学人数；"
         "得分 = 分值 × 覆盖率；未签乡政府—村委会责任书另扣{village_agreement_deduct}分"
     ),
     IndicatorMethod.LEDGER_COMPLETENESS: (
@@ -116,15 +125,17 @@ FORMULAS: dict[IndicatorMethod, str] = {
         "家庭户；在本地学校就读的另需学校、年级、班级）；得分 = 分值 × 完整率"
     ),
     IndicatorMethod.ASSISTANCE_COVERAGE: (
-        "帮扶覆盖率 = 本期有帮扶记录的脱贫/监测/低保/特困/残疾家庭应入学儿童 ÷ 此类儿童；"
+        "帮扶覆盖率 = 本期有帮扶记录的脱贫/监测/低保/特困/残疾家庭（本期内属此类）应入学儿童 ÷ "
+        "此类儿童；"
         "得分 = 分值 × 覆盖率"
     ),
     IndicatorMethod.VISIT_TIMELINESS: (
-        "劝返及时率 = 本期发现的控辍案件中{days}天内首次走访的 ÷ 本期发现的案件；"
+        "劝返及时率 = 本期发现、到期末{days}天期限已满的控辍案件中{days}天内首次走访的 ÷ "
+        "本期发现、期限已满的案件（发现未满{days}天的案件既不算及时也不算逾期）；"
         "得分 = 分值 × 及时率"
     ),
     IndicatorMethod.INSPECTION_SCORE: (
-        "督导检查得分率 = 本期各次督导评分之和 ÷ 满分之和；得分 = 分值 × 得分率；本期未督导为0分"
+        "督导检查得分率 = 检查日期在本期内的各次督导评分之和 ÷ 满分之和；得分 = 分值 × 得分率"
     ),
 }
 
@@ -175,10 +186,12 @@ class Window:
 
     @classmethod
     def of(cls, period: AssessmentPeriod) -> Window:
-        cutoff = school_year_cutoff(period.end_on)
-        # 6–15 completed years on the cutoff (31 August of the school year).
-        born_by = cutoff.replace(year=cutoff.year - COMPULSORY_AGE_MIN)
-        born_after = cutoff.replace(year=cutoff.year - COMPULSORY_AGE_MAX - 1)
+        """The period's dates and its cohort: children of compulsory age (6–15 completed
+        years on 31 August) in any school year overlapping the period, so a child who turns
+        16 during it still counts for what happened while of age (DESIGN.md §4)."""
+        first, last = school_year_cutoff(period.start_on), school_year_cutoff(period.end_on)
+        born_by = last.replace(year=last.year - COMPULSORY_AGE_MIN)
+        born_after = first.replace(year=first.year - COMPULSORY_AGE_MAX - 1)
         return cls(period.start_on, period.end_on, born_after, born_by)
 
 
@@ -192,13 +205,49 @@ def status_as_of(day: dt.date) -> Any:
     )
 
 
-def _valid_parent_agreement(window: Window) -> ColumnElement[bool]:
+#: An agreement that was signed: 已失效 ones were too, and count for the periods they covered.
+WAS_SIGNED = (AgreementStatus.SIGNED, AgreementStatus.EXPIRED)
+
+
+def agreement_in_force(window: Window) -> ColumnElement[bool]:
+    """Signed on or before the period's end and valid during it (DESIGN.md §4).
+
+    Read from the dates, not today's status: an agreement now 已失效 still covered the
+    period it was signed for (its later expiry does not undo that); a draft covers nothing.
+    """
     A = ResponsibilityAgreement
     return and_(
-        A.level.in_(PARENT_LEVELS),
-        A.status == AgreementStatus.SIGNED,
+        A.status.in_(WAS_SIGNED),
         A.signed_on <= window.end,
         or_(A.valid_until.is_(None), A.valid_until >= window.start),
+    )
+
+
+def poor_out_of_school_during(window: Window) -> Select[Any]:
+    """Children who were 辍学/未入学 for 家庭经济困难 at any time during the period (a status
+    row overlapping it by at least a day): the 一票否决, even if back in school by its end."""
+    held = ChildStatusChange
+    return select(held.child_id).where(
+        held.to_status.in_(OUT_OF_SCHOOL),
+        held.reason == OutOfSchoolReason.POVERTY,
+        held.effective_on <= window.end,
+        or_(
+            held.ended_on.is_(None),
+            and_(held.ended_on > window.start, held.ended_on > held.effective_on),
+        ),
+    )
+
+
+def _valid_parent_agreement(window: Window) -> ColumnElement[bool]:
+    return and_(ResponsibilityAgreement.level.in_(PARENT_LEVELS), agreement_in_force(window))
+
+
+def supported_during(window: Window) -> ColumnElement[bool]:
+    """Category spans of a 脱贫/监测/低保/特困/残疾 household overlapping the period."""
+    span = HouseholdCategorySpan
+    return and_(
+        or_(span.held_from.is_(None), span.held_from <= window.end),
+        or_(span.held_until.is_(None), span.held_until > window.start),
     )
 
 
@@ -212,7 +261,7 @@ def _valid_parent_agreement(window: Window) -> ColumnElement[bool]:
 
 STATUS_CODE = {status: code for code, status in enumerate(ChildStatus)}
 CODE_STATUS = dict(enumerate(ChildStatus))
-SCHOOL_AGE, START_IN_SCHOOL, POOR_REASON, COVERED = 1, 1 << 5, 1 << 6, 1 << 7
+SCHOOL_AGE, START_IN_SCHOOL, POOR_DURING, COVERED = 1, 1 << 5, 1 << 6, 1 << 7
 RECORD_COMPLETE, ENROLMENT_COMPLETE, SUPPORTED, ASSISTED = 1 << 8, 1 << 9, 1 << 10, 1 << 11
 STATUS_SHIFT, STATUS_MASK = 1, 0b1111
 
@@ -222,7 +271,7 @@ class Profile:
     school_age: bool
     end_status: ChildStatus
     start_in_school: bool
-    poor_reason: bool
+    poor_during: bool
     covered: bool
     record_complete: bool
     enrolment_complete: bool
@@ -235,7 +284,7 @@ class Profile:
             school_age=bool(bits & SCHOOL_AGE),
             end_status=CODE_STATUS[(bits >> STATUS_SHIFT) & STATUS_MASK],
             start_in_school=bool(bits & START_IN_SCHOOL),
-            poor_reason=bool(bits & POOR_REASON),
+            poor_during=bool(bits & POOR_DURING),
             covered=bool(bits & COVERED),
             record_complete=bool(bits & RECORD_COMPLETE),
             enrolment_complete=bool(bits & ENROLMENT_COMPLETE),
@@ -246,6 +295,7 @@ class Profile:
 
 FACT_COLUMNS = (
     "due",
+    "lawful_absence",
     "enrolled",
     "enrolled_at_start",
     "retained",
@@ -265,16 +315,17 @@ def child_flags(bits: int) -> dict[str, bool]:
     p = Profile.decode(bits)
     due = p.school_age and p.end_status not in NOT_DUE
     present = p.end_status != ChildStatus.MOVED_OUT
-    enrolled_at_start = p.start_in_school and present
+    enrolled_at_start = p.school_age and p.start_in_school and p.end_status not in LEFT_COHORT
     dropout = due and p.end_status in OUT_OF_SCHOOL
     ledger_ok = p.record_complete and (p.end_status not in LOCAL_SCHOOL or p.enrolment_complete)
     return {
         "due": due,
+        "lawful_absence": p.school_age and p.end_status in LAWFUL_ABSENCE,
         "enrolled": due and p.end_status in IN_SCHOOL_STATUSES,
         "enrolled_at_start": enrolled_at_start,
         "retained": enrolled_at_start and p.end_status in RETAINED,
         "dropout": dropout,
-        "poor_dropout": dropout and p.poor_reason,
+        "poor_dropout": p.school_age and p.poor_during,
         "covered": due and p.covered,
         "registered": present,
         "ledger_ok": present and ledger_ok,
@@ -291,18 +342,15 @@ def profile_query(window: Window, probe: bool) -> Select[Any]:
     """(child_id, village_id, profile) for every child with a status on the window's end."""
     end = status_as_of(window.end)
     start = status_as_of(window.start)
-    supported = or_(
-        Household.is_poverty_alleviated,
-        Household.is_monitored,
-        Household.is_dibao,
-        Household.is_tekun,
-        Household.is_disabled_family,
-    )
     in_window = AssistanceRecord.given_on.between(window.start, window.end)
     A = ResponsibilityAgreement
+    span = HouseholdCategorySpan
     if probe:
         # SQLite evaluates CASE lazily and has no hash join: probing an index per child
         # (assistance only for supported households) beats building and indexing id sets.
+        supported: ColumnElement[bool] = exists().where(
+            span.household_id == Child.household_id, supported_during(window)
+        )
         covered: ColumnElement[bool] = or_(
             exists().where(A.child_id == Child.id, _valid_parent_agreement(window)),
             exists().where(
@@ -323,6 +371,9 @@ def profile_query(window: Window, probe: bool) -> Select[Any]:
             Child.household_id.in_(
                 select(A.household_id).where(_valid_parent_agreement(window), A.child_id.is_(None))
             ),
+        )
+        supported = Child.household_id.in_(
+            select(span.household_id).where(supported_during(window))
         )
         assisted = Child.id.in_(select(AssistanceRecord.child_id).where(in_window))
     record_complete = and_(
@@ -346,7 +397,7 @@ def profile_query(window: Window, probe: bool) -> Select[Any]:
         )
         + status_bits
         + _bit(start.c.status.in_(IN_SCHOOL_STATUSES), START_IN_SCHOOL)
-        + _bit(end.c.reason == OutOfSchoolReason.POVERTY, POOR_REASON)
+        + _bit(Child.id.in_(poor_out_of_school_during(window)), POOR_DURING)
         + _bit(covered, COVERED)
         + _bit(record_complete, RECORD_COMPLETE)
         + _bit(enrolment_complete, ENROLMENT_COMPLETE)
@@ -361,7 +412,6 @@ def profile_query(window: Window, probe: bool) -> Select[Any]:
         )
         .join(end, end.c.child_id == Child.id)
         .outerjoin(start, start.c.child_id == Child.id)
-        .outerjoin(Household, Household.id == Child.household_id)
     )
 
 
@@ -408,9 +458,10 @@ def count_all(
     period: AssessmentPeriod,
     days: int,
     village_ids: Iterable[int] | None = None,
+    today: dt.date | None = None,
 ) -> dict[int, VillageCounts]:
     """Every village's counts for the period (or those of ``village_ids``), in a constant
-    number of queries."""
+    number of queries. ``today`` bounds which cases can be judged for 劝返及时率."""
     window = Window.of(period)
     counts: dict[int, VillageCounts] = defaultdict(VillageCounts)
     probe = probes_cheaply(session)
@@ -432,10 +483,10 @@ def count_all(
             if counted:
                 facts[name] += n
 
-    for village_id, discovered_on, first_visit in session.execute(case_timeliness(window)):
+    before = judged_before(period.end_on, today or local_today())
+    for village_id, judged, timely in session.execute(case_counts(window, before, days)):
         village = counts[village_id]
-        village.cases += 1
-        village.timely_cases += is_timely(discovered_on, first_visit, days)
+        village.cases, village.timely_cases = judged, int(timely or 0)
 
     scores = (
         select(
@@ -446,7 +497,7 @@ def count_all(
             func.max(case((Inspection.concealment_found, 1), else_=0)),
         )
         .outerjoin(InspectionScore, InspectionScore.inspection_id == Inspection.id)
-        .where(Inspection.period_id == period.id)
+        .where(inspected_in(window))
         .group_by(Inspection.village_id)
     )
     for village_id, score, maximum, n, concealed in session.execute(scores):
@@ -459,36 +510,66 @@ def count_all(
     return counts
 
 
-def case_timeliness(window: Window, village_id: int | None = None) -> Select[Any]:
-    """Cases discovered in the window with their first visit date (village, found, first)."""
+def inspected_in(window: Window) -> ColumnElement[bool]:
+    """Inspections dated in the period: an inspection belongs to every period its date
+    falls in (a 2026-05 inspection counts for 2026年度 and for 2025—2026学年 alike), not
+    only to the one its form was filed under."""
+    return Inspection.inspected_on.between(window.start, window.end)
+
+
+def case_counts(window: Window, before: dt.date, days: int) -> Select[Any]:
+    """(village, judged, timely) of the cases opened in the window whose N days ran out
+    before ``before`` (``timeliness``: the rule the overdue watch and 问责 share)."""
+    return (
+        select(
+            Child.village_id,
+            func.count(DropoutCase.id),
+            func.sum(case((first_visit_timely(days), 1), else_=0)),
+        )
+        .join(Child, Child.id == DropoutCase.child_id)
+        .where(
+            DropoutCase.discovered_on.between(window.start, window.end),
+            first_visit_due(before, days),
+        )
+        .group_by(Child.village_id)
+    )
+
+
+def village_cases(window: Window, before: dt.date, days: int, village_id: int) -> Select[Any]:
+    """One village's cases opened in the window, each with its first visit and verdict
+    (``judged``, ``timely``), for the drill-down."""
     first_visit = (
         select(func.min(CaseVisit.visited_on))
         .where(CaseVisit.case_id == DropoutCase.id)
         .scalar_subquery()
     )
-    stmt = (
-        select(Child.village_id, DropoutCase.discovered_on, first_visit.label("first_visit"))
+    return (
+        select(
+            DropoutCase.id,
+            DropoutCase.child_id,
+            Child.name,
+            DropoutCase.discovered_on,
+            first_visit.label("first_visit"),
+            case((first_visit_due(before, days), True), else_=False).label("judged"),
+            case((first_visit_timely(days), True), else_=False).label("timely"),
+        )
         .join(Child, Child.id == DropoutCase.child_id)
-        .where(DropoutCase.discovered_on.between(window.start, window.end))
+        .where(
+            DropoutCase.discovered_on.between(window.start, window.end),
+            Child.village_id == village_id,
+        )
+        .order_by(DropoutCase.discovered_on, DropoutCase.id)
     )
-    if village_id is not None:
-        stmt = stmt.where(Child.village_id == village_id)
-    return stmt
-
-
-def is_timely(discovered_on: dt.date, first_visit: dt.date | None, days: int) -> bool:
-    return first_visit is not None and (first_visit - discovered_on).days <= days
 
 
 def village_agreements(window: Window) -> Select[Any]:
+    """Villages whose 乡政府—村委会 agreement was in force for the period."""
     A = ResponsibilityAgreement
     return (
         select(A.village_id)
         .where(
             A.level == AgreementLevel.TOWNSHIP_VILLAGE,
-            A.status == AgreementStatus.SIGNED,
-            A.signed_on <= window.end,
-            or_(A.valid_until.is_(None), A.valid_until >= window.start),
+            agreement_in_force(window),
             A.village_id.is_not(None),
         )
         .distinct()
@@ -500,18 +581,38 @@ def village_agreements(window: Window) -> Select[Any]:
 
 @dataclass
 class IndicatorScore:
+    """One indicator of one village: its numbers and its exact score, or 无数据.
+
+    ``exact`` is the score as a fraction, never rounded: totals and ranks are computed
+    from it, and ``score`` rounds it to 0.01 for display only (rounding before summing
+    made 74.5015 and 74.5052 share a rank). ``exact`` is None when the indicator has no
+    data for the village in the period (``left_out`` says why): it is then not scored.
+    """
+
     code: str
     name: str
     method: IndicatorMethod
     points: Decimal
     numerator: int | Decimal | None
     denominator: int | Decimal | None
-    score: Decimal
+    exact: Fraction | None
     note: str = ""
+    left_out: str = ""
+
+    @property
+    def scored(self) -> bool:
+        return self.exact is not None
+
+    @property
+    def score(self) -> Decimal | None:
+        """The score rounded to 0.01 for display; None for 无数据."""
+        return None if self.exact is None else display(self.exact)
 
     @property
     def value(self) -> Decimal | None:
         """The indicator's value in percent (or a count for 辍学劝返), None when undefined."""
+        if not self.scored:
+            return None
         if self.method == IndicatorMethod.DROPOUT_RETURN:
             return Decimal(self.numerator or 0)
         if not self.denominator:
@@ -520,7 +621,8 @@ class IndicatorScore:
 
     @property
     def deduction(self) -> Decimal:
-        return self.points - self.score
+        """Points lost (0 for an indicator not scored: nothing was lost, nothing earned)."""
+        return Decimal(0) if self.exact is None else display(Fraction(self.points) - self.exact)
 
 
 def rate(numerator: int | Decimal, denominator: int | Decimal) -> Decimal:
@@ -529,68 +631,110 @@ def rate(numerator: int | Decimal, denominator: int | Decimal) -> Decimal:
     )
 
 
-def _round(value: Decimal) -> Decimal:
-    return max(Decimal(0), value).quantize(Decimal("0.01"), ROUND_HALF_UP)
+def display(value: Fraction) -> Decimal:
+    """An exact value rounded half up to 0.01, for screens and sheets only."""
+    return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(
+        Decimal("0.01"), ROUND_HALF_UP
+    )
 
 
-def _proportional(points: Decimal, numerator: int | Decimal, denominator: int | Decimal) -> Decimal:
-    if not denominator:
-        return points
-    return _round(points * Decimal(numerator) / Decimal(denominator))
+def _floor(value: Fraction) -> Fraction:
+    return max(Fraction(0), value)
+
+
+def _proportional(
+    points: Decimal, numerator: int | Decimal, denominator: int | Decimal
+) -> Fraction:
+    return Fraction(points) * Fraction(numerator) / Fraction(denominator)
+
+
+def _param(value: float) -> Fraction:
+    return Fraction(str(value))
+
+
+#: Why each method has nothing to score (DESIGN.md §4: an indicator with no data in P).
+NO_DATA: dict[IndicatorMethod, str] = {
+    IndicatorMethod.ENROLMENT_RATE: "无应入学儿童",
+    IndicatorMethod.RETENTION_RATE: "期初无在校儿童",
+    IndicatorMethod.DROPOUT_RETURN: "无应入学儿童",
+    IndicatorMethod.AGREEMENT_COVERAGE: "无应入学儿童",
+    IndicatorMethod.LEDGER_COMPLETENESS: "无在册儿童",
+    IndicatorMethod.ASSISTANCE_COVERAGE: "无脱贫/监测/低保/特困/残疾家庭应入学儿童",
+    IndicatorMethod.VISIT_TIMELINESS: "本期无走访期限已满的控辍案件",
+    IndicatorMethod.INSPECTION_SCORE: "本期无督导检查评分",
+}
 
 
 def score_indicator(indicator: AssessmentIndicator, counts: VillageCounts) -> IndicatorScore:
+    """Score one indicator exactly (floored at 0), or leave it out when it has no data."""
     method = IndicatorMethod(indicator.method)
     points = Decimal(indicator.points)
     p = method_params(indicator)
     f = counts.facts
     note = ""
-    numerator: int | Decimal | None
-    denominator: int | Decimal | None
+    numerator: int | Decimal
+    denominator: int | Decimal
     if method == IndicatorMethod.ENROLMENT_RATE:
         numerator, denominator = f["enrolled"], f["due"]
-        required = math.ceil(Decimal(denominator) * Decimal(str(p["target"])) / HUNDRED)
-        short = max(0, required - numerator)
-        score = _round(points - Decimal(str(p["deduct_per_child"])) * short)
+    elif method == IndicatorMethod.RETENTION_RATE:
+        numerator, denominator = f["retained"], f["enrolled_at_start"]
+    elif method == IndicatorMethod.DROPOUT_RETURN:
+        numerator, denominator = f["dropout"], f["due"]
+    elif method == IndicatorMethod.AGREEMENT_COVERAGE:
+        numerator, denominator = f["covered"], f["due"]
+    elif method == IndicatorMethod.LEDGER_COMPLETENESS:
+        numerator, denominator = f["ledger_ok"], f["registered"]
+    elif method == IndicatorMethod.ASSISTANCE_COVERAGE:
+        numerator, denominator = f["assisted"], f["supported"]
+    elif method == IndicatorMethod.VISIT_TIMELINESS:
+        numerator, denominator = counts.timely_cases, counts.cases
+    else:  # IndicatorMethod.INSPECTION_SCORE
+        numerator, denominator = counts.inspection_score, counts.inspection_max
+    if not denominator:
+        return IndicatorScore(
+            indicator.code,
+            indicator.name,
+            method,
+            points,
+            numerator,
+            denominator,
+            None,
+            left_out=NO_DATA[method],
+        )
+    full = Fraction(points)
+    if method == IndicatorMethod.ENROLMENT_RATE:
+        required = math.ceil(Fraction(denominator) * _param(p["target"]) / 100)
+        short = max(0, required - int(numerator))
+        exact = full - _param(p["deduct_per_child"]) * short
         if short:
             note = f"差{short}人"
     elif method == IndicatorMethod.RETENTION_RATE:
-        numerator, denominator = f["retained"], f["enrolled_at_start"]
-        score = points
-        if denominator:
-            gap = Decimal(str(p["target"])) - Decimal(numerator) * HUNDRED / Decimal(denominator)
-            if gap > 0:
-                steps = math.ceil(gap / Decimal(str(p["step_pp"])))
-                score = _round(points - Decimal(str(p["deduct_per_step"])) * steps)
-                note = f"低于目标{steps}档"
+        exact = full
+        gap = _param(p["target"]) - Fraction(numerator) * 100 / Fraction(denominator)
+        if gap > 0:
+            steps = math.ceil(gap / _param(p["step_pp"]))
+            exact = full - _param(p["deduct_per_step"]) * steps
+            note = f"低于目标{steps}档"
     elif method == IndicatorMethod.DROPOUT_RETURN:
-        numerator, denominator = f["dropout"], f["due"]
-        score = _round(points - Decimal(str(p["deduct_per_child"])) * numerator)
+        exact = full - _param(p["deduct_per_child"]) * int(numerator)
         if numerator:
             note = f"{numerator}人未劝返"
     elif method == IndicatorMethod.AGREEMENT_COVERAGE:
-        numerator, denominator = f["covered"], f["due"]
-        score = _proportional(points, numerator, denominator)
+        exact = _proportional(points, numerator, denominator)
         if not counts.village_agreement:
-            score = _round(score - Decimal(str(p["village_agreement_deduct"])))
+            exact -= _param(p["village_agreement_deduct"])
             note = "未签乡政府—村委会责任书"
-    elif method == IndicatorMethod.LEDGER_COMPLETENESS:
-        numerator, denominator = f["ledger_ok"], f["registered"]
-        score = _proportional(points, numerator, denominator)
-    elif method == IndicatorMethod.ASSISTANCE_COVERAGE:
-        numerator, denominator = f["assisted"], f["supported"]
-        score = _proportional(points, numerator, denominator)
-    elif method == IndicatorMethod.VISIT_TIMELINESS:
-        numerator, denominator = counts.timely_cases, counts.cases
-        score = _proportional(points, numerator, denominator)
-    else:  # IndicatorMethod.INSPECTION_SCORE
-        numerator, denominator = counts.inspection_score, counts.inspection_max
-        if counts.inspection_max:
-            score = _proportional(points, numerator, denominator)
-        else:
-            score, note = Decimal(0), "本期无督导评分"
+    else:
+        exact = _proportional(points, numerator, denominator)
     return IndicatorScore(
-        indicator.code, indicator.name, method, points, numerator, denominator, _round(score), note
+        indicator.code,
+        indicator.name,
+        method,
+        points,
+        numerator,
+        denominator,
+        _floor(exact),
+        note,
     )
 
 
@@ -609,8 +753,33 @@ class VillageResult:
     previous_rank: int | None = None
 
     @property
-    def total(self) -> Decimal:
-        return sum((s.score for s in self.scores), Decimal(0))
+    def scored_points(self) -> Decimal:
+        """Full points of the indicators scored (those with data)."""
+        return sum((s.points for s in self.scores if s.scored), Decimal(0))
+
+    @property
+    def exact_total(self) -> Fraction | None:
+        """Points earned ÷ points of the scored indicators × 100, exactly (DESIGN.md §4);
+        None when nothing could be scored."""
+        if not self.scored_points:
+            return None
+        earned = sum((s.exact for s in self.scores if s.exact is not None), Fraction(0))
+        return earned * 100 / Fraction(self.scored_points)
+
+    @property
+    def total(self) -> Decimal | None:
+        """The total rounded to 0.01 for display; ranks use ``exact_total``."""
+        exact = self.exact_total
+        return None if exact is None else display(exact)
+
+    @property
+    def left_out(self) -> list[IndicatorScore]:
+        """The indicators not scored for this village (无数据), with ``left_out`` saying why."""
+        return [s for s in self.scores if not s.scored]
+
+    @property
+    def left_out_text(self) -> str:
+        return "；".join(f"{s.name}（{s.left_out}）" for s in self.left_out)
 
     @property
     def veto(self) -> bool:
@@ -655,6 +824,7 @@ def rank_villages(
     session: Session,
     period: AssessmentPeriod,
     village_ids: Iterable[int] | None = None,
+    today: dt.date | None = None,
 ) -> list[VillageResult]:
     """Score and rank every village for the period (DESIGN.md §5).
 
@@ -664,7 +834,7 @@ def rank_villages(
     their own village with its rank among all.
     """
     indicators = active_indicators(session)
-    counts = count_all(session, period, timeliness_days(indicators))
+    counts = count_all(session, period, timeliness_days(indicators), today=today)
     villages = session.execute(select(Village.id, Village.name, Village.code)).all()
     results = []
     for village_id, name, code in villages:
@@ -684,14 +854,31 @@ def rank_villages(
 
 
 def order_key(result: VillageResult) -> tuple[Any, ...]:
-    return (result.veto, -result.total, result.dropouts, -result.enrolment_rate, result.code or "")
+    """Veto last; then the exact total, high first (a village with nothing scored after
+    the rest); then fewer dropouts, higher exact 入学率, village code (DESIGN.md §5)."""
+    total = result.exact_total
+    due = result.counts.facts["due"]
+    enrolment = Fraction(result.counts.facts["enrolled"], due) if due else Fraction(1)
+    return (
+        result.veto,
+        total is None,
+        -(total or 0),
+        result.dropouts,
+        -enrolment,
+        result.code or "",
+    )
 
 
 def assign_ranks(results: list[VillageResult]) -> None:
+    """Rank by the exact totals: villages share a rank only when their totals are equal,
+    not merely equal once rounded for display."""
     results.sort(key=order_key)
     for index, result in enumerate(results):
         before = results[index - 1] if index else None
-        shares = before is not None and (before.veto, before.total) == (result.veto, result.total)
+        shares = before is not None and (before.veto, before.exact_total) == (
+            result.veto,
+            result.exact_total,
+        )
         result.rank = before.rank if shares else index + 1
 
 
@@ -706,12 +893,15 @@ def previous_period(session: Session, period: AssessmentPeriod) -> AssessmentPer
 
 
 def ranking_with_change(
-    session: Session, period: AssessmentPeriod, village_ids: Iterable[int] | None = None
+    session: Session,
+    period: AssessmentPeriod,
+    village_ids: Iterable[int] | None = None,
+    today: dt.date | None = None,
 ) -> list[VillageResult]:
-    results = rank_villages(session, period, village_ids)
+    results = rank_villages(session, period, village_ids, today)
     earlier = previous_period(session, period)
     if earlier is not None:
-        before = {r.village_id: r.rank for r in rank_villages(session, earlier)}
+        before = {r.village_id: r.rank for r in rank_villages(session, earlier, today=today)}
         for result in results:
             result.previous_rank = before.get(result.village_id)
     return results
@@ -730,6 +920,9 @@ class Evidence:
     missing: list[Any]
     missing_label: str
     counted_label: str
+    #: Rows the indicator leaves out on purpose (e.g. cases still inside their N days).
+    pending: list[Any] = field(default_factory=list)
+    pending_label: str = ""
 
 
 #: For each child-based method: (denominator flag, numerator flag, label of the shortfall).
@@ -777,7 +970,10 @@ def village_children(session: Session, period: AssessmentPeriod, village_id: int
 
 
 def explain_village(
-    session: Session, period: AssessmentPeriod, village: VillageResult
+    session: Session,
+    period: AssessmentPeriod,
+    village: VillageResult,
+    today: dt.date | None = None,
 ) -> list[Evidence]:
     """For each indicator of one village: the formula, the numbers and the rows behind them."""
     children = village_children(session, period, village.village_id)
@@ -799,22 +995,24 @@ def explain_village(
             )
         elif score.method == IndicatorMethod.VISIT_TIMELINESS:
             days = int(method_params(indicator)["days"])
-            cases = session.execute(
-                case_timeliness(window, village.village_id).add_columns(
-                    DropoutCase.id, Child.name, DropoutCase.child_id
-                )
-            ).all()
-            late = [c for c in cases if not is_timely(c.discovered_on, c.first_visit, days)]
-            timely = [c for c in cases if is_timely(c.discovered_on, c.first_visit, days)]
+            before = judged_before(period.end_on, today or local_today())
+            cases = session.execute(village_cases(window, before, days, village.village_id)).all()
             evidence.append(
-                Evidence(score, formula, timely, late, f"未在{days}天内首次走访", "及时")
+                Evidence(
+                    score,
+                    formula,
+                    [c for c in cases if c.judged and c.timely],
+                    [c for c in cases if c.judged and not c.timely],
+                    f"未在{days}天内首次走访",
+                    "及时",
+                    pending=[c for c in cases if not c.judged],
+                    pending_label=f"发现未满{days}天，尚不评判",
+                )
             )
         else:
             inspections = session.scalars(
                 select(Inspection)
-                .where(
-                    Inspection.period_id == period.id, Inspection.village_id == village.village_id
-                )
+                .where(inspected_in(window), Inspection.village_id == village.village_id)
                 .order_by(Inspection.inspected_on)
             ).all()
             evidence.append(Evidence(score, formula, list(inspections), [], "", "督导检查"))
@@ -823,6 +1021,12 @@ def explain_village(
 
 def veto_children(session: Session, period: AssessmentPeriod, village_id: int) -> list[ChildRow]:
     return [c for c in village_children(session, period, village_id) if c.flags["poor_dropout"]]
+
+
+def absent_children(session: Session, period: AssessmentPeriod, village_id: int) -> list[ChildRow]:
+    """The village's children lawfully absent (休学/免缓学) at the period's end: shown on
+    their own, since they count neither as enrolled nor as out of school."""
+    return [c for c in village_children(session, period, village_id) if c.flags["lawful_absence"]]
 
 
 # --- Dashboard --------------------------------------------------------------------------

@@ -20,7 +20,14 @@ from sqlalchemy.orm import Session
 
 from .choices import AuditAction
 from .extensions import db
-from .models import AuditLog, ChildStatusChange, LoginThrottle, SiteFlag, utcnow
+from .models import (
+    AuditLog,
+    ChildStatusChange,
+    HouseholdCategorySpan,
+    LoginThrottle,
+    SiteFlag,
+    utcnow,
+)
 
 #: Never copied into the log, only noted as changed.
 REDACTED_COLUMNS = frozenset({"password_hash"})
@@ -29,7 +36,7 @@ REDACTED_COLUMNS = frozenset({"password_hash"})
 IGNORED_COLUMNS = frozenset({"created_at", "updated_at", "session_token", "version"})
 #: Tables not audited row by row: the log itself, history the model layer derives, and
 #: the login counters per address (the failures themselves are logged as events).
-UNAUDITED = (AuditLog, ChildStatusChange, LoginThrottle, SiteFlag)
+UNAUDITED = (AuditLog, ChildStatusChange, HouseholdCategorySpan, LoginThrottle, SiteFlag)
 
 
 def json_value(value: Any) -> Any:

@@ -57,6 +57,7 @@ from .models import (
     User,
     Village,
 )
+from .timeliness import first_visit_late
 from .validation import check_plan
 
 S = CaseStatus
@@ -704,15 +705,15 @@ def visit_days(session: Session) -> int:
 
 
 def visit_overdue(today: dt.date, days: int) -> ColumnElement[bool]:
-    """Unresolved cases without any visit more than ``days`` days after they were opened.
+    """Unresolved cases late for their first visit (``timeliness.first_visit_late``, the rule
+    劝返及时率 and 问责 use) and still not visited at all: the watch lists what is left to
+    do, and a late visit once made leaves nothing to do (the ranking still counts it late).
 
-    Opened ``days`` days ago is still in time (as 劝返及时率 counts it); a day later is late.
+    Opened ``days`` days ago is still in time; a day later is late.
     """
     visited = exists().where(CaseVisit.case_id == DropoutCase.id)
     return and_(
-        DropoutCase.status.in_(UNRESOLVED_STATUSES),
-        ~visited,
-        DropoutCase.discovered_on < today - dt.timedelta(days=days),
+        DropoutCase.status.in_(UNRESOLVED_STATUSES), first_visit_late(today, days), ~visited
     )
 
 

@@ -250,6 +250,21 @@ HOUSEHOLD_CATEGORIES: dict[str, str] = {
 }
 
 
+class HouseholdCategory(CodeEnum):
+    """A support category as the category history stores it; ``attr`` is the Household
+    column holding today's value (``"is_" + code``)."""
+
+    POVERTY_ALLEVIATED = "poverty_alleviated", "脱贫户(建档立卡)"
+    MONITORED = "monitored", "防返贫监测户"
+    DIBAO = "dibao", "低保户"
+    TEKUN = "tekun", "特困供养"
+    DISABLED_FAMILY = "disabled_family", "残疾人家庭"
+
+    @property
+    def attr(self) -> str:
+        return f"is_{self.value}"
+
+
 class CaseEventKind(CodeEnum):
     """What happened on a 控辍案件: each lifecycle step, escalation step and notice event."""
 

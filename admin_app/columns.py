@@ -23,6 +23,7 @@ from .models import (
     DropoutCase,
     ExportRecord,
     Household,
+    HouseholdCategorySpan,
     ImportBatch,
     Inspection,
     InspectionItem,
@@ -337,6 +338,15 @@ STATUS_CHANGE = {
     "changed_at": Column("修改时间"),
 }
 
+CATEGORY_SPAN = {
+    "household": Column("家庭户"),
+    "category": Column("帮扶类别"),
+    "held_from": Column("起始日期"),
+    "held_until": Column("截止日期"),
+    "changed_by": Column("修改人"),
+    "changed_at": Column("修改时间"),
+}
+
 IMPORT_BATCH = {
     "source": Column("名单类型"),
     "file_name": Column("文件名"),
@@ -384,6 +394,7 @@ COLUMNS: dict[type, dict[str, Column]] = {
     NoticeCounter: NOTICE_COUNTER,
     Township: TOWNSHIP,
     ChildStatusChange: STATUS_CHANGE,
+    HouseholdCategorySpan: CATEGORY_SPAN,
     ImportBatch: IMPORT_BATCH,
     ExportRecord: EXPORT_RECORD,
 }
@@ -412,6 +423,7 @@ TABLE_LABELS: dict[str, str] = {
     "user_account": "用户",
     "audit_log": "操作日志",
     "child_status_change": "状态变更",
+    "household_category_span": "帮扶类别变更",
     "import_batch": "导入批次",
     "export_record": "报表归档",
     "login_throttle": "登录失败计数（按地址）",

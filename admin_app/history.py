@@ -1,7 +1,9 @@
-"""The child status history, written by the model layer on every status change.
+"""The child status history and the household category history, written by the model
+layer on every change.
 
-Hooked on every ORM flush, so views, CLI commands, imports and the demo generator all
-produce history without having to remember to: period indicators depend on it.
+Hooked on every ORM flush, so views, CLI commands and imports all produce history without
+having to remember to: period indicators depend on it. (The demo generator bulk-inserts
+and writes both histories itself.)
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from typing import Any
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
-from .choices import ChildStatus
+from .choices import ChildStatus, HouseholdCategory
 from .dates import local_today
-from .models import Child, ChildStatusChange
+from .models import Child, ChildStatusChange, Household, HouseholdCategorySpan
 
 
 @event.listens_for(Session, "before_flush")
@@ -55,3 +57,51 @@ def record_status_changes(session: Session, flush_context: Any, instances: Any) 
             )
         )
         obj.status_effective_on = None
+
+
+@event.listens_for(Session, "before_flush")
+def record_category_changes(session: Session, flush_context: Any, instances: Any) -> None:
+    """A span per support category a household holds, opened and closed as it changes.
+
+    Categories a household is first recorded with get an open start (``held_from`` NULL:
+    held since before it was recorded) unless ``categories_effective_on`` dates them; a
+    category set or cleared later starts or ends on that date, or today.
+    """
+    actor = (session.info.get("audit_actor") or {}).get("user_id")
+    for obj in [*session.new, *session.dirty]:
+        if not isinstance(obj, Household):
+            continue
+        new = obj in session.new
+        effective_on = obj.categories_effective_on or (None if new else local_today())
+        state = inspect(obj)
+        for category in HouseholdCategory:
+            held = bool(getattr(obj, category.attr))
+            if new:
+                was = False
+            else:
+                history = state.attrs[category.attr].history
+                if not history.has_changes():
+                    continue
+                was = bool(history.deleted[0]) if history.deleted else False
+            if held == was:
+                continue
+            if held:
+                session.add(
+                    HouseholdCategorySpan(
+                        household=obj,
+                        category=category,
+                        held_from=effective_on,
+                        changed_by_id=actor,
+                    )
+                )
+                continue
+            for span in session.scalars(
+                select(HouseholdCategorySpan).where(
+                    HouseholdCategorySpan.household_id == obj.id,
+                    HouseholdCategorySpan.category == category,
+                    HouseholdCategorySpan.held_until.is_(None),
+                )
+            ):
+                start = span.held_from
+                span.held_until = effective_on if start is None else max(effective_on, start)
+        obj.categories_effective_on = None

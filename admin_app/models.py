@@ -49,6 +49,7 @@ from .choices import (
     CaseStatus,
     ChildStatus,
     CodeEnum,
+    HouseholdCategory,
     ImportSource,
     IndicatorMethod,
     NoticeKind,
@@ -294,6 +295,13 @@ class Household(TimestampMixin, Versioned, db.Model):
 
     village: Mapped[Village] = relationship()
     children: Mapped[list[Child]] = relationship(back_populates="household")
+    category_spans: Mapped[list[HouseholdCategorySpan]] = relationship(
+        back_populates="household", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    #: Not a column: set before a flush to date a category change other than today
+    #: (``admin_app.history`` reads and clears it).
+    categories_effective_on = None
 
     @property
     def is_supported(self) -> bool:
@@ -310,6 +318,44 @@ class Household(TimestampMixin, Versioned, db.Model):
 
     def __str__(self) -> str:
         return f"{self.head_name}户"
+
+
+class HouseholdCategorySpan(db.Model):
+    """When a household held one support category (帮扶类别): [held_from, held_until).
+
+    帮扶覆盖率 reads a household's categories as of the period from here, not from today's
+    Household columns. ``held_from`` is NULL for a category the household already had when
+    it was first recorded (its start is unknown: it counts for every earlier period);
+    ``held_until`` is NULL while it still holds. ``admin_app.history`` writes the rows on
+    every flush that sets or clears a category.
+    """
+
+    __tablename__ = "household_category_span"
+    __table_args__ = (
+        # Covers "did the household hold any category during P" without touching the table.
+        Index("ix_household_category_span", "household_id", "held_from", "held_until"),
+        CheckConstraint(
+            "held_until IS NULL OR held_from IS NULL OR held_until >= held_from",
+            name="household_category_span_order",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id", ondelete="CASCADE"))
+    category: Mapped[HouseholdCategory] = mapped_column(
+        code_enum(HouseholdCategory, "household_category")
+    )
+    held_from: Mapped[dt.date | None] = mapped_column(Date)
+    held_until: Mapped[dt.date | None] = mapped_column(Date)
+    changed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    changed_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    household: Mapped[Household] = relationship(back_populates="category_spans")
+
+    def __str__(self) -> str:
+        return self.category.label
 
 
 class Child(TimestampMixin, Versioned, db.Model):

@@ -178,10 +178,12 @@ def children_rows(session: Session, request: ReportRequest) -> Iterable[Any]:
 
 
 def failing(result: VillageResult) -> list[IndicatorScore]:
-    return [s for s in result.scores if s.score < s.points]
+    return [s for s in result.scores if s.score is not None and s.score < s.points]
 
 
 def value_text(score: IndicatorScore) -> str:
+    if not score.scored:
+        return "无数据"
     if score.method == IndicatorMethod.DROPOUT_RETURN:
         return f"{score.numerator}人"
     value = score.value
@@ -212,6 +214,7 @@ def accountability_rows(session: Session, request: ReportRequest) -> Iterable[An
                 f"{s.name}{value_text(s)}（扣{points(s.deduction)}分）" for s in failing(result)
             ),
             failing_count=len(failing(result)),
+            left_out=result.left_out_text,
             deduction=sum((s.deduction for s in result.scores), 0),
             overdue=len(cases),
             overdue_names=joined((name for _, name in cases), "、"),
@@ -234,6 +237,7 @@ ACCOUNTABILITY_COLUMNS = (
     Col("否决原因", "veto_reasons", 12, "wrap"),
     Col("未达标指标", "failing", 34, "wrap"),
     Col("未达标项数", "failing_count", 6, "int"),
+    Col("未计分指标(无数据)", "left_out", 18, "wrap"),
     Col("扣分合计", "deduction", 7, "number"),
     Col("逾期案件(件)", "overdue", 7, "int"),
     Col("逾期案件儿童", "overdue_names", 14, "wrap"),
@@ -371,7 +375,9 @@ def ranking_columns(session: Session, request: ReportRequest) -> tuple[Col, ...]
                 "number",
             )
         )
+    cols.append(Col("休学/免缓学(人)", lambda r: r.counts.facts["lawful_absence"], 8, "int"))
     cols.append(Col("总分", "total", 7, "number"))
+    cols.append(Col("未计分指标(无数据)", lambda r: r.left_out_text or "—", 18, "wrap"))
     cols.append(Col("一票否决", lambda r: "；".join(r.veto_reasons) or "否", 14, "wrap"))
     return tuple(cols)
 

@@ -43,6 +43,7 @@ from admin_app.choices import (
     CaseSource,
     CaseStatus,
     ChildStatus,
+    HouseholdCategory,
     NoticeKind,
     OutOfSchoolReason,
     PlanStatus,
@@ -62,6 +63,7 @@ from admin_app.models import (
     ChildStatusChange,
     DropoutCase,
     Household,
+    HouseholdCategorySpan,
     Inspection,
     InspectionItem,
     InspectionScore,
@@ -436,6 +438,7 @@ def build_demo(
     writer.insert(Village, (v.row() for v in places.villages))
     writer.insert(School, (s.row() for s in places.schools))
     writer.insert(Household, (h.row for h in households))
+    writer.insert(HouseholdCategorySpan, category_span_rows(ctx, households))
     writer.insert(Child, (c.row for c in children))
     writer.insert(ChildStatusChange, status_history_rows(ctx, children))
     writer.insert(DropoutCase, (case.row for case in cases))
@@ -752,6 +755,22 @@ def make_household(ctx: Context, village: DemoVillage) -> DemoHousehold:
         work_region=ctx.rng.choice(list(CITY_REGIONS)) if away else None,
         relatives=relatives,
     )
+
+
+def category_span_rows(ctx: Context, households: Sequence[DemoHousehold]) -> Iterator[Row]:
+    """The category history the flush hook would write: each category a household holds,
+    held since before it was recorded (the demo bulk-inserts, so no hook runs)."""
+    for household in households:
+        for category in HouseholdCategory:
+            if household.row[category.attr]:
+                yield {
+                    "id": ctx.ids.next(HouseholdCategorySpan),
+                    "household_id": household.row["id"],
+                    "category": category,
+                    "held_from": None,
+                    "held_until": None,
+                    "changed_by_id": None,
+                }
 
 
 # --- Children -------------------------------------------------------------------------------

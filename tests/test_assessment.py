@@ -225,7 +225,9 @@ def test_every_indicator_of_village_a_by_hand(app, scheme):
     assert a.score_of("visit_timeliness").score == Decimal("5.00")
     # 督导: (8 + 6) / (10 + 10) = 70% of 15 = 10.5.
     assert a.score_of("inspection").score == Decimal("10.50")
-    assert a.total == Decimal("59.16")
+    # Summed exactly: 12 + 0 + 10 + 10 + 25/3 + 10/3 + 5 + 10.5 = 59.1666… of 100 → 59.17
+    # (the rounded scores would sum to 59.16).
+    assert a.total == Decimal("59.17")
     assert not a.veto
 
 
@@ -248,17 +250,22 @@ def test_both_query_shapes_count_the_same(app, scheme, monkeypatch):
 def test_perfect_empty_and_veto_villages(app, scheme):
     villages, order = ranking(app, scheme)
     b, c, d = villages["乙村"], villages["丙村"], villages["丁村"]
-    # 乙村: all in school; the draft agreement covers nobody (0 of 10); no cases; 20/20 inspection.
+    # 乙村: all in school; the draft agreement covers nobody (0 of 10); 20/20 inspection;
+    # no supported household and no case: 帮扶 and 劝返及时 无数据, not scored.
+    # 15 + 15 + 15 + 0 + 10 + 15 = 70 of the 80 scored points → 87.5.
     assert scores(b)["agreement"] == Decimal("0.00")
-    assert b.total == Decimal("90.00")
-    # 丙村 has no children: no division by zero, nothing to deduct, but no inspection either.
+    assert [s.code for s in b.left_out] == ["assistance", "visit_timeliness"]
+    assert b.total == Decimal("87.50")
+    # 丙村 has no children and no inspection: nothing to score at all, no total; after
+    # every village with one.
     assert c.score_of("enrolment").value is None
-    assert c.score_of("inspection").note == "本期无督导评分"
-    assert c.total == Decimal("85.00")
-    # 丁村: 丁二 out of school because of poverty → 一票否决, ranked last despite 52 points.
+    assert c.score_of("inspection").left_out == "本期无督导检查评分"
+    assert c.total is None and len(c.left_out) == 8
+    # 丁村: 丁二 out of school because of poverty → 一票否决, ranked last. 12 + 0 + 10 + 0 +
+    # 10 = 32 of 65 scored points (no supported household, no case, no inspection) → 49.23.
     assert d.veto and d.veto_reasons == ["因贫失学辍学1人"]
-    assert d.total == Decimal("52.00")
-    assert order == ["乙村", "丙村", "甲村", "丁村"]
+    assert d.total == Decimal("49.23")
+    assert order == ["乙村", "甲村", "丙村", "丁村"]
     assert [villages[n].rank for n in order] == [1, 2, 3, 4]
 
 
@@ -268,20 +275,20 @@ def test_statuses_are_read_as_of_the_period_not_today(app, scheme):
     # 丁二 too: no dropout, no veto in 2025.
     assert villages["甲村"].score_of("dropout_return").numerator == 0
     assert not villages["丁村"].veto
-    # Nobody had a recorded status on 1 Jan 2025: no retention denominator, full points.
+    # Nobody had a recorded status on 1 Jan 2025: no retention denominator → 无数据.
     assert villages["甲村"].score_of("retention").denominator == 0
-    assert villages["甲村"].score_of("retention").score == Decimal("15.00")
+    assert not villages["甲村"].score_of("retention").scored
 
 
 def test_equal_totals_share_a_rank_and_break_ties_by_code(app, scheme):
     with app.app_context():
-        make_village(name="戊村", code="000")  # also empty: 85 points like 丙村
+        make_village(name="戊村", code="000")  # also empty: no total, like 丙村
         db.session.commit()
     villages, order = ranking(app, scheme)
-    assert villages["戊村"].total == villages["丙村"].total
-    assert villages["戊村"].rank == villages["丙村"].rank == 2
+    assert villages["戊村"].total is villages["丙村"].total is None
+    assert villages["戊村"].rank == villages["丙村"].rank == 3
     assert order.index("戊村") < order.index("丙村")  # village code 000 before 003
-    assert villages["甲村"].rank == 4
+    assert villages["甲村"].rank == 2
     assert villages["丁村"].rank == 5
 
 
@@ -293,8 +300,9 @@ def test_changing_a_weight_reorders_the_ranking(app, scheme):
         indicator.points = Decimal(60)
         db.session.commit()
     villages, order = ranking(app, scheme)
-    # 甲村: 59.16 − 10.5 + 0.7 × 60 = 90.66; 丙村 stays at 85 without an inspection.
-    assert villages["甲村"].total == Decimal("90.66")
+    # 甲村: (59.1666… − 10.5 + 0.7 × 60) / 145 × 100 = 62.53; 乙村 (70 − 15 + 60) / 125 = 92.
+    assert villages["甲村"].total == Decimal("62.53")
+    assert villages["乙村"].total == Decimal("92.00")
     assert order[:3] == ["乙村", "甲村", "丙村"]
 
 
@@ -308,7 +316,8 @@ def test_changing_a_parameter_and_switching_an_indicator_off(app, scheme):
     a = villages["甲村"]
     assert a.score_of("visit_timeliness").score == Decimal("10.00")  # 18 days now in time
     assert a.score_of("ledger") is None
-    assert a.total == Decimal("59.16") - Decimal("8.33") + Decimal(5)
+    # (59.1666… − 8.3333… + 5) / 90 × 100 = 62.04
+    assert a.total == Decimal("62.04")
 
 
 @pytest.mark.parametrize(
@@ -357,9 +366,9 @@ def test_ranking_screen_json_and_drill_down_for_a_leader(app, client, scheme):
         assert name in html
     assert "<svg" in html and "因贫失学辍学1人" in html
     data = client.get(f"/admin/ranking/data?period={period}").get_json()
-    assert [v["village"] for v in data["villages"]] == ["乙村", "丙村", "甲村", "丁村"]
-    first = data["villages"][2]
-    assert first["rank"] == 3 and first["total"] == 59.16 and first["veto"] is False
+    assert [v["village"] for v in data["villages"]] == ["乙村", "甲村", "丙村", "丁村"]
+    first = data["villages"][1]
+    assert first["rank"] == 2 and first["total"] == 59.17 and first["veto"] is False
     assert first["indicators"]["enrolment"] == {
         "name": "入学率",
         "points": 15.0,
@@ -367,6 +376,7 @@ def test_ranking_screen_json_and_drill_down_for_a_leader(app, client, scheme):
         "numerator": 3.0,
         "denominator": 4.0,
         "score": 12.0,
+        "scored": True,
     }
     detail = client.get(f"/admin/ranking/{scheme['A']}?period={period}").get_data(as_text=True)
     # The dropout who costs 甲村 points is named and linked to the record.
@@ -384,7 +394,7 @@ def test_village_cadre_sees_only_their_village_with_its_rank(app, client, scheme
     html = client.get(f"/admin/ranking/?period={period}").get_data(as_text=True)
     assert "甲村" in html and "乙村" not in html and "丁村" not in html
     data = client.get(f"/admin/ranking/data?period={period}").get_json()
-    assert [(v["village"], v["rank"]) for v in data["villages"]] == [("甲村", 3)]
+    assert [(v["village"], v["rank"]) for v in data["villages"]] == [("甲村", 2)]
     assert client.get(f"/admin/ranking/{scheme['B']}?period={period}").status_code == 404
     assert client.get(f"/admin/ranking/{scheme['A']}?period={period}").status_code == 200
 
@@ -415,8 +425,12 @@ def test_ranking_workbook_reads_back_with_chinese_headers(app, client, scheme):
     assert "2026年度" in sheet["A2"].value
     headers = [c.value for c in sheet[5]]
     assert headers[:3] == ["排名", "较上期", "行政村"]
-    assert "入学率\n指标值" in headers and headers[-2:] == ["总分", "一票否决"]
+    assert "入学率\n指标值" in headers
+    assert headers[-4:] == ["休学/免缓学(人)", "总分", "未计分指标(无数据)", "一票否决"]
     rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=6)]
-    assert [r[2] for r in rows] == ["乙村", "丙村", "甲村", "丁村"]
-    assert rows[2][0] == 3 and rows[2][-2] == 59.16
+    assert [r[2] for r in rows] == ["乙村", "甲村", "丙村", "丁村"]
+    assert rows[1][0] == 2 and rows[1][-3] == 59.17 and rows[1][-4] == 1  # 甲五 免缓学
+    assert rows[0][-2] == (
+        "帮扶（无脱贫/监测/低保/特困/残疾家庭应入学儿童）；劝返及时（本期无走访期限已满的控辍案件）"
+    )
     assert sheet.freeze_panes == "D6"

@@ -60,6 +60,7 @@ def dashboard_row(
         "facts": facts,
         "due": due,
         "enrolled": enrolled,
+        "lawful_absence": facts.get("lawful_absence", 0),
         "not_enrolled": status_counts.get(ChildStatus.NOT_ENROLLED.value, 0),
         "dropout": status_counts.get(ChildStatus.DROPOUT.value, 0),
         "persuading": persuading,

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from ..assessment import (
     VillageResult,
+    absent_children,
     current_period,
     explain_village,
     ranking_with_change,
@@ -109,6 +110,7 @@ class RankingView(SecureView):
             result=result,
             evidence=explain_village(db.session, period, result),
             veto_children=veto_children(db.session, period, village_id),
+            absent_children=absent_children(db.session, period, village_id),
             value_text=value_text,
             points=points,
         )
@@ -139,7 +141,9 @@ def result_json(result: VillageResult) -> dict[str, Any]:
         "code": result.code,
         "rank": result.rank,
         "previous_rank": result.previous_rank,
-        "total": float(result.total),
+        "total": None if result.total is None else float(result.total),
+        "scored_points": float(result.scored_points),
+        "left_out": {s.code: s.left_out for s in result.left_out},
         "veto": result.veto,
         "veto_reasons": result.veto_reasons,
         "indicators": {
@@ -149,7 +153,8 @@ def result_json(result: VillageResult) -> dict[str, Any]:
                 "value": None if s.value is None else float(s.value),
                 "numerator": None if s.numerator is None else float(s.numerator),
                 "denominator": None if s.denominator is None else float(s.denominator),
-                "score": float(s.score),
+                "score": None if s.score is None else float(s.score),
+                "scored": s.scored,
             }
             for s in result.scores
         },
@@ -161,13 +166,13 @@ def bar_chart(results: list[VillageResult]) -> dict[str, Any]:
     label_width, chart_width = 90, 520
     bars = []
     for index, result in enumerate(results):
-        share = float(result.total) / 100
+        share = float(result.total or 0) / 100
         bars.append(
             {
                 "y": index * BAR_HEIGHT,
                 "width": max(1.0, share * chart_width),
                 "label": f"{result.rank}. {result.name}",
-                "total": points(result.total),
+                "total": "无数据" if result.total is None else points(result.total),
                 "veto": result.veto,
             }
         )

@@ -29,6 +29,7 @@ from sqlalchemy.sql import ColumnElement, Select
 from .choices import (
     IN_SCHOOL_STATUSES,
     PARENT_LEVELS,
+    SUPPORT_KINDS,
     AgreementLevel,
     AgreementStatus,
     CaseStatus,
@@ -125,8 +126,8 @@ FORMULAS: dict[IndicatorMethod, str] = {
         "家庭户；在本地学校就读的另需学校、年级、班级）；得分 = 分值 × 完整率"
     ),
     IndicatorMethod.ASSISTANCE_COVERAGE: (
-        "帮扶覆盖率 = 本期有帮扶记录的脱贫/监测/低保/特困/残疾家庭（本期内属此类）应入学儿童 ÷ "
-        "此类儿童；"
+        "帮扶覆盖率 = 本期得到帮扶（资助、补助、学习帮扶、心理辅导、送教上门、社会救助、法律援助；"
+        "走访不算）的脱贫/监测/低保/特困/残疾家庭（本期内属此类）应入学儿童 ÷ 此类儿童；"
         "得分 = 分值 × 覆盖率"
     ),
     IndicatorMethod.VISIT_TIMELINESS: (
@@ -342,7 +343,10 @@ def profile_query(window: Window, probe: bool) -> Select[Any]:
     """(child_id, village_id, profile) for every child with a status on the window's end."""
     end = status_as_of(window.end)
     start = status_as_of(window.start)
-    in_window = AssistanceRecord.given_on.between(window.start, window.end)
+    in_window = and_(
+        AssistanceRecord.given_on.between(window.start, window.end),
+        AssistanceRecord.kind.in_(SUPPORT_KINDS),
+    )
     A = ResponsibilityAgreement
     span = HouseholdCategorySpan
     if probe:

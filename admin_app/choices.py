@@ -154,6 +154,15 @@ class AssistanceKind(CodeEnum):
     LEGAL_AID = "legal_aid", "法律援助"
 
 
+#: What 帮扶覆盖率 counts as support (DESIGN §4): aid, subsidies, tutoring, counselling,
+#: teaching at home, relief and legal aid. A visit (入户走访, 劝返走访) is a duty of the
+#: cadres, not help given to the family.
+SUPPORT_KINDS = frozenset(AssistanceKind) - {
+    AssistanceKind.HOME_VISIT,
+    AssistanceKind.PERSUASION_VISIT,
+}
+
+
 class CaseKind(CodeEnum):
     NOT_ENROLLED = "not_enrolled", "未入学"
     DROPOUT = "dropout", "辍学"

@@ -614,7 +614,8 @@ class AssistanceRecord(TimestampMixin, Versioned, db.Model):
     __tablename__ = "assistance_record"
     __table_args__ = (
         CheckConstraint("amount >= 0", name="assistance_amount_non_negative"),
-        Index("ix_assistance_child_date", "child_id", "given_on"),
+        # Holds the kind too: 帮扶覆盖率 probes "a support record in P" from the index alone.
+        Index("ix_assistance_child_date", "child_id", "given_on", "kind"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

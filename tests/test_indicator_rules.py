@@ -21,6 +21,7 @@ from admin_app.assessment import rank_villages
 from admin_app.choices import (
     AgreementLevel,
     AgreementStatus,
+    AssistanceKind,
     CaseKind,
     CaseSource,
     CaseStatus,
@@ -462,3 +463,38 @@ def test_ranks_follow_exact_totals_not_rounded_scores(ctx):
     assert b.exact_total == (45 + Fraction(10, 3) + Fraction(45, 11)) * 100 / 80
     assert (a.total, b.total) == (Decimal("65.52"), Decimal("65.53"))
     assert (b.rank, a.rank) == (1, 2)
+
+
+# --- Item 8: only support counts as assistance, not a visit ----------------------------------
+
+
+def test_a_visit_is_not_assistance(ctx):
+    """2026年度, one village, two children of a 低保 household, both in school.
+
+    甲一 got a 生活补助 in March: assisted. 甲二 was only visited (入户走访 in April,
+    劝返走访 in May): not assisted. 帮扶 = 1/2 of 10 = 5 (counting visits gave 2/2 → 10).
+    """
+    township = make_township()
+    school = make_school(township)
+    period = make_period()
+    village = make_village(township, name="甲村", code="001")
+    household = make_household(village, head_name="甲户", is_dibao=True)
+    registered = dt.date(2024, 9, 1)
+    helped, visited = (
+        make_child(
+            village=village,
+            school=school,
+            household=household,
+            name=name,
+            status_effective_on=registered,
+        )
+        for name in ("甲一", "甲二")
+    )
+    make_assistance(helped, kind=AssistanceKind.LIVING_ALLOWANCE, given_on=dt.date(2026, 3, 1))
+    for kind, on in (
+        (AssistanceKind.HOME_VISIT, dt.date(2026, 4, 1)),
+        (AssistanceKind.PERSUASION_VISIT, dt.date(2026, 5, 1)),
+    ):
+        make_assistance(visited, kind=kind, given_on=on, amount=None)
+    assistance = by_name(period)["甲村"].score_of("assistance")
+    assert (assistance.numerator, assistance.denominator, assistance.score) == (1, 2, Decimal(5))

@@ -264,7 +264,8 @@ def test_id_and_phone_numbers_masked_unless_the_role_may_read_them(app, client_a
     assert leader_row["身份证号"] == masked and leader_row["监护人电话"] == "138****5678"
 
     clerk = client_as(Role.CLERK)
-    clerk_rows = by_header(workbook(issue(clerk, "children").data).worksheets[0])
+    assert report_form(clerk).value("mask") == "y"  # masked unless unticked
+    clerk_rows = by_header(workbook(issue(clerk, "children", mask=False).data).worksheets[0])
     clerk_row = next(r for r in clerk_rows if r["姓名"] == "王小明")
     assert clerk_row["身份证号"] == full and clerk_row["监护人电话"] == "13812345678"
     with app.app_context():
@@ -311,7 +312,7 @@ def test_the_children_register_ignores_the_period_the_page_preselects(app, clien
 
 
 def test_archive_lists_and_serves_files_by_role(app, client_as, data):
-    issue(client_as(Role.CLERK), "children")  # unmasked
+    issue(client_as(Role.CLERK), "children", mask=False)  # unticked: unmasked
     issue(client_as(Role.LEADER), "children")  # masked
     export(client_as(Role.VILLAGE), f"/admin/ranking/?period={data['period']}")
     with app.app_context():

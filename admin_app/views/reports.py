@@ -44,7 +44,8 @@ class ReportForm(FlaskForm):
     villages = SelectMultipleField(
         "行政村", coerce=int, description="不选为全部行政村；按住 Ctrl 可多选"
     )
-    mask = BooleanField("身份证号、电话脱敏", default=False)
+    # Masked unless the user unticks it: a full-number file is a deliberate, audited choice.
+    mask = BooleanField("身份证号、电话脱敏", default=True)
 
     class Meta:
         csrf = True

@@ -32,6 +32,8 @@ def test_inline_edit_posts_the_rows_version(panel: Panel) -> None:
     first = int(cell.get_attribute("data-version"))
 
     def edit(text: str) -> None:
+        # The previous edit's popover closes with an animation; a click during it is lost.
+        panel.wait_for(lambda: not panel.driver.find_elements(By.CSS_SELECTOR, ".popover"))
         cell = panel.driver.find_element(By.CSS_SELECTOR, f'{css}[data-pk="{pk}"]')
         panel.scroll_to(cell)
         cell.click()

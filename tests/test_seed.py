@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections import defaultdict
 from decimal import Decimal
 
@@ -17,6 +18,7 @@ from admin_app.choices import (
     OutOfSchoolReason,
     Role,
 )
+from admin_app.dates import local_today, school_year_cutoff
 from admin_app.extensions import db
 from admin_app.models import (
     AssistanceRecord,
@@ -200,3 +202,20 @@ def test_seed_demo_tells_plausible_stories(app, runner):
             assert number[7:15] == f"{child.birth_date:%Y%m%d}", number
             assert ric.is_valid(number[1:]), number
         assert len({c.student_no for c in without_id}) == len(without_id)
+
+
+def test_dashboard_counts_children_of_compulsory_age_and_the_others_apart(app, runner):
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    client = app.test_client()
+    assert login(client, "clerk", "clerk123!").status_code == 302
+    html = client.get("/admin/").get_data(as_text=True)
+    cutoff = school_year_cutoff(local_today())
+    with app.app_context():
+        ages = [age_on(b, cutoff) for b in db.session.scalars(select(Child.birth_date))]
+    of_age = sum(6 <= a <= 15 for a in ages)
+    assert of_age < len(ages)  # the demo has 16- and 17-year-olds who finished grade 9
+    assert re.search(rf'id="compulsory-total">{of_age}<', html)
+    assert re.search(rf'id="outside-age-total">{len(ages) - of_age}<', html)
+    footer = html[html.index('id="status-table"') :]
+    footer = footer[footer.index("<tfoot>") : footer.index("</tfoot>")]
+    assert int(re.findall(r"<td>(\d+)</td>", footer)[0]) == of_age

@@ -8,7 +8,8 @@ history row that ``admin_app.history`` writes on flush commits or rolls back wit
 The functions flush but never commit: the caller owns the transaction. They check before
 they change anything where they can; after a ``CaseError`` the caller rolls back anyway.
 
-    疑似 → 核查中 → 异地就读 / 免缓学 / 迁出死亡 (closed)
+    疑似 → 核查中 → 异地就读 / 免缓学 / 休学 / 迁出死亡 / 核实在校 (closed)
+                  → 失联 (open) → 确认 / 核实在校
                   → 确认 → 劝返中 (visits, notices; 批评教育 → 责令限期改正 → 司法文书 → 依法追责)
                         → 已复学 → 巩固跟踪 → 销号
     已复学 / 巩固跟踪 → 劝返中 (复辍: the child dropped out again; the case goes on)
@@ -64,17 +65,24 @@ S = CaseStatus
 E = CaseEventKind
 
 #: Statuses in which the case is over; nothing more may be recorded on it.
-CLOSED_STATUSES = frozenset({S.ELSEWHERE, S.EXEMPTED, S.MOVED_OUT, S.CLOSED})
-#: Statuses in which the child is still out of school as far as the case knows.
-UNRESOLVED_STATUSES = frozenset({S.SUSPECTED, S.VERIFYING, S.CONFIRMED, S.PERSUADING})
+CLOSED_STATUSES = frozenset(
+    {S.ELSEWHERE, S.EXEMPTED, S.SUSPENDED, S.MOVED_OUT, S.IN_SCHOOL, S.CLOSED}
+)
+#: Statuses in which the child is still out of school as far as the case knows. 失联 is
+#: among them: nobody has seen the child in school, and the case must stay on the watch.
+UNRESOLVED_STATUSES = frozenset({S.SUSPECTED, S.VERIFYING, S.UNREACHED, S.CONFIRMED, S.PERSUADING})
 
 #: Lifecycle transitions: event → (statuses it may start from, status it leads to).
 TRANSITIONS: dict[CaseEventKind, tuple[frozenset[CaseStatus], CaseStatus]] = {
     E.VERIFY: (frozenset({S.SUSPECTED}), S.VERIFYING),
-    E.CONFIRM: (frozenset({S.VERIFYING}), S.CONFIRMED),
+    # A 失联 child found again is either out of school (确认) or in school (核实在校).
+    E.CONFIRM: (frozenset({S.VERIFYING, S.UNREACHED}), S.CONFIRMED),
     E.ELSEWHERE: (frozenset({S.VERIFYING}), S.ELSEWHERE),
     E.EXEMPTED: (frozenset({S.VERIFYING}), S.EXEMPTED),
+    E.SUSPENDED: (frozenset({S.VERIFYING}), S.SUSPENDED),
     E.MOVED_OUT: (frozenset({S.VERIFYING}), S.MOVED_OUT),
+    E.IN_SCHOOL: (frozenset({S.VERIFYING, S.UNREACHED}), S.IN_SCHOOL),
+    E.UNREACHED: (frozenset({S.VERIFYING}), S.UNREACHED),
     E.PERSUADE: (frozenset({S.CONFIRMED}), S.PERSUADING),
     E.RETURN: (frozenset({S.PERSUADING}), S.RETURNED),
     E.FOLLOW_UP: (frozenset({S.RETURNED}), S.FOLLOW_UP),
@@ -90,6 +98,7 @@ VISIT_FROM = frozenset(set(CaseStatus) - CLOSED_STATUSES)
 CHILD_STATUS_AFTER = {
     E.ELSEWHERE: ChildStatus.ELSEWHERE,
     E.EXEMPTED: ChildStatus.EXEMPTED,
+    E.SUSPENDED: ChildStatus.SUSPENDED,
     E.MOVED_OUT: ChildStatus.MOVED_OUT,
 }
 #: Notices a clerk issues directly, per case kind; 责令限期改正通知书 comes with that step.
@@ -234,6 +243,63 @@ def close_as_exempted(
 ) -> CaseEvent:
     """核查中 → 免缓学 (closed): an approved exemption or deferral."""
     return _close_verified(session, case, E.EXEMPTED, on, actor, note, "请写明批准机关和文号")
+
+
+def close_as_suspended(
+    session: Session, case: DropoutCase, *, on: dt.date, actor: User | None, note: str | None
+) -> CaseEvent:
+    """核查中 → 休学 (closed): an approved suspension (义务教育法第十一条第二款), a lawful
+    closure beside 免缓学; the child's status becomes 休学(批准) so the rates count it as
+    such, not as an unexplained absence."""
+    return _close_verified(session, case, E.SUSPENDED, on, actor, note, "请写明批准机关和文号")
+
+
+def close_as_in_school(
+    session: Session, case: DropoutCase, *, on: dt.date, actor: User | None, note: str | None
+) -> CaseEvent:
+    """核查中 / 失联 → 核实在校 (closed): a false alarm (误报), the child is in school.
+
+    The child's status is left as it is — it was right, the suspicion was wrong — and the
+    case is counted per source (``false_alarms_by_source``) so a list that raises false
+    alarms shows up. A child recorded as out of school cannot be closed this way: the
+    record and the finding would contradict each other, so the clerk corrects the record
+    (or closes as 异地就读) instead.
+    """
+    _check_allowed(case, E.IN_SCHOOL)
+    errors: dict[str, str] = {}
+    if not _text(note):
+        errors["note"] = "请写明核实情况（就读学校、班级及核实方式）"
+    if case.child.status not in IN_SCHOOL_STATUSES:
+        errors["_"] = (
+            f"儿童当前就学状态为“{case.child.status.label}”，与核实在校不符："
+            "请先更正儿童的就学状态，或按“核实为异地就读”办理"
+        )
+    if errors:
+        raise CaseError(errors)
+    event = _transition(session, case, E.IN_SCHOOL, on=on, actor=actor, note=note)
+    case.closed_on, case.outcome = on, f"误报，核实在校：{_text(note)}"
+    return event
+
+
+def mark_unreachable(
+    session: Session, case: DropoutCase, *, on: dt.date, actor: User | None, note: str | None
+) -> CaseEvent:
+    """核查中 → 失联: the child could not be reached after the visits.
+
+    The case stays open (the child is not known to be in school) and is listed apart for
+    the report to the 县政府 the policy requires; the child's status is left alone, since
+    nothing was established. At least one visit must be logged first: 失联 means "not
+    found where we looked", and the log shows where.
+    """
+    _check_allowed(case, E.UNREACHED)
+    errors: dict[str, str] = {}
+    if not case.visits:
+        errors["_"] = "尚未登记走访：须入户走访查找未果后方可登记失联"
+    if not _text(note):
+        errors["note"] = "请写明查找经过（走访、电话、亲属及村组了解情况）"
+    if errors:
+        raise CaseError(errors)
+    return _transition(session, case, E.UNREACHED, on=on, actor=actor, note=note)
 
 
 def close_as_moved_out(
@@ -747,6 +813,13 @@ class Watch:
     deadline_overdue: int
     days: int
     overdue: list[OverdueCase]
+    #: 误报 (closed as 核实在校) per source, every source listed.
+    false_alarms: dict[CaseSource, int]
+
+    @property
+    def unreachable(self) -> int:
+        """失联 cases, to be reported to the 县政府."""
+        return self.by_status[S.UNREACHED]
 
     @property
     def open_total(self) -> int:
@@ -774,7 +847,21 @@ def case_watch(session: Session, scope: ColumnElement[bool], today: dt.date | No
         count(deadline_overdue(today)),
         days,
         overdue_cases(session, scope, today, days),
+        false_alarms_by_source(session, scope),
     )
+
+
+def false_alarms_by_source(session: Session, scope: ColumnElement[bool]) -> dict[CaseSource, int]:
+    """Cases closed as 核实在校 (误报) per source within ``scope``: a roster comparison or
+    a report that keeps raising false alarms points at a bad list, not at the children."""
+    counts = dict.fromkeys(CaseSource, 0)
+    for source, n in session.execute(
+        select(DropoutCase.source, func.count(DropoutCase.id))
+        .where(scope, DropoutCase.status == S.IN_SCHOOL)
+        .group_by(DropoutCase.source)
+    ):
+        counts[source] = n
+    return counts
 
 
 def overdue_cases(

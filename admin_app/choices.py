@@ -181,6 +181,12 @@ class CaseStatus(CodeEnum):
     ELSEWHERE = "elsewhere", "异地就读"
     EXEMPTED = "exempted", "免缓学"
     MOVED_OUT = "moved_out", "迁出/死亡"
+    #: A false alarm (误报): the child was in school all along; closed, counted per source.
+    IN_SCHOOL = "in_school", "核实在校"
+    #: An approved suspension (休学, 义务教育法第十一条第二款): a lawful closure.
+    SUSPENDED = "suspended", "休学"
+    #: Unreachable after the visits: stays open and is reported to the 县政府.
+    UNREACHED = "unreached", "失联"
     CONFIRMED = "confirmed", "确认"
     PERSUADING = "persuading", "劝返中"
     RETURNED = "returned", "已复学"
@@ -282,6 +288,9 @@ class CaseEventKind(CodeEnum):
     ELSEWHERE = "elsewhere", "核实异地就读"
     EXEMPTED = "exempted", "核实免缓学"
     MOVED_OUT = "moved_out", "核实迁出/死亡"
+    IN_SCHOOL = "in_school", "核实在校"
+    SUSPENDED = "suspended", "核实休学"
+    UNREACHED = "unreached", "登记失联"
     CONFIRM = "confirm", "确认未入学/辍学"
     PERSUADE = "persuade", "开始劝返"
     CRITICISM = "criticism", "批评教育"

@@ -253,6 +253,12 @@ REASON_SHARES = {
         OutOfSchoolReason.OTHER: 0.10,
     },
 }
+#: The youngest age (on the day the child left school) at which a reason is a plausible
+#: story: nobody hires an 11-year-old, and cohabiting (早婚早育) below 15 is not a
+#: 辍学原因 but a matter for the police. Other reasons fit any age.
+REASON_MIN_AGE = {OutOfSchoolReason.WORK: 14, OutOfSchoolReason.EARLY_MARRIAGE: 15}
+#: What an age-limited reason becomes when no child is old enough for it.
+REASON_FALLBACK = OutOfSchoolReason.LEARNING
 REASON_NOTES = {
     OutOfSchoolReason.POVERTY: "父亲重病，家中无力负担上学开支",
     OutOfSchoolReason.LEARNING: "成绩跟不上，厌学，多次逃课后不再到校",
@@ -307,8 +313,15 @@ HOUSEHOLD_MEASURES = (
 
 # --- Money and visits -----------------------------------------------------------------------
 
-#: Subsidies per school year, paid in October–November by the school (yuan).
+#: Subsidies per school year, paid in October–November by the school (yuan). The 一补
+#: (生活费补助) is the boarder's rate for boarders only; a day pupil gets half of it.
 TWO_EXEMPTIONS_AMOUNT = {Stage.PRIMARY: Decimal("1000.00"), Stage.JUNIOR: Decimal("1250.00")}
+TWO_EXEMPTIONS_DAY_AMOUNT = {Stage.PRIMARY: Decimal("500.00"), Stage.JUNIOR: Decimal("625.00")}
+#: The township's 初中 are boarding schools (乡镇寄宿制初中); primary pupils go home daily.
+BOARDING_FROM_GRADE = 7
+#: 送教上门: a teacher's visit every few weeks, in term time only (not July, August, February).
+HOME_TEACHING_EVERY = dt.timedelta(days=21)
+HOME_TEACHING_TERM_MONTHS = frozenset({1, 3, 4, 5, 6, 9, 10, 11, 12})
 NUTRITION_AMOUNT = Decimal("1000.00")
 LIVING_ALLOWANCE_AMOUNT = Decimal("500.00")
 NO_AMOUNT = Decimal("0.00")
@@ -802,6 +815,12 @@ class DemoChild:
     def in_history_since(self) -> dt.date:
         return self.timeline[0][0]
 
+    @property
+    def left_on(self) -> dt.date:
+        """The day of the latest status change (for an out-of-school child: the day it left
+        school, or its first day in the history if it never went)."""
+        return self.timeline[-1][0]
+
     def status_on(self, day: dt.date) -> ChildStatus | None:
         current = None
         for since, status in self.timeline:
@@ -873,6 +892,16 @@ class IdNumbers:
         self._rng = rng
         self._issued: set[str] = set()
 
+    def student_no_without_id(self, birth: dt.date) -> str:
+        """The 全国学籍号 of a child without an ID number: ``J`` + an 18-character number
+        made by the ID number's rule (the school's 区划码, the birth date, a sequence and
+        the check digit) — not ``G`` + an ID number the child does not have."""
+        while True:
+            first17 = f"{COUNTY_REGION}{birth:%Y%m%d}{self._rng.randrange(1, 1000):03d}"
+            if "J" + first17 not in self._issued:
+                self._issued.add("J" + first17)
+                return "J" + first17 + ric.calc_check_digit(first17 + "0")
+
     def issue(self, region: str, birth: dt.date, sex: Sex) -> str:
         parity = 1 if sex is Sex.MALE else 0
         while True:
@@ -910,7 +939,7 @@ def make_child(
         "stage": None,
         "grade": None,
         "class_name": None,
-        "student_no": f"G{id_number}" if id_number else None,
+        "student_no": f"G{id_number}" if id_number else ids.student_no_without_id(birth),
         "status": ChildStatus.ENROLLED,
         "status_reason": None,
         "status_note": None,
@@ -1009,10 +1038,39 @@ def assign_statuses(ctx: Context, children: Sequence[DemoChild]) -> None:
     ):
         DISABLED_MOVES[status](child)
     for status, shares in REASON_SHARES.items():
-        out_of_school = [c for c in children if c.status is status]
-        reasons = shuffled_quota(ctx.rng, len(out_of_school), shares)
-        for child, reason in zip(out_of_school, reasons, strict=True):
-            child.row.update(status_reason=reason, status_note=REASON_NOTES[reason])
+        give_reasons(ctx, [c for c in children if c.status is status], shares)
+
+
+def age_on(birth: dt.date, day: dt.date) -> int:
+    """Full years of age on ``day``."""
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def reason_fits(reason: OutOfSchoolReason, age: int) -> bool:
+    """Whether ``reason`` is a plausible story for a child of ``age`` (REASON_MIN_AGE)."""
+    return age >= REASON_MIN_AGE.get(reason, 0)
+
+
+def give_reasons(
+    ctx: Context, out_of_school: Sequence[DemoChild], shares: dict[OutOfSchoolReason, float]
+) -> None:
+    """Deal the reasons' quota to the children, the age-limited ones (strictest first) only
+    to children old enough on the day they left; one that nobody fits becomes
+    REASON_FALLBACK, so the quota of the other reasons (因贫 above all) is kept exactly."""
+    reasons = shuffled_quota(ctx.rng, len(out_of_school), shares)
+    limited = sorted((r for r in reasons if r in REASON_MIN_AGE), key=REASON_MIN_AGE.__getitem__)
+    free = [r for r in reasons if r not in REASON_MIN_AGE]
+    left = list(out_of_school)
+    for reason in reversed(limited):
+        fits = [c for c in left if reason_fits(reason, age_on(c.row["birth_date"], c.left_on))]
+        if not fits:
+            free.append(REASON_FALLBACK)
+            continue
+        child = ctx.rng.choice(fits)
+        left.remove(child)
+        child.row.update(status_reason=reason, status_note=REASON_NOTES[reason])
+    for child, reason in zip(left, free, strict=True):
+        child.row.update(status_reason=reason, status_note=REASON_NOTES[reason])
 
 
 def drop_out(ctx: Context, child: DemoChild) -> None:
@@ -1321,7 +1379,8 @@ def make_returned_cases(
         if back + dt.timedelta(days=2) > ctx.latest:
             continue  # the clock is behind the demo's story: leave this child alone
         child.timeline += [(left, ChildStatus.DROPOUT), (back, ChildStatus.ENROLLED)]
-        reason = rng.choice(RETURN_REASONS)
+        age = age_on(child.row["birth_date"], left)
+        reason = rng.choice([r for r in RETURN_REASONS if reason_fits(r, age)])
         discovered = left + dt.timedelta(days=rng.randint(3, 6))
         school_person = child.teacher or child.village.primary_school.principal
         until = back + dt.timedelta(days=1) + FOLLOW_UP_TERM
@@ -1550,6 +1609,12 @@ def assistance_rows(
             for row in subsidy_rows(ctx, child, plan_of.get(child.id)):
                 written += 1
                 yield row
+    for child in children:
+        if child.status is ChildStatus.HOME_TEACHING:
+            plan_id = plan_of.get(child.id) or child.household.plan_id
+            for row in home_teaching_rows(ctx, child, plan_id):
+                written += 1
+                yield row
     for case in cases:
         for visit in case.visits:
             written += 1
@@ -1575,8 +1640,12 @@ def subsidy_rows(ctx: Context, child: DemoChild, plan_id: int | None) -> Iterato
         paid_on = ctx.day(year_start + dt.timedelta(days=40), year_start + dt.timedelta(days=80))
         if child.status_on(paid_on) not in LOCAL_SCHOOL_STATUSES:
             continue
+        status = child.status_on(paid_on)
+        boards = boards_at_school(grade, status)
+        rates = TWO_EXEMPTIONS_AMOUNT if boards else TWO_EXEMPTIONS_DAY_AMOUNT
+        pupil = {AssistanceKind.TWO_EXEMPTIONS: "（寄宿生）" if boards else "（走读生）"}
         payments = [
-            (AssistanceKind.TWO_EXEMPTIONS, TWO_EXEMPTIONS_AMOUNT[stage_of(grade)]),
+            (AssistanceKind.TWO_EXEMPTIONS, rates[stage_of(grade)]),
             (AssistanceKind.NUTRITION, NUTRITION_AMOUNT),
         ]
         if child.household.row["is_dibao"] or child.household.row["is_tekun"]:
@@ -1590,9 +1659,35 @@ def subsidy_rows(ctx: Context, child: DemoChild, plan_id: int | None) -> Iterato
                 paid_on,
                 person,
                 amount=amount,
-                content=f"{label}{kind.label}",
+                content=f"{label}{kind.label}{pupil.get(kind, '')}",
                 outcome="已足额发放",
             )
+
+
+def boards_at_school(grade: int, status: ChildStatus | None) -> bool:
+    """Whether the child lives at school: 初中 pupils do, unless taught at home."""
+    return grade >= BOARDING_FROM_GRADE and status is not ChildStatus.HOME_TEACHING
+
+
+def home_teaching_rows(ctx: Context, child: DemoChild, plan_id: int | None) -> Iterator[Row]:
+    """The 送教上门 visits of a child taught at home (severe disability): every few weeks
+    in term time, by the 班主任 (or the school's principal), from its first day on record."""
+    grade = child.row["grade"] or 1
+    person = child.teacher or child.village.school_for(grade).principal
+    day = child.in_history_since + dt.timedelta(days=ctx.rng.randint(3, 10))
+    while day <= DEMO_PRESENT:
+        if day.month in HOME_TEACHING_TERM_MONTHS:
+            yield assistance_row(
+                ctx,
+                child,
+                plan_id,
+                AssistanceKind.HOME_TEACHING,
+                day,
+                person,
+                content="送教上门：语文、数学及生活自理、康复训练",
+                outcome="按送教计划完成，家长签字确认",
+            )
+        day += HOME_TEACHING_EVERY
 
 
 def care_rows(

@@ -734,3 +734,147 @@ def test_who_may_record_a_relapse_and_where(app, client_as, world):
     assert 'id="form-relapse"' in page(village, f"/admin/case/details/?id={own}")
     assert step(village, own, "relapse", **fields).status_code == 302
     assert fetch_case(app, own).status == CaseStatus.PERSUADING
+
+
+# --- Outcomes of verification: 核实在校 (误报), 失联, 休学 ------------------------------
+
+
+def status_filter(app, value: str) -> str:
+    view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == "case")
+    with app.test_request_context():
+        return f"/admin/case/?{view.filter_arg('案件状态')}={value}"
+
+
+def test_a_false_alarm_is_closed_from_the_page_and_counted_by_source(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    case_id = make_case(app, world.child_a, CaseStatus.VERIFYING)  # source 学校报告
+    html = page(clerk, f"/admin/case/details/?id={case_id}")
+    assert 'id="form-in_school"' in html and 'id="form-unreached"' in html
+    assert 'id="form-suspended"' in html
+    response = step(clerk, case_id, "in_school", on=days_ago(3), note="本校五年级在读，学籍正常")
+    assert response.status_code == 302
+    case = fetch_case(app, case_id)
+    assert (case.status, case.closed_on) == (CaseStatus.IN_SCHOOL, days_ago(3))
+    with app.app_context():
+        child = db.session.get(Child, world.child_a)
+        assert child.status == ChildStatus.ENROLLED
+        assert len(child.status_changes) == 1  # its status was never touched
+    assert "案件已结案" in page(clerk, f"/admin/case/details/?id={case_id}")
+    dashboard = page(clerk, "/admin/")
+    assert re.search(r'id="false-alarm-school_report">(<a[^>]*>)1<', dashboard)
+    assert re.search(r'id="false-alarm-roster_comparison">0<', dashboard)
+    assert re.search(r'id="case-count-in_school">(<a[^>]*>)1<', dashboard)
+
+
+def test_a_false_alarm_needs_its_note_and_saves_nothing_without(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    case_id = make_case(app, world.child_a, CaseStatus.VERIFYING)
+    events = count(app, CaseEvent)
+    response = step(clerk, case_id, "in_school", on=days_ago(3), note="")
+    assert response.status_code == 200
+    assert "请写明核实情况" in response.get_data(as_text=True)
+    assert fetch_case(app, case_id).status == CaseStatus.VERIFYING
+    assert count(app, CaseEvent) == events
+
+
+def test_unreachable_through_the_page_lists_and_then_resolves(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    case_id = make_case(app, world.child_a, CaseStatus.VERIFYING)
+    # Refused before any visit: 失联 means not found where the visits looked.
+    response = step(clerk, case_id, "unreached", on=days_ago(5), note="电话停机")
+    assert response.status_code == 200
+    assert "尚未登记走访" in response.get_data(as_text=True)
+    assert fetch_case(app, case_id).status == CaseStatus.VERIFYING
+    visit = step(clerk, case_id, "visit", visited_on=days_ago(6), persons="村干部", result="无人")
+    assert visit.status_code == 302
+    response = step(clerk, case_id, "unreached", on=days_ago(5), note="三次入户无人，电话停机")
+    assert response.status_code == 302
+    case = fetch_case(app, case_id)
+    assert case.status == CaseStatus.UNREACHED and case.closed_on is None
+    # The 失联 list (a filter of the case list) and the dashboard's count.
+    other = make_case(app, world.child_b, CaseStatus.VERIFYING)
+    listed = page(clerk, status_filter(app, "unreached"))
+    assert f"/admin/case/details/?id={case_id}" in listed
+    assert f"/admin/case/details/?id={other}" not in listed
+    dashboard = page(clerk, "/admin/")
+    assert re.search(r'id="case-unreachable"[^>]*>1<', dashboard)
+    assert "失联（须报县政府）" in dashboard
+    # From 失联: found and out of school (确认) or in school (核实在校); nothing else.
+    html = page(clerk, f"/admin/case/details/?id={case_id}")
+    assert 'id="form-confirm"' in html and 'id="form-in_school"' in html
+    assert 'id="form-suspended"' not in html and 'id="form-elsewhere"' not in html
+    assert step(clerk, case_id, "confirm", on=days_ago(1), reason="work").status_code == 302
+    assert fetch_case(app, case_id).status == CaseStatus.CONFIRMED
+    with app.app_context():
+        assert db.session.get(Child, world.child_a).status == ChildStatus.DROPOUT
+
+
+def test_an_unreachable_child_found_in_school_through_the_page(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    case_id = make_case(app, world.child_a, CaseStatus.VERIFYING)
+    step(clerk, case_id, "visit", visited_on=days_ago(6), persons="村干部", result="无人")
+    assert step(clerk, case_id, "unreached", on=days_ago(5), note="查找未果").status_code == 302
+    response = step(clerk, case_id, "in_school", on=days_ago(1), note="已返校，县城二小在读")
+    assert response.status_code == 302
+    assert fetch_case(app, case_id).status == CaseStatus.IN_SCHOOL
+
+
+def test_an_approved_suspension_closes_the_case_and_sets_the_child(app, client_as, world):
+    clerk = client_as(Role.CLERK)
+    case_id = make_case(app, world.child_a, CaseStatus.VERIFYING)
+    response = step(clerk, case_id, "suspended", on=days_ago(2), note="县教育局批准休学一年")
+    assert response.status_code == 302
+    case = fetch_case(app, case_id)
+    assert (case.status, case.closed_on) == (CaseStatus.SUSPENDED, days_ago(2))
+    with app.app_context():
+        child = db.session.get(Child, world.child_a)
+        assert child.status == ChildStatus.SUSPENDED
+        assert child.status_changes[-1].effective_on == days_ago(2)
+    assert "案件已结案" in page(clerk, f"/admin/case/details/?id={case_id}")
+
+
+def test_a_suspension_is_the_township_s_act_and_needs_its_approval(app, client_as, world):
+    case_id = make_case(app, world.child_a, CaseStatus.VERIFYING)
+    village = client_as(Role.VILLAGE)  # 联合村: child_a's village
+    html = page(village, f"/admin/case/details/?id={case_id}")
+    assert 'id="form-suspended"' not in html and 'id="form-in_school"' in html
+    data = {
+        "suspended-csrf_token": session_token(village),
+        "suspended-on": days_ago(1).isoformat(),
+        "suspended-note": "县教育局批准",
+        "suspended-version": case_version(village, case_id),
+    }
+    response = village.post(f"/admin/case/step/suspended/?id={case_id}", data=data)
+    assert response.status_code == 403
+    clerk = client_as(Role.CLERK)
+    response = step(clerk, case_id, "suspended", on=days_ago(1), note="")
+    assert response.status_code == 200
+    assert "请写明批准机关和文号" in response.get_data(as_text=True)
+    assert fetch_case(app, case_id).status == CaseStatus.VERIFYING
+
+
+@pytest.mark.parametrize(
+    ("status", "name", "message"),
+    [
+        (CaseStatus.SUSPECTED, "in_school", "案件当前为“疑似”，不能核实在校"),
+        (CaseStatus.SUSPECTED, "unreached", "案件当前为“疑似”，不能登记失联"),
+        (CaseStatus.PERSUADING, "suspended", "案件当前为“劝返中”，不能核实休学"),
+        (CaseStatus.CONFIRMED, "in_school", "案件当前为“确认”，不能核实在校"),
+    ],
+)
+def test_outcome_steps_from_the_wrong_status_are_refused(
+    app, client_as, world, status, name, message
+):
+    clerk = client_as(Role.CLERK)
+    source = make_case(app, world.child_b, CaseStatus.VERIFYING)  # a page that offers it
+    case_id = make_case(app, world.child_a, status)
+    assert f'id="form-{name}"' not in page(clerk, f"/admin/case/details/?id={case_id}")
+    form = fill(step_form(clerk, source, name), name, on=days_ago(1), note="核实情况")
+    forged = post_elsewhere(form, f"/admin/case/step/{name}/?id={case_id}")
+    forged.force(f"{name}-version", case_version(clerk, case_id))
+    events = count(app, CaseEvent)
+    response = forged.submit(clerk)
+    assert response.status_code == 200
+    assert message in response.get_data(as_text=True)
+    assert fetch_case(app, case_id).status == status
+    assert count(app, CaseEvent) == events

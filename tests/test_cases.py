@@ -79,7 +79,10 @@ def opened(child: Child | None = None, on: dt.date | None = None, **kw) -> Dropo
 
 
 def in_status(status: CaseStatus, child: Child | None = None) -> DropoutCase:
-    """A case brought to ``status`` through the lifecycle functions themselves."""
+    """A case brought to ``status`` through the lifecycle functions themselves (a child
+    in school for 核实在校, which a child recorded out of school cannot be)."""
+    if child is None and status == S.IN_SCHOOL:
+        child = make_child()
     case = opened(child)
     path = {
         S.VERIFYING: [E.VERIFY],
@@ -91,6 +94,9 @@ def in_status(status: CaseStatus, child: Child | None = None) -> DropoutCase:
         S.ELSEWHERE: [E.VERIFY, E.ELSEWHERE],
         S.EXEMPTED: [E.VERIFY, E.EXEMPTED],
         S.MOVED_OUT: [E.VERIFY, E.MOVED_OUT],
+        S.SUSPENDED: [E.VERIFY, E.SUSPENDED],
+        S.UNREACHED: [E.VERIFY, E.UNREACHED],
+        S.IN_SCHOOL: [E.VERIFY, E.IN_SCHOOL],
     }.get(status, [])
     for offset, kind in enumerate(path):
         run(case, kind, days_ago(50 - offset * 2))
@@ -112,6 +118,14 @@ def run(case: DropoutCase, kind: CaseEventKind, on: dt.date, **kw) -> CaseEvent:
         return cases.close_as_exempted(s, case, on=on, actor=None, note="县教育局批准缓学")
     if kind == E.MOVED_OUT:
         return cases.close_as_moved_out(s, case, on=on, actor=None, note="全家迁往外省")
+    if kind == E.SUSPENDED:
+        return cases.close_as_suspended(s, case, on=on, actor=None, note="县教育局批准休学一年")
+    if kind == E.IN_SCHOOL:
+        return cases.close_as_in_school(s, case, on=on, actor=None, note="本校五年级在读")
+    if kind == E.UNREACHED:
+        if not case.visits and case.status in cases.TRANSITIONS[E.UNREACHED][0]:
+            cases.add_visit(s, case, visited_on=on, persons="村干部", result="家中无人")
+        return cases.mark_unreachable(s, case, on=on, actor=None, note="三次入户无人，电话停机")
     if kind == E.PERSUADE:
         return cases.start_persuasion(s, case, on=on, actor=None, note=note)
     if kind == E.RETURN:
@@ -197,6 +211,7 @@ def test_the_whole_lifecycle_moves_the_child_and_writes_its_history(ctx):
         (E.ELSEWHERE, S.ELSEWHERE, ChildStatus.ELSEWHERE),
         (E.EXEMPTED, S.EXEMPTED, ChildStatus.EXEMPTED),
         (E.MOVED_OUT, S.MOVED_OUT, ChildStatus.MOVED_OUT),
+        (E.SUSPENDED, S.SUSPENDED, ChildStatus.SUSPENDED),
     ],
 )
 def test_verification_closes_a_case_and_sets_the_child(ctx, kind, case_status, child_status):
@@ -206,6 +221,81 @@ def test_verification_closes_a_case_and_sets_the_child(ctx, kind, case_status, c
     assert case.closed_on == days_ago(10)
     assert case.child.status == child_status
     assert history(case.child)[-1] == (ChildStatus.DROPOUT, child_status, days_ago(10))
+
+
+def test_a_false_alarm_closes_the_case_and_leaves_the_child_as_it_was(ctx):
+    child = make_child(status_effective_on=days_ago(200))  # in school, reported missing
+    case = in_status(S.VERIFYING, child)
+    run(case, E.IN_SCHOOL, days_ago(10))
+    assert (case.status, case.closed_on) == (S.IN_SCHOOL, days_ago(10))
+    assert case.outcome == "误报，核实在校：本校五年级在读"
+    assert child.status == ChildStatus.ENROLLED
+    assert history(child) == [(None, ChildStatus.ENROLLED, days_ago(200))]
+    assert case.events[-1].kind == E.IN_SCHOOL and case.events[-1].note == "本校五年级在读"
+    assert cases.allowed_steps(case) == []
+    # A closed case lets a new suspicion be opened.
+    assert opened(child, on=days_ago(3)).status == S.SUSPECTED
+
+
+def test_a_false_alarm_needs_a_note_and_a_child_recorded_in_school(ctx):
+    case = in_status(S.VERIFYING, make_child())
+    with pytest.raises(CaseError) as err:
+        cases.close_as_in_school(db.session, case, on=days_ago(1), actor=None, note=" ")
+    assert set(err.value.errors) == {"note"}
+    recorded_out = in_status(S.VERIFYING)  # a child recorded as 辍学
+    with pytest.raises(CaseError) as err:
+        run(recorded_out, E.IN_SCHOOL, days_ago(1))
+    assert "与核实在校不符" in err.value.errors["_"]
+    assert (case.status, recorded_out.status) == (S.VERIFYING, S.VERIFYING)
+    assert recorded_out.child.status == ChildStatus.DROPOUT
+
+
+def test_unreachable_needs_a_visit_and_stays_open(ctx):
+    case = in_status(S.VERIFYING, make_child())
+    with pytest.raises(CaseError) as err:
+        cases.mark_unreachable(db.session, case, on=days_ago(5), actor=None, note="查无此人")
+    assert "尚未登记走访" in err.value.errors["_"]
+    assert case.status == S.VERIFYING
+    run(case, E.UNREACHED, days_ago(5))
+    assert case.status == S.UNREACHED and case.closed_on is None
+    assert case.status in cases.UNRESOLVED_STATUSES and case.status not in cases.CLOSED_STATUSES
+    assert case.child.status == ChildStatus.ENROLLED  # nothing was established
+    assert cases.allowed_steps(case) == [E.CONFIRM, E.IN_SCHOOL]
+
+
+def test_an_unreachable_child_found_out_of_school_is_confirmed(ctx):
+    case = in_status(S.UNREACHED, make_child())
+    run(case, E.CONFIRM, days_ago(1))
+    assert case.status == S.CONFIRMED
+    assert case.child.status == ChildStatus.DROPOUT
+
+
+def test_an_unreachable_child_found_in_school_is_a_false_alarm(ctx):
+    case = in_status(S.UNREACHED, make_child())
+    run(case, E.IN_SCHOOL, days_ago(1))
+    assert case.status == S.IN_SCHOOL
+    assert case.child.status == ChildStatus.ENROLLED
+
+
+def test_false_alarms_are_counted_by_source_and_unreachable_on_the_watch(ctx):
+    roster = [
+        in_status(S.VERIFYING, opened_child)
+        for opened_child in (make_child(), make_child(), make_child())
+    ]
+    for case in roster:
+        case.source = CaseSource.ROSTER_COMPARISON
+    run(roster[0], E.IN_SCHOOL, days_ago(5))
+    run(roster[1], E.IN_SCHOOL, days_ago(5))
+    run(roster[2], E.UNREACHED, days_ago(5))
+    visited = in_status(S.VERIFYING, make_child())  # 学校报告
+    run(visited, E.IN_SCHOOL, days_ago(5))
+    db.session.flush()
+    ids = [c.id for c in (*roster, visited)]
+    watch = cases.case_watch(db.session, DropoutCase.id.in_(ids))
+    assert watch.false_alarms[CaseSource.ROSTER_COMPARISON] == 2
+    assert watch.false_alarms[CaseSource.SCHOOL_REPORT] == 1
+    assert watch.false_alarms[CaseSource.HOUSEHOLD_CHECK] == 0
+    assert watch.unreachable == 1 and watch.open_total == 1
 
 
 @pytest.mark.parametrize("placement", cases.PLACEMENT_STATUSES)
@@ -232,6 +322,9 @@ LIFECYCLE = [
     E.ELSEWHERE,
     E.EXEMPTED,
     E.MOVED_OUT,
+    E.SUSPENDED,
+    E.IN_SCHOOL,
+    E.UNREACHED,
     E.PERSUADE,
     E.RETURN,
     E.FOLLOW_UP,

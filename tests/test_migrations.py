@@ -130,3 +130,60 @@ def test_the_case_event_kind_check_admits_relapse_and_downgrades_cleanly(empty_a
         db.session.remove()
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     assert "'relapse'" in kind_check(empty_app)
+
+
+def status_check(app: Flask) -> str:
+    with app.app_context():
+        checks = inspect(db.engine).get_check_constraints("dropout_case")
+        return next(c["sqltext"] for c in checks if c["name"] == "ck_dropout_case_case_status")
+
+
+def test_the_case_outcomes_are_admitted_and_downgrade_to_their_nearest_old_codes(empty_app):
+    """核实在校, 休学 and 失联 are new codes of the case status and event kind; downgraded,
+    each becomes the old step nearest in meaning, and upgraded again they are admitted."""
+    from admin_app import cases
+    from admin_app.choices import CaseEventKind, CaseKind, CaseSource, CaseStatus
+    from admin_app.dates import local_today
+    from admin_app.models import CaseEvent, DropoutCase
+    from tests.factories import make_child
+
+    runner = empty_app.test_cli_runner()
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    assert all(f"'{s.value}'" in status_check(empty_app) for s in CaseStatus)
+    assert all(f"'{k.value}'" in kind_check(empty_app) for k in CaseEventKind)
+    today = local_today()
+    with empty_app.app_context():
+        made = []
+        for outcome in ("in_school", "suspended", "unreached"):
+            case = cases.open_case(
+                db.session, make_child(), CaseKind.DROPOUT, CaseSource.ROSTER_COMPARISON, on=today
+            )
+            cases.start_verification(db.session, case, on=today, actor=None)
+            if outcome == "in_school":
+                cases.close_as_in_school(db.session, case, on=today, actor=None, note="在读")
+            elif outcome == "suspended":
+                cases.close_as_suspended(db.session, case, on=today, actor=None, note="批准")
+            else:
+                cases.add_visit(db.session, case, visited_on=today, persons="村干部", result="无人")
+                cases.mark_unreachable(db.session, case, on=today, actor=None, note="查找未果")
+            made.append(case.id)
+        db.session.commit()
+        db.session.remove()
+
+    result = runner.invoke(args=["db", "downgrade", "c3f1e2a9b7d4"])
+    assert result.exit_code == 0, result.output
+    assert "'unreached'" not in status_check(empty_app)
+    assert "'in_school'" not in kind_check(empty_app)
+    with empty_app.app_context():
+        statuses = [db.session.get(DropoutCase, i).status.value for i in made]
+        assert statuses == ["closed", "exempted", "verifying"]
+        last = [
+            db.session.scalars(
+                select(CaseEvent.kind).where(CaseEvent.case_id == i).order_by(CaseEvent.id.desc())
+            ).first()
+            for i in made
+        ]
+        assert [k.value for k in last] == ["close", "exempted", "verify"]
+        db.session.remove()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    assert "'unreached'" in status_check(empty_app)

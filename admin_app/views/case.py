@@ -335,8 +335,26 @@ STEPS: dict[str, Step] = {
     "exempted": Step(
         "核实为免缓学", StepForm, T, _plain(cases.close_as_exempted, "已核实免缓学并结案")
     ),
+    "suspended": Step(
+        "核实为休学", StepForm, T, _plain(cases.close_as_suspended, "已核实休学并结案")
+    ),
     "moved_out": Step(
         "核实为迁出/死亡", StepForm, W, _plain(cases.close_as_moved_out, "已核实并结案")
+    ),
+    # 误报 and 失联 are findings of whoever verifies, like 异地就读.
+    "in_school": Step(
+        "核实在校（误报）",
+        StepForm,
+        W,
+        _plain(cases.close_as_in_school, "已核实在校（误报）并结案"),
+        "btn-outline-success",
+    ),
+    "unreached": Step(
+        "登记失联",
+        StepForm,
+        W,
+        _plain(cases.mark_unreachable, "已登记失联：案件保持在办，列入失联名单报县政府"),
+        "btn-outline-warning",
     ),
     "persuade": Step("开始劝返", StepForm, W, _plain(cases.start_persuasion, "已进入劝返")),
     "criticism": Step("批评教育", EscalationForm, T, _escalation(E.CRITICISM)),
@@ -358,7 +376,10 @@ STEP_OF_EVENT = {
     E.CONFIRM: "confirm",
     E.ELSEWHERE: "elsewhere",
     E.EXEMPTED: "exempted",
+    E.SUSPENDED: "suspended",
     E.MOVED_OUT: "moved_out",
+    E.IN_SCHOOL: "in_school",
+    E.UNREACHED: "unreached",
     E.PERSUADE: "persuade",
     E.CRITICISM: "criticism",
     E.RECTIFY: "rectify",
@@ -682,6 +703,7 @@ class CaseView(SecureModelView):
             notice_forms=notice_forms,
             open_step=open_step,
             general_errors=general,
+            case_closed=case.status in cases.CLOSED_STATUSES,
             escalation=cases.escalation_done(case),
             plan_records=records,
             notice_kind=cases.NOTICE_FOR_KIND[case.kind],
@@ -830,5 +852,7 @@ def case_watch_context(admin: Any) -> dict[str, Any]:
         "case_watch": watch,
         "case_statuses": list(CaseStatus),
         "case_status_arg": view.filter_arg("案件状态"),
+        "case_source_arg": view.filter_arg("来源", position=1),
+        "case_sources": list(CaseSource),
         "case_overdue_arg": view.filter_arg("督办提醒"),
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -9,7 +10,7 @@ from urllib.parse import urlsplit
 from flask import current_app, flash, redirect, request, url_for
 from flask_admin import AdminIndexView, expose
 from flask_login import current_user, logout_user
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from ..assessment import (
     active_indicators,
@@ -22,7 +23,7 @@ from ..assessment import (
 from ..audit import log_event
 from ..auth import LoginForm, authenticate, end_session, start_session
 from ..choices import AuditAction, ChildStatus, IndicatorMethod, Role
-from ..dates import local_today
+from ..dates import COMPULSORY_AGE_MAX, COMPULSORY_AGE_MIN, local_today, school_year_cutoff
 from ..extensions import db
 from ..models import Child, Village
 from ..scope import apply_scope
@@ -67,6 +68,17 @@ def dashboard_row(
         "enrolment_rate": rate(enrolled, due) if due else None,
         "retention_rate": rate(retained, start) if start else None,
     }
+
+
+def of_compulsory_age(today: dt.date) -> ColumnElement[bool]:
+    """Children aged 6–15 (completed years on 31 August of this school year, DESIGN.md §4):
+    the 在册适龄 the dashboard counts. Those older or younger are on the roll too (a
+    16-year-old who finished grade 9, a child registered early) but are not 适龄, and
+    counting them would inflate the township's figure."""
+    cutoff = school_year_cutoff(today)
+    born_by = cutoff.replace(year=cutoff.year - COMPULSORY_AGE_MIN)
+    born_after = cutoff.replace(year=cutoff.year - COMPULSORY_AGE_MAX - 1)
+    return (Child.birth_date <= born_by) & (Child.birth_date > born_after)
 
 
 class DashboardView(AdminIndexView):
@@ -118,10 +130,13 @@ class DashboardView(AdminIndexView):
         }
 
     def _status_counts(self) -> dict[str, Any]:
-        """Children by village and status, within the user's scope, in one grouped query."""
+        """Children of compulsory age by village and status, within the user's scope, in
+        one grouped query; those outside the ages are counted apart by status."""
+        of_age = of_compulsory_age(local_today())
         stmt = apply_scope(
             select(Village.id, Village.name, Child.status, func.count(Child.id))
             .join(Child, Child.village_id == Village.id)
+            .where(of_age)
             .group_by(Village.id, Village.name, Child.status)
             .order_by(Village.name),
             Child,
@@ -136,8 +151,22 @@ class DashboardView(AdminIndexView):
             row["counts"][status.value] = count
             row["total"] += count
             totals[status.value] += count
+        outside = dict(
+            db.session.execute(
+                apply_scope(
+                    select(Child.status, func.count(Child.id))
+                    .where(~of_age)
+                    .group_by(Child.status)
+                    .order_by(Child.status),
+                    Child,
+                    current_user,
+                )
+            ).all()
+        )
         child_view = next(v for v in self.admin._views if v.endpoint == "child")
         return {
+            "outside_age": outside,
+            "outside_age_total": sum(outside.values()),
             "village_arg": child_view.filter_arg("行政村", 0),
             "status_arg": child_view.filter_arg("就学状态", 1),
             "villages": list(by_village.values()),

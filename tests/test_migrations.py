@@ -170,7 +170,7 @@ def test_the_case_outcomes_are_admitted_and_downgrade_to_their_nearest_old_codes
         db.session.commit()
         db.session.remove()
 
-    result = runner.invoke(args=["db", "downgrade", "c3f1e2a9b7d4"])
+    result = runner.invoke(args=["db", "downgrade", "d4a8e6f2c1b3"])
     assert result.exit_code == 0, result.output
     assert "'unreached'" not in status_check(empty_app)
     assert "'in_school'" not in kind_check(empty_app)

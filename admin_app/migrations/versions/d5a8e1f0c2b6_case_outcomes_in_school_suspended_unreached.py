@@ -9,7 +9,7 @@ SQLite and alters them in place on PostgreSQL. The codes are at most 9 character
 the columns' lengths (14 and 18) do not change.
 
 Revision ID: d5a8e1f0c2b6
-Revises: c3f1e2a9b7d4
+Revises: d4a8e6f2c1b3
 Create Date: 2026-12-01 04:05:00.000000
 
 """
@@ -18,7 +18,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd5a8e1f0c2b6'
-down_revision = 'c3f1e2a9b7d4'
+down_revision = 'd4a8e6f2c1b3'
 branch_labels = None
 depends_on = None
 

@@ -41,6 +41,7 @@ from ..choices import AuditAction, CodeEnum, Role
 from ..dates import LOCAL_TZ, beijing_minute
 from ..extensions import db
 from ..masking import mask_id_number, mask_phone
+from ..params import parse_count, parse_id, parse_ids, parse_int, parse_page
 from ..scope import apply_scope
 from ..sqlutil import starts_with
 from .export import XlsxExportMixin
@@ -111,15 +112,17 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         return apply_scope(super().get_query(), self.model, current_user)
 
     def get_one(self, pk: Any) -> Any:
-        try:
-            key = int(pk)
-        except (TypeError, ValueError):
+        key = parse_id(pk)
+        if key is None:
             return None
         with db.session.no_autoflush:
             primary = inspect(self.model).primary_key[0]
             return self.get_query().filter(primary == key).one_or_none()
 
     def get_list(self, term: str, offset: int = 0, limit: int = 10) -> list[Any]:
+        # Flask-Admin passes ?offset= and ?limit= as the browser sent them (any int).
+        offset = parse_count(offset) or 0
+        limit = parse_int(limit, 1, 100) or 10
         query = self.get_query()
         term = (term or "").strip()
         if term and self.search is not None:
@@ -172,11 +175,12 @@ class OptionsFilter(BaseSQLAFilter):
         return [(str(value), label) for value, label in self.options()]
 
     def validate(self, value: str) -> bool:
-        try:
-            self.coerce(value)
-        except (TypeError, ValueError):
+        """Only a value among the options offered to this user: anything else (a number
+        over 2^63, a code no enumeration has, another village's id) is refused with
+        Flask-Admin's 无效的筛选器值 message instead of reaching the database."""
+        if not has_request_context() or not current_user.is_authenticated:
             return False
-        return True
+        return value in {str(option) for option, _ in self.options()}
 
     def apply(self, query: Any, value: str, alias: Any = None) -> Any:
         return query.filter(self.criterion(self.coerce(value)))
@@ -206,8 +210,16 @@ class CriterionFilter(BaseSQLAFilter):
         return "为"
 
 
+#: Days a date filter takes: Beijing midnight of each is still a valid UTC datetime
+#: (``date.fromisoformat`` takes 0001-01-01 and 9999-12-31, whose neighbours overflow).
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(9998, 12, 31)
+
+
 def _parse_day(value: str) -> dt.date:
-    return dt.date.fromisoformat(value.strip())
+    day = dt.date.fromisoformat(value.strip())
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(value)
+    return day
 
 
 class DayFilter(BaseSQLAFilter):
@@ -433,15 +445,32 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
         return apply_scope(super().get_count_query(), self.model, current_user)
 
     def get_one(self, id: Any) -> Any:
-        """Fetch through the scoped query: Flask-Admin's own ``get_one`` ignores it."""
-        try:
-            key = int(id)
-        except (TypeError, ValueError):
+        """Fetch through the scoped query: Flask-Admin's own ``get_one`` ignores it.
+
+        An id that is not a record id (over 2^63−1, negative, text) is a 404 like a
+        missing record, not a database error.
+        """
+        key = parse_id(id)
+        if key is None:
             abort(404)
         record = self.get_query().filter(self.model.id == key).one_or_none()
         if record is None:
             abort(404)
         return record
+
+    def _get_list_extra_args(self) -> Any:
+        """The list's page, page size and sort read through the bounded parser.
+
+        Flask-Admin reads them with ``type=int``: ``page=-1`` became a negative OFFSET
+        (PostgreSQL refuses it) and a page over 2^63 overflowed. A page that is not a
+        page number shows the first page, as a page of text always did.
+        """
+        args = super()._get_list_extra_args()
+        args.page = parse_page(request.args.get("page"), first=0) or 0
+        args.page_size = parse_count(request.args.get("page_size")) or 0
+        args.sort = parse_count(request.args.get("sort"))
+        args.sort_desc = parse_count(request.args.get("desc"), high=1)
+        return args
 
     def _get_filter_groups(self) -> Any:
         groups = super()._get_filter_groups()
@@ -522,15 +551,15 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
         """
         if not (self.masked_id_columns or self.masked_phone_columns) or not may_see_unmasked():
             return
-        record_id = request.args.get("id", "")
-        if not record_id.isdigit():
+        record_id = parse_id(request.args.get("id"))
+        if record_id is None:
             return
         log_event(
             AuditAction.VIEW_SENSITIVE,
             user_id=current_user.id,
             username=current_user.username,
             table_name=self.model.__tablename__,
-            record_id=record_id,
+            record_id=str(record_id),
             note="打开记录（含完整身份证号、电话）",
         )
 
@@ -591,12 +620,17 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
 
         PostgreSQL refuses to compare an integer key with the strings a form posts.
         """
-        keys = tuple(int(i) for i in ids if str(i).isdigit())
-        super().action_delete(keys)
+        super().action_delete(tuple(parse_ids(ids)))
 
     @expose("/ajax/update/", methods=("POST",))
     def ajax_update(self) -> Any:
-        """Inline edit; Flask-Admin answers refusals with HTTP 500, we answer 400."""
+        """Inline edit; Flask-Admin answers refusals with HTTP 500, we answer 400.
+
+        A post without the record's id (``list_form_pk``) made Flask-Admin fail on the
+        field it had just removed from the form.
+        """
+        if parse_id(request.form.get("list_form_pk")) is None:
+            return "未保存：缺少或无效的记录编号。", 400
         result = super().ajax_update()
         if isinstance(result, tuple) and result[1] == 500:
             return result[0], 400

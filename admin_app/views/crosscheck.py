@@ -26,6 +26,7 @@ from ..crosscheck import (
 )
 from ..dates import local_today
 from ..extensions import csrf, db
+from ..params import parse_ids
 from ..tables import TableError, load_upload, store_upload
 from .base import SecureView
 from .data_import import IMPORTERS, UploadRefused, issuer, megabytes, receive_upload
@@ -129,7 +130,7 @@ class CrossCheckView(SecureView):
     @expose("/result/<sha>/open-cases", methods=("POST",))
     def open_cases(self, sha: str) -> Any:
         check, _ = self.compute(sha)
-        wanted = {int(v) for v in request.form.getlist("child_id") if v.isdigit()}
+        wanted = set(parse_ids(request.form.getlist("child_id")))
         if not wanted:
             flash("请先勾选要立案的儿童。", "warning")
             return redirect(url_for(".result", sha=sha, schools=self.schools_arg()))

@@ -34,6 +34,7 @@ from ..imports import (
     rejects_workbook,
 )
 from ..models import ImportBatch
+from ..params import parse_page
 from ..tables import TableError, load_upload, read_table, store_upload
 from ..xlsx import XLSX_MIMETYPE
 from .base import SecureView
@@ -144,7 +145,7 @@ class ImportView(SecureView):
         plan = self.load_plan(sha)
         show = request.args.get("show", "")
         rows = [r for r in plan.rows if not show or r.action.value == show]
-        page = max(1, request.args.get("page", 1, type=int))
+        page = parse_page(request.args.get("page")) or 1
         pages = max(1, -(-len(rows) // PAGE_SIZE))
         page = min(page, pages)
         earlier = db.session.scalars(

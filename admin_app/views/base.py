@@ -175,9 +175,15 @@ class OptionsFilter(BaseSQLAFilter):
         return [(str(value), label) for value, label in self.options()]
 
     def validate(self, value: str) -> bool:
-        """Only a value among the options offered to this user: anything else (a number
-        over 2^63, a code no enumeration has, another village's id) is refused with
-        Flask-Admin's 无效的筛选器值 message instead of reaching the database."""
+        """A record id (1..2^63−1) for id options, one of the options for the others.
+
+        Anything else — a number over 2^63, a code no enumeration has, whitespace — is
+        refused with Flask-Admin's 无效的筛选器值 message instead of failing in the
+        database. Another village's id is a valid id: it is applied and, the scope
+        holding, matches nothing (an export of it is empty, not the user's own rows).
+        """
+        if self.coerce is int:
+            return parse_id(value) is not None
         if not has_request_context() or not current_user.is_authenticated:
             return False
         return value in {str(option) for option, _ in self.options()}

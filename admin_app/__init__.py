@@ -18,6 +18,10 @@ MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, test_config)
+    # Bounded ids in routes and the refusal of control characters, before any view.
+    from . import params
+
+    params.init_app(app)
     # JSON the panel serves (the ranking data, pickers, Flask-Admin's filter menus) is read
     # by people too: Chinese as UTF-8 characters, not \u escapes.
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

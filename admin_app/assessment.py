@@ -150,6 +150,14 @@ def method_params(indicator: AssessmentIndicator) -> dict[str, float]:
     }
 
 
+def _finite(value: float) -> bool:
+    """Whether a number can be used as a float (1e999 is inf, 10**400 overflows float)."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
+
+
 def check_params(method: IndicatorMethod, params: Any) -> str | None:
     """Why these parameters are impossible for the method, in Chinese, or None."""
     if params is None:
@@ -165,6 +173,8 @@ def check_params(method: IndicatorMethod, params: Any) -> str | None:
         spec = specs[key]
         if isinstance(value, bool) or not isinstance(value, int | float):
             return f"{spec.label}（{key}）应为数字"
+        if not _finite(value):
+            return f"{spec.label}（{key}）应为有限的数字"
         if spec.integer and value != int(value):
             return f"{spec.label}（{key}）应为整数"
         if value < spec.minimum or (spec.maximum is not None and value > spec.maximum):

@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .files import create_sqlite_file, private_folder
+from .tables import MAX_ROWS, MAX_UNPACKED_BYTES
 
 
 def secret_key_from_instance(instance_path: str) -> str:
@@ -71,6 +72,10 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,
         # Lists clerks import: 10 MB holds well over 100,000 rows of .xlsx.
         IMPORT_MAX_BYTES=10 * 1024 * 1024,
+        # Rows a list may have, and bytes its workbook's sheets may unpack to: a list
+        # is judged in memory, and a 10 MB .xlsx can unpack to gigabytes.
+        IMPORT_MAX_ROWS=MAX_ROWS,
+        IMPORT_MAX_UNPACKED_BYTES=MAX_UNPACKED_BYTES,
         IMPORT_DIR=os.environ.get("IMPORT_DIR", str(Path(app.instance_path) / "imports")),
         # Archive of issued workbooks (exports/<year>/<name>.xlsx), at the project root.
         EXPORTS_DIR=os.environ.get("EXPORTS_DIR", str(Path(app.root_path).parent / "exports")),

@@ -32,7 +32,7 @@ from .dates import (
 )
 from .imports import CHUNK, PlaceFinder, parse_id_number
 from .models import AuditLog, Child, DropoutCase, School, Village, utcnow
-from .tables import Table, cell_text, read_table
+from .tables import Limits, Table, cell_text, read_table
 from .xlsx import Col, Heading, ReportWriter, Written
 
 ROSTER_FIELDS = ("name", "id_number", "school", "grade", "class_name", "student_no", "village")
@@ -79,9 +79,9 @@ class CrossCheck:
     only_roster_schools: bool = False
 
 
-def read_roster(content: bytes, file_name: str) -> Table:
+def read_roster(content: bytes, file_name: str, limits: Limits | None = None) -> Table:
     """A roster or list needs an ID column; names, schools and grades are shown if present."""
-    return read_table(content, file_name, ROSTER_FIELDS, ("id_number",))
+    return read_table(content, file_name, ROSTER_FIELDS, ("id_number",), limits)
 
 
 def _school_age(birth_date: dt.date, cutoff: dt.date) -> bool:

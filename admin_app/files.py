@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import IO
 
 from sqlalchemy.engine import make_url
 
@@ -48,6 +49,13 @@ def write_private(path: Path, content: bytes) -> Path:
     with os.fdopen(fd, "wb") as fh:
         fh.write(content)
     return private_file(path)
+
+
+def open_private(path: Path) -> IO[bytes]:
+    """A file created 0600 for writing in pieces (``write_private`` for one piece)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    private_file(path)
+    return os.fdopen(fd, "wb")
 
 
 def create_sqlite_file(uri: str, instance_path: str) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import itertools
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -30,7 +31,7 @@ from .columns import CHILD
 from .dates import local_today
 from .models import AuditLog, Child, ChildStatusChange, Household, ImportBatch, School, Village
 from .models import utcnow as _utcnow
-from .tables import Table, cell_text, read_table
+from .tables import Limits, Table, cell_text, read_table
 from .validation import check_child, id_number_error, normalize_id_number
 from .xlsx import Col, Heading, Written, write_report
 
@@ -118,6 +119,10 @@ class ImportFailed(Exception):
     """The commit failed and was rolled back; nothing was written."""
 
 
+#: One key tuple per distinct set of written columns (see ``RowResult.values``).
+_SHARED_KEYS: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+
 @dataclass(slots=True)
 class RowResult:
     """One data row of the file and what the import will do with it."""
@@ -131,11 +136,25 @@ class RowResult:
     errors: list[str] = field(default_factory=list)
     #: For updates: label -> (old, new) as text (creates are described on demand).
     changes: dict[str, Any] = field(default_factory=dict)
-    #: Column values to write (for creates and updates).
-    values: dict[str, Any] = field(default_factory=dict)
     #: For updates: column name -> (old, new) as the audit log stores them.
     diff: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     child_id: int | None = None
+    #: The column values to write (creates and updates) as one key tuple shared by all
+    #: rows and a tuple of values: 200,000 dicts of 15 keys each took 240 MB. Read and
+    #: set through ``values``.
+    value_keys: tuple[str, ...] = ()
+    value_items: tuple[Any, ...] = ()
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """Column values to write (for creates and updates)."""
+        return dict(zip(self.value_keys, self.value_items, strict=True))
+
+    @values.setter
+    def values(self, values: dict[str, Any]) -> None:
+        keys = tuple(values)
+        self.value_keys = _SHARED_KEYS.setdefault(keys, keys)
+        self.value_items = tuple(values.values())
 
 
 @dataclass
@@ -440,6 +459,25 @@ def _judge_row(
     return result, values
 
 
+#: Other lines a duplicate's message names; the rest are counted.
+DUPLICATE_LINES_SHOWN = 3
+
+
+def duplicate_message(lines: list[int], line: int) -> str:
+    """Why the row on ``line`` is refused when its ID number is on all of ``lines``.
+
+    A few other lines and how many there are: naming every other line made each of
+    300,000 rows sharing one ID number carry 300,000 line numbers (quadratic time, and
+    gigabytes before the file failed).
+    """
+    others = [n for n in lines[: DUPLICATE_LINES_SHOWN + 1] if n != line]
+    others = others[:DUPLICATE_LINES_SHOWN]
+    named = "、".join(str(n) for n in others)
+    total = len(lines) - 1
+    more = f"等共{total:,}行" if total > len(others) else ""
+    return f"同一身份证号在文件中出现{len(lines):,}次（另见第{named}行{more}），请核对后只保留一行"
+
+
 def plan_import(
     session: Session,
     table: Table,
@@ -456,6 +494,9 @@ def plan_import(
         "school": PlaceFinder(session.scalars(select(School)), "学校"),
     }
     judged = [_judge_row(line, row, table, kind, places) for line, row in table.rows]
+    # Each row's cells now live on in its result only, which lets a valid row's go once
+    # it is judged (rejected rows keep theirs for the rejects workbook).
+    table.rows = []
 
     lines_by_number: dict[str, list[int]] = defaultdict(list)
     for result, _ in judged:
@@ -464,16 +505,14 @@ def plan_import(
     for result, _ in judged:
         lines = lines_by_number.get(result.id_number, [])
         if len(lines) > 1:
-            others = "、".join(str(n) for n in lines if n != result.line)
-            result.errors.append(
-                f"同一身份证号在文件中出现多次（另见第{others}行），请核对后只保留一行"
-            )
+            result.errors.append(duplicate_message(lines, result.line))
 
     numbers = [r.id_number for r, _ in judged if r.id_number and not r.errors]
     existing = _existing_children(session, numbers)
     for result, values in judged:
         if not result.errors:
             _judge_against_register(session, result, values, existing, places, today)
+        values.clear()  # the row's own values are in result.values now: 200,000 dicts less
         if result.errors:
             result.action = RowAction.ERROR
             result.values = {}
@@ -555,29 +594,35 @@ def plan_file(
     kind: ImportSource,
     sha256: str = "",
     today: dt.date | None = None,
+    limits: Limits | None = None,
 ) -> ImportPlan:
     """Read and judge a file (raises ``tables.TableError`` for a file refused as a whole)."""
-    table = read_table(content, file_name, FIELDS[kind], REQUIRED[kind])
+    table = read_table(content, file_name, FIELDS[kind], REQUIRED[kind], limits)
     plan = plan_import(session, table, kind, file_name=file_name, sha256=sha256, today=today)
-    table.rows = []  # the plan keeps what it needs; 100,000 raw rows need not stay
     return plan
 
 
 # --- Committing ------------------------------------------------------------------------
 
 
-def _bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+def _bulk_insert(session: Session, table: Any, rows: Iterable[dict[str, Any]]) -> None:
     """Insert rows in chunks: COPY on PostgreSQL (executemany there is several times
     slower for 100,000 rows), Core executemany elsewhere. COPY applies no Python-side
-    defaults, so the columns' scalar defaults are filled in here for both paths."""
-    if not rows:
+    defaults, so the columns' scalar defaults are filled in here for both paths.
+
+    ``rows`` may be a generator: each row is built as it is written, not all at once
+    (200,000 row dicts held together cost about 150 MB)."""
+    stream = iter(rows)
+    first = next(stream, None)
+    if first is None:
         return
+    rows = itertools.chain([first], stream)
     defaults = {
         column.name: column.default.arg
         for column in table.columns
-        if column.default is not None and column.default.is_scalar and column.name not in rows[0]
+        if column.default is not None and column.default.is_scalar and column.name not in first
     }
-    names = [*rows[0], *defaults]
+    names = [*first, *defaults]
     dialect = session.get_bind().dialect
     quote = dialect.identifier_preparer.quote
     columns = ", ".join(quote(n) for n in names)
@@ -601,8 +646,8 @@ def _bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> No
             ([f(v) for f, v in zip(convert, [*row.values(), *tail], strict=True)] for row in rows),
         )
     else:
-        for start in range(0, len(rows), CHUNK):
-            session.execute(insert(table), [{**defaults, **r} for r in rows[start : start + CHUNK]])
+        while chunk := list(itertools.islice(rows, CHUNK)):
+            session.execute(insert(table), [{**defaults, **r} for r in chunk])
 
 
 def _same(value: Any) -> Any:
@@ -618,7 +663,7 @@ def _insert_children(session: Session, rows: list[RowResult], now: dt.datetime) 
     _bulk_insert(
         session,
         Child.__table__,
-        [{**r.values, "created_at": now, "updated_at": now} for r in rows],
+        ({**r.values, "created_at": now, "updated_at": now} for r in rows),
     )
     numbers = [r.id_number for r in rows]
     ids: dict[str, int] = {}
@@ -637,7 +682,7 @@ def _insert_history(
     _bulk_insert(
         session,
         ChildStatusChange.__table__,
-        [
+        (
             {
                 "child_id": child_id,
                 "from_status": None,
@@ -650,7 +695,7 @@ def _insert_history(
                 "note": "名单导入",
             }
             for child_id in child_ids
-        ],
+        ),
     )
 
 

@@ -16,6 +16,7 @@ import json
 import re
 import time
 import unicodedata
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +32,31 @@ XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 #: Days an upload is kept for its preview and commit.
 KEEP_DAYS = 30
+#: Data rows a list may hold (app config ``IMPORT_MAX_ROWS``): twice the largest county
+#: list the panel is built for. Every row is judged and kept in memory while judging.
+MAX_ROWS = 200_000
+#: Bytes the sheets of a workbook may unpack to (app config ``IMPORT_MAX_UNPACKED_BYTES``).
+#: The sheet is parsed in memory (about twice its XML size); a 10 MB upload can unpack
+#: to gigabytes. 200,000 rows of a county list take 60–110 MB of sheet XML.
+MAX_UNPACKED_BYTES = 120 * 1024 * 1024
+#: Texts shorter than this are shared between rows (ID numbers, 18 characters, are not).
+SHARED_TEXT = 16
+#: Where a worksheet declares the cells it spans (``<dimension ref="A1:L1000"/>``).
+DIMENSION_RE = re.compile(rb'<dimension\s+ref="[A-Z]*\d*:?[A-Z]*(\d+)"')
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of a file is read before it is refused as a whole."""
+
+    max_rows: int = MAX_ROWS
+    max_unpacked: int = MAX_UNPACKED_BYTES
+
+    def too_many_rows(self, rows: int | None = None) -> TableError:
+        counted = f"有{rows:,}行以上，" if rows else ""
+        return TableError(
+            f"文件{counted}超过每次导入{self.max_rows:,}行的上限，未读取。请按乡镇或学校拆分后分批上传。"
+        )
 
 
 class TableError(Exception):
@@ -117,12 +143,56 @@ def _csv_rows(content: bytes) -> Iterator[tuple[Any, ...]]:
         yield tuple(row)
 
 
-def _xlsx_sheets(content: bytes) -> Iterator[tuple[str, Iterator[tuple[Any, ...]]]]:
+def check_workbook(content: bytes, limits: Limits) -> None:
+    """Refuse a workbook too big to parse, before parsing it.
+
+    calamine parses a whole sheet into memory before the first row comes out, so the
+    defence against a small file that unpacks to gigabytes is to look first: the zip
+    directory's uncompressed sizes of the sheets and shared strings, then those parts
+    unpacked as a stream and counted (a directory that understates a size fails its
+    CRC check here), and each sheet's ``<dimension ref>`` for its rows. Rows are
+    counted again while the sheet is read, for sheets without a dimension.
+    """
+    limit_mb = f"{limits.max_unpacked / 1024 / 1024:,.0f}MB"
+    too_big = TableError(
+        f"工作簿解压后超过{limit_mb}的上限，未读取。"
+        "请删除多余的工作表、列和格式，或拆分后分批上传。"
+    )
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            parts = [
+                info
+                for info in archive.infolist()
+                if info.filename.startswith("xl/worksheets/")
+                or info.filename == "xl/sharedStrings.xml"
+            ]
+            if sum(info.file_size for info in parts) > limits.max_unpacked:
+                raise too_big
+            unpacked = 0
+            for info in parts:
+                with archive.open(info) as part:
+                    head = part.read(4096)
+                    unpacked += len(head)
+                    while chunk := part.read(1 << 20):
+                        unpacked += len(chunk)
+                        if unpacked > limits.max_unpacked:
+                            raise too_big
+                found = DIMENSION_RE.search(head) if info.filename.endswith(".xml") else None
+                if found and int(found.group(1)) > limits.max_rows + HEADER_SEARCH_ROWS:
+                    raise limits.too_many_rows(int(found.group(1)) - HEADER_SEARCH_ROWS)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+        raise TableError(
+            "Excel文件已损坏或不是有效的工作簿，无法打开。请重新保存后再上传。"
+        ) from exc
+
+
+def _xlsx_sheets(content: bytes, limits: Limits) -> Iterator[tuple[str, Iterator[tuple[Any, ...]]]]:
     """Each sheet's rows, read with calamine (Rust): about ten times faster than
     openpyxl's read-only mode, which a 100,000-row county list needs. Leading blank rows
     are included, so row numbers are the ones Excel shows."""
     from python_calamine import CalamineWorkbook, PasswordError
 
+    check_workbook(content, limits)
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(content))
         names = list(workbook.sheet_names)
@@ -146,21 +216,23 @@ def _sheet_rows(workbook: Any, index: int) -> Iterator[tuple[Any, ...]]:
         raise TableError("Excel文件已损坏，读取到一半出错。请重新保存后再上传。") from exc
 
 
-def raw_sheets(content: bytes, file_name: str) -> Iterator[tuple[str, Iterator[tuple[Any, ...]]]]:
+def raw_sheets(
+    content: bytes, file_name: str, limits: Limits | None = None
+) -> Iterator[tuple[str, Iterator[tuple[Any, ...]]]]:
     """(sheet name, rows) of a file, by what the bytes are rather than what the name says."""
     if not content:
         raise TableError("上传的文件是空的。")
     if content.startswith(XLS_MAGIC):
         raise TableError("暂不支持旧版Excel(.xls)文件，请在Excel中“另存为”.xlsx工作簿后再上传。")
     if content.startswith(XLSX_MAGIC):
-        return _xlsx_sheets(content)
+        return _xlsx_sheets(content, limits or Limits())
     if file_name.lower().endswith((".csv", ".txt")):
         return iter([(file_name, _csv_rows(content))])
     raise TableError("文件不是Excel工作簿(.xlsx)或CSV文件，无法读取。")
 
 
 def _find_header(
-    rows: Iterator[tuple[Any, ...]], index: dict[str, str]
+    rows: Iterator[tuple[Any, ...]], index: dict[str, str], limits: Limits
 ) -> tuple[Table | None, bool]:
     """Scan a sheet's first rows for the header: (table with its rows, sheet had data)."""
     seen_any = False
@@ -176,18 +248,51 @@ def _find_header(
             if name is not None and name not in columns:
                 columns[name] = position
         if len(columns) >= 2:
-            table = Table(headers=[cell_text(c) for c in row], columns=columns, header_line=line)
-            table.rows = [
-                (number, data)
-                for number, data in enumerate(rows, start=line + 1)
-                if not _blank(data)
-            ]
+            headers = [cell_text(c) for c in row]
+            while headers and not headers[-1]:
+                headers.pop()
+            table = Table(headers=headers, columns=columns, header_line=line)
+            table.rows = _data_rows(rows, line + 1, len(headers), limits)
             return table, True
     return None, seen_any
 
 
+def _data_rows(
+    rows: Iterator[tuple[Any, ...]], first_line: int, width: int, limits: Limits
+) -> list[tuple[int, tuple[Any, ...]]]:
+    """The non-blank rows below the header, cut to the header's width (cells beyond the
+    last header have no column to go to), refused past ``limits.max_rows``.
+
+    Equal short texts are kept once: a list repeats its villages, schools, grades,
+    sexes and many names on every row, and 200,000 rows × 9 cells of separate strings
+    took about 270 MB.
+    """
+    kept: list[tuple[int, tuple[Any, ...]]] = []
+    shared: dict[str, str] = {}
+    for number, data in enumerate(rows, start=first_line):
+        if _blank(data):
+            continue
+        if len(kept) >= limits.max_rows:
+            raise limits.too_many_rows(limits.max_rows)
+        cells = data[:width] if len(data) > width else data
+        kept.append(
+            (
+                number,
+                tuple(
+                    shared.setdefault(c, c) if type(c) is str and len(c) < SHARED_TEXT else c
+                    for c in cells
+                ),
+            )
+        )
+    return kept
+
+
 def read_table(
-    content: bytes, file_name: str, fields: Iterable[str], required: Iterable[str]
+    content: bytes,
+    file_name: str,
+    fields: Iterable[str],
+    required: Iterable[str],
+    limits: Limits | None = None,
 ) -> Table:
     """Find the header, map it to ``fields``, keep the non-blank rows below it.
 
@@ -195,12 +300,13 @@ def read_table(
     fields; sheets without one (a cover or 填表说明 sheet) are passed over. Every
     ``required`` field must have a column, or the file is refused naming what is missing.
     """
+    limits = limits or Limits()
     index = _alias_index(fields)
     required = list(required)
     table: Table | None = None
     seen_any = False
-    for sheet, rows in raw_sheets(content, file_name):
-        table, had_data = _find_header(rows, index)
+    for sheet, rows in raw_sheets(content, file_name, limits):
+        table, had_data = _find_header(rows, index, limits)
         seen_any = seen_any or had_data
         if table is not None:
             table.sheet = sheet

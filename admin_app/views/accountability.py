@@ -13,6 +13,7 @@ from ..accountability import check_accountability, confirm, propose
 from ..choices import AccountabilityAction, AccountabilityStatus, AgreementLine, Role
 from ..extensions import db
 from ..models import Accountability, AssessmentPeriod
+from ..params import parse_count, parse_id
 from ..sqlutil import starts_with
 from .base import TOWNSHIP_READERS, OptionsFilter, SecureModelView, enum_filter
 from .options import period_options, village_options
@@ -69,7 +70,8 @@ class AccountabilityView(SecureModelView):
         return starts_with(Accountability.person, term)
 
     def _period(self) -> AssessmentPeriod | None:
-        wanted = request.values.get("period", type=int)
+        # A value that is no id (text, over 2^63) is ignored, as Flask's type=int did.
+        wanted = parse_id(request.values.get("period"))
         if wanted is not None:
             return db.session.get(AssessmentPeriod, wanted)
         return db.session.scalar(
@@ -90,7 +92,9 @@ class AccountabilityView(SecureModelView):
             keys = request.form.getlist("confirm")
             saved = confirm(db.session, period, keys, village_ids=villages)
             db.session.commit()
-            offered = int(request.form.get("offered", 0) or 0)
+            # How many proposals the page showed: only for the message, so a value that
+            # is not a count (``offered=abc``) counts as none offered.
+            offered = parse_count(request.form.get("offered")) or 0
             discarded = max(0, offered - len(saved))
             flash(
                 f"已确认 {len(saved)} 条问责建议，登记为“拟问责”；放弃 {discarded} 条。",

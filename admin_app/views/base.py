@@ -45,6 +45,7 @@ from ..choices import AuditAction, CodeEnum, Role
 from ..dates import LOCAL_TZ, beijing_minute
 from ..extensions import db
 from ..masking import mask_id_number, mask_phone
+from ..params import parse_count, parse_id, parse_ids, parse_int, parse_page
 from ..scope import apply_scope
 from ..sqlutil import starts_with
 from .export import XlsxExportMixin
@@ -132,15 +133,17 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         return apply_scope(super().get_query(), self.model, current_user)
 
     def get_one(self, pk: Any) -> Any:
-        try:
-            key = int(pk)
-        except (TypeError, ValueError):
+        key = parse_id(pk)
+        if key is None:
             return None
         with db.session.no_autoflush:
             primary = inspect(self.model).primary_key[0]
             return self.get_query().filter(primary == key).one_or_none()
 
     def get_list(self, term: str, offset: int = 0, limit: int = 10) -> list[Any]:
+        # Flask-Admin passes ?offset= and ?limit= as the browser sent them (any int).
+        offset = parse_count(offset) or 0
+        limit = parse_int(limit, 1, 100) or 10
         query = self.get_query()
         term = (term or "").strip()
         if term and self.search is not None:
@@ -193,11 +196,18 @@ class OptionsFilter(BaseSQLAFilter):
         return [(str(value), label) for value, label in self.options()]
 
     def validate(self, value: str) -> bool:
-        try:
-            self.coerce(value)
-        except (TypeError, ValueError):
+        """A record id (1..2^63−1) for id options, one of the options for the others.
+
+        Anything else — a number over 2^63, a code no enumeration has, whitespace — is
+        refused with Flask-Admin's 无效的筛选器值 message instead of failing in the
+        database. Another village's id is a valid id: it is applied and, the scope
+        holding, matches nothing (an export of it is empty, not the user's own rows).
+        """
+        if self.coerce is int:
+            return parse_id(value) is not None
+        if not has_request_context() or not current_user.is_authenticated:
             return False
-        return True
+        return value in {str(option) for option, _ in self.options()}
 
     def apply(self, query: Any, value: str, alias: Any = None) -> Any:
         return query.filter(self.criterion(self.coerce(value)))
@@ -227,8 +237,16 @@ class CriterionFilter(BaseSQLAFilter):
         return "为"
 
 
+#: Days a date filter takes: Beijing midnight of each is still a valid UTC datetime
+#: (``date.fromisoformat`` takes 0001-01-01 and 9999-12-31, whose neighbours overflow).
+FIRST_DAY, LAST_DAY = dt.date(1900, 1, 1), dt.date(9998, 12, 31)
+
+
 def _parse_day(value: str) -> dt.date:
-    return dt.date.fromisoformat(value.strip())
+    day = dt.date.fromisoformat(value.strip())
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(value)
+    return day
 
 
 class DayFilter(BaseSQLAFilter):
@@ -474,15 +492,32 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
         return apply_scope(super().get_count_query(), self.model, current_user)
 
     def get_one(self, id: Any) -> Any:
-        """Fetch through the scoped query: Flask-Admin's own ``get_one`` ignores it."""
-        try:
-            key = int(id)
-        except (TypeError, ValueError):
+        """Fetch through the scoped query: Flask-Admin's own ``get_one`` ignores it.
+
+        An id that is not a record id (over 2^63−1, negative, text) is a 404 like a
+        missing record, not a database error.
+        """
+        key = parse_id(id)
+        if key is None:
             abort(404)
         record = self.get_query().filter(self.model.id == key).one_or_none()
         if record is None:
             abort(404)
         return record
+
+    def _get_list_extra_args(self) -> Any:
+        """The list's page, page size and sort read through the bounded parser.
+
+        Flask-Admin reads them with ``type=int``: ``page=-1`` became a negative OFFSET
+        (PostgreSQL refuses it) and a page over 2^63 overflowed. A page that is not a
+        page number shows the first page, as a page of text always did.
+        """
+        args = super()._get_list_extra_args()
+        args.page = parse_page(request.args.get("page"), first=0) or 0
+        args.page_size = parse_count(request.args.get("page_size")) or 0
+        args.sort = parse_count(request.args.get("sort"))
+        args.sort_desc = parse_count(request.args.get("desc"), high=1)
+        return args
 
     def _get_filter_groups(self) -> Any:
         groups = super()._get_filter_groups()
@@ -563,15 +598,15 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
         """
         if not (self.masked_id_columns or self.masked_phone_columns) or not may_see_unmasked():
             return
-        record_id = request.args.get("id", "")
-        if not record_id.isdigit():
+        record_id = parse_id(request.args.get("id"))
+        if record_id is None:
             return
         log_event(
             AuditAction.VIEW_SENSITIVE,
             user_id=current_user.id,
             username=current_user.username,
             table_name=self.model.__tablename__,
-            record_id=record_id,
+            record_id=str(record_id),
             note="打开记录（含完整身份证号、电话）",
         )
 
@@ -689,8 +724,7 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
 
         PostgreSQL refuses to compare an integer key with the strings a form posts.
         """
-        keys = tuple(int(i) for i in ids if str(i).isdigit())
-        super().action_delete(keys)
+        super().action_delete(tuple(parse_ids(ids)))
 
     @expose("/ajax/update/", methods=("POST",))
     def ajax_update(self) -> Any:
@@ -699,7 +733,11 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
         The edit must carry the version the list page showed (``update_model`` refuses it
         otherwise); a successful one answers the row's new version in ``X-Record-Version``
         so the page's other cells of that row can be edited next.
+        A post without the record's id (``list_form_pk``) made Flask-Admin fail on the
+        field it had just removed from the form.
         """
+        if parse_id(request.form.get("list_form_pk")) is None:
+            return "未保存：缺少或无效的记录编号。", 400
         result = super().ajax_update()
         if isinstance(result, tuple) and result[1] == 500:
             return result[0], 400

@@ -49,6 +49,7 @@ from ..dates import local_today
 from ..extensions import db
 from ..models import AssistanceRecord, Child, DropoutCase, Notice, School
 from ..notices import notice_context
+from ..params import parse_id
 from ..scope import apply_scope, scope_criterion
 from ..sqlutil import starts_with
 from .base import (
@@ -405,9 +406,8 @@ def offered_steps(case: DropoutCase) -> list[str]:
 
 
 def _scoped_school(value: Any) -> School | None:
-    try:
-        key = int(value)
-    except (TypeError, ValueError):
+    key = parse_id(value)
+    if key is None:
         return None
     stmt = apply_scope(select(School).where(School.id == key), School, current_user)
     return db.session.scalar(stmt)
@@ -644,9 +644,8 @@ class CaseView(SecureModelView):
         return self.get_url(".details_view", id=model.id)
 
     def _scoped_child(self, value: Any) -> Child | None:
-        try:
-            key = int(value)
-        except (TypeError, ValueError):
+        key = parse_id(value)
+        if key is None:
             return None
         stmt = apply_scope(select(Child).where(Child.id == key), Child, current_user)
         return db.session.scalar(stmt)
@@ -770,9 +769,8 @@ class CaseView(SecureModelView):
     # --- Notices -------------------------------------------------------------------------------
 
     def _scoped_notice(self) -> Notice:
-        try:
-            key = int(request.args.get("id", ""))
-        except ValueError:
+        key = parse_id(request.args.get("id"))
+        if key is None:
             abort(404)
         stmt = apply_scope(select(Notice).where(Notice.id == key), Notice, current_user)
         notice = db.session.scalar(stmt)

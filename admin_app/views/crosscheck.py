@@ -26,9 +26,17 @@ from ..crosscheck import (
 )
 from ..dates import local_today
 from ..extensions import csrf, db
+from ..params import parse_ids
 from ..tables import TableError, load_upload, store_upload
 from .base import SecureView
-from .data_import import IMPORTERS, UploadRefused, issuer, megabytes, receive_upload
+from .data_import import (
+    IMPORTERS,
+    UploadRefused,
+    issuer,
+    megabytes,
+    receive_upload,
+    upload_limits,
+)
 from .reports import ReportsView
 
 #: Rows shown per list on screen; the workbook has them all.
@@ -55,7 +63,7 @@ class CrossCheckView(SecureView):
     def upload(self) -> Any:
         try:
             content, file_name = receive_upload()
-            read_roster(content, file_name)
+            read_roster(content, file_name, upload_limits())
         except UploadRefused as exc:
             return self.index(str(exc))
         except TableError as exc:
@@ -76,7 +84,7 @@ class CrossCheckView(SecureView):
             abort(404)
         content, file_name = stored
         try:
-            table = read_roster(content, file_name)
+            table = read_roster(content, file_name, upload_limits())
         except TableError:
             abort(404)
         check = cross_check(
@@ -131,7 +139,7 @@ class CrossCheckView(SecureView):
     @expose("/result/<sha>/open-cases", methods=("POST",))
     def open_cases(self, sha: str) -> Any:
         check, _ = self.compute(sha)
-        wanted = {int(v) for v in request.form.getlist("child_id") if v.isdigit()}
+        wanted = set(parse_ids(request.form.getlist("child_id")))
         if not wanted:
             flash("请先勾选要立案的儿童。", "warning")
             return redirect(url_for(".result", sha=sha, schools=self.schools_arg()))

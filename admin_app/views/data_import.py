@@ -2,7 +2,9 @@
 
 The uploaded bytes are kept under their sha256 in ``IMPORT_DIR`` between the preview and
 the commit; the commit re-reads and re-judges them, so no row data ever travels through
-the browser. Township clerks and admins only: village and school users are refused
+the browser. The upload judges the file once and keeps what the preview shows beside it
+(``admin_app.import_plans``), so paging through the preview does not judge it again.
+Township clerks and admins only: village and school users are refused
 (a county list spans villages, and its rejects would show other villages' children).
 """
 
@@ -24,17 +26,11 @@ from ..auth import may_see_unmasked
 from ..choices import AuditAction, ImportSource, Role
 from ..extensions import csrf, db
 from ..files import private_folder, write_private
-from ..imports import (
-    FIELDS,
-    REQUIRED,
-    ImportFailed,
-    RowAction,
-    commit_plan,
-    plan_file,
-    rejects_workbook,
-)
+from ..import_plans import PlanSummary, load_summary, register_fingerprint, save_plan
+from ..imports import ImportFailed, ImportPlan, RowAction, commit_plan, plan_file, rejects_workbook
 from ..models import ImportBatch
-from ..tables import TableError, load_upload, read_table, store_upload
+from ..params import parse_page
+from ..tables import Limits, TableError, load_upload, sha256_of, store_upload
 from ..xlsx import XLSX_MIMETYPE
 from .base import SecureView
 
@@ -71,6 +67,12 @@ def receive_upload() -> tuple[bytes, str]:
     if len(content) > limit:
         raise UploadRefused(too_large)
     return content, Path(upload.filename).name[:200]
+
+
+def upload_limits() -> Limits:
+    """Rows and unpacked bytes a list may have (``IMPORT_MAX_ROWS``, ``…_UNPACKED_BYTES``)."""
+    config = current_app.config
+    return Limits(config["IMPORT_MAX_ROWS"], config["IMPORT_MAX_UNPACKED_BYTES"])
 
 
 def selected_kind(value: str | None) -> ImportSource | None:
@@ -121,54 +123,73 @@ class ImportView(SecureView):
         kind = selected_kind(request.form.get("kind"))
         if kind is None:
             return self.render_index("请选择名单类型。")
-        try:  # the file as a whole; rows are judged on the preview page
-            read_table(content, file_name, FIELDS[kind], REQUIRED[kind])
+        sha = sha256_of(content)
+        try:  # judged once, here; the preview pages show what is kept
+            plan = plan_file(
+                db.session, content, file_name, kind, sha256=sha, limits=upload_limits()
+            )
         except TableError as exc:
             return self.render_index(f"“{file_name}”未导入：{exc}", kind.value)
-        sha = store_upload(self.folder, content, file_name)
+        store_upload(self.folder, content, file_name)
+        save_plan(self.folder, plan, register_fingerprint(db.session))
         return redirect(url_for(".preview", sha=sha, kind=kind.value))
 
-    def load_plan(self, sha: str) -> Any:
+    def load_plan(self, sha: str) -> ImportPlan:
+        """The stored upload judged afresh against the register (commit, rejects)."""
         kind = selected_kind(request.values.get("kind"))
         stored = load_upload(self.folder, sha)
         if kind is None or stored is None:
             abort(404)
         content, file_name = stored
         try:
-            return plan_file(db.session, content, file_name, kind, sha256=sha)
+            return plan_file(
+                db.session, content, file_name, kind, sha256=sha, limits=upload_limits()
+            )
         except TableError:
             abort(404)
 
+    def load_summary(self, sha: str) -> PlanSummary:
+        """What the preview shows: kept since the upload, or judged again if the register
+        changed since (and kept again)."""
+        kind = selected_kind(request.values.get("kind"))
+        if kind is None:
+            abort(404)
+        fingerprint = register_fingerprint(db.session)
+        summary = load_summary(self.folder, sha, kind, fingerprint)
+        if summary is None:
+            save_plan(self.folder, self.load_plan(sha), fingerprint)  # the plan is let go
+            summary = load_summary(self.folder, sha, kind, fingerprint)
+        if summary is None:
+            abort(404)
+        return summary
+
     @expose("/preview/<sha>")
     def preview(self, sha: str) -> Any:
-        plan = self.load_plan(sha)
+        summary = self.load_summary(sha)
         show = request.args.get("show", "")
-        rows = [r for r in plan.rows if not show or r.action.value == show]
-        page = max(1, request.args.get("page", 1, type=int))
-        pages = max(1, -(-len(rows) // PAGE_SIZE))
-        page = min(page, pages)
+        rows, page, pages = summary.page(show, parse_page(request.args.get("page")) or 1, PAGE_SIZE)
         earlier = db.session.scalars(
             select(ImportBatch)
-            .where(ImportBatch.sha256 == sha, ImportBatch.source == plan.kind)
+            .where(ImportBatch.sha256 == sha, ImportBatch.source == summary.kind)
             .order_by(ImportBatch.id)
         ).all()
         return self.render(
             "admin/import_preview.html",
-            plan=plan,
-            counts=plan.counts,
+            plan=summary,
+            counts=summary.counts,
             actions=list(RowAction),
-            rows=rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+            rows=rows,
             show=show,
             page=page,
             pages=pages,
             earlier=earlier,
-            expected=expected_token(plan),
+            expected=expected_token(summary.counts),
         )
 
     @expose("/commit/<sha>", methods=("POST",))
     def commit(self, sha: str) -> Any:
         plan = self.load_plan(sha)
-        if request.form.get("expected") != expected_token(plan):
+        if request.form.get("expected") != expected_token(plan.counts):
             flash("台账在预览后已有变动，以下是重新核对的结果，请确认后再导入。", "warning")
             return redirect(url_for(".preview", sha=sha, kind=plan.kind.value))
         try:
@@ -251,7 +272,6 @@ def rejects_bytes(plan: Any) -> bytes:
     return buffer.getvalue()
 
 
-def expected_token(plan: Any) -> str:
+def expected_token(counts: dict[RowAction, int]) -> str:
     """The counts the user saw; a commit whose fresh counts differ is shown again instead."""
-    counts = plan.counts
     return "-".join(str(counts[a]) for a in RowAction)

@@ -8,8 +8,10 @@ daterangepicker on a text box) mangled typed dates into ``0002-01-01026-11-20``.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from flask_admin.form.fields import JSONField
 from wtforms import DateField
 from wtforms.widgets import DateInput
 
@@ -41,3 +43,35 @@ class LocalDateField(DateField):
         except ValueError as exc:
             self.data = None
             raise ValueError(DATE_FORMAT_HINT) from exc
+
+
+#: Longer than any parameter set of the panel ever needs (a few keys and numbers).
+JSON_MAX_CHARS = 2000
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+class BoundedJSONField(JSONField):
+    """A JSON text box (an indicator's parameters) that refuses in Chinese what it cannot use.
+
+    ``json.loads`` recurses per nesting level: ``[[[[…]]]]`` 10,000 deep raised
+    RecursionError, which Flask-Admin's field does not catch (a 500). Parameter sets are
+    a few keys, so the text is bounded first, and NaN/Infinity (which Python's parser
+    accepts and no rule can compare) are refused too.
+    """
+
+    def process_formdata(self, valuelist: list[Any] | None) -> None:
+        if not valuelist or not valuelist[0]:
+            super().process_formdata(valuelist)
+            return
+        text = str(valuelist[0])
+        if len(text) > JSON_MAX_CHARS:
+            self.data = None
+            raise ValueError(f"参数过长（最多{JSON_MAX_CHARS}个字符）")
+        try:
+            self.data = json.loads(text, parse_constant=_no_constant)
+        except (ValueError, RecursionError) as exc:
+            self.data = None
+            raise ValueError('参数不是有效的JSON，例如 {"target": 100}') from exc

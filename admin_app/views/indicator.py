@@ -16,6 +16,7 @@ from ..display import points
 from ..extensions import db
 from ..models import AssessmentIndicator
 from .base import SecureModelView
+from .fields import BoundedJSONField
 
 ADMINS = frozenset({Role.ADMIN})
 FULL_MARKS = Decimal(100)
@@ -86,6 +87,7 @@ class IndicatorView(SecureModelView):
         "code": {"description": "程序内部使用的代码（英文字母），新建后不宜修改"},
     }
     column_formatters = {"points": lambda v, c, m, n: points(m.points), "params": params_text}
+    form_overrides = {"params": BoundedJSONField}
 
     @expose("/")
     def index_view(self) -> Any:

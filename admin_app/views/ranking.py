@@ -23,6 +23,7 @@ from ..dates import local_today
 from ..display import points
 from ..extensions import db
 from ..models import AssessmentPeriod, Village
+from ..params import parse_id
 from ..reports import REPORTS, ReportRequest, issue_report, value_text
 from ..scope import apply_scope
 from .base import TOWNSHIP_READERS, SecureView
@@ -47,7 +48,8 @@ class RankingView(SecureView):
         periods = self.periods()
         if not periods:
             abort(404)
-        wanted = request.args.get("period", type=int)
+        # A value that is no id (text, over 2^63) is ignored, as Flask's type=int did.
+        wanted = parse_id(request.args.get("period"))
         if wanted is not None:
             period = db.session.get(AssessmentPeriod, wanted)
             if period is None:

@@ -19,6 +19,7 @@ from ..auth import may_see_unmasked
 from ..dates import local_today
 from ..extensions import db
 from ..models import AssessmentPeriod, ExportRecord, Village
+from ..params import parse_id, parse_page
 from ..reports import REPORTS, ReportRequest, issue_report
 from ..scope import apply_scope
 from ..xlsx import XLSX_MIMETYPE
@@ -28,10 +29,21 @@ from .base import TOWNSHIP_READERS, SecureView
 ARCHIVE_PAGE = 50
 
 
-def _optional_int(value: Any) -> int | None:
+def _optional_id(value: Any) -> int | None:
+    """The chosen period's id; a value that is no id is refused as an invalid choice."""
     if value in (None, "", "__None"):
         return None
-    return int(value)
+    key = parse_id(value)
+    if key is None:
+        raise ValueError(value)
+    return key
+
+
+def _id(value: Any) -> int:
+    key = parse_id(value)
+    if key is None:
+        raise ValueError(value)
+    return key
 
 
 class ReportForm(FlaskForm):
@@ -40,9 +52,9 @@ class ReportForm(FlaskForm):
         choices=[SelectChoice(key, r.title) for key, r in REPORTS.items()],
         validators=[InputRequired("请选择报表")],
     )
-    period = SelectField("考核周期", coerce=_optional_int, validate_choice=False)
+    period = SelectField("考核周期", coerce=_optional_id, validate_choice=False)
     villages = SelectMultipleField(
-        "行政村", coerce=int, description="不选为全部行政村；按住 Ctrl 可多选"
+        "行政村", coerce=_id, description="不选为全部行政村；按住 Ctrl 可多选"
     )
     # Masked unless the user unticks it: a full-number file is a deliberate, audited choice.
     mask = BooleanField("身份证号、电话脱敏", default=True)
@@ -90,7 +102,7 @@ class ReportsView(SecureView):
         return form
 
     def page(self, form: ReportForm, status: int = 200) -> Any:
-        page = max(1, request.args.get("page", 1, type=int) or 1)
+        page = parse_page(request.args.get("page")) or 1
         stmt = visible_records(current_user)
         records = db.session.scalars(
             stmt.offset((page - 1) * ARCHIVE_PAGE).limit(ARCHIVE_PAGE + 1)

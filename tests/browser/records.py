@@ -54,3 +54,17 @@ def new_id_number(server: Server, birth: str) -> str:
         number = base + ric.calc_check_digit(base + "0")
         if number not in taken:
             return number
+
+
+def child_with_plan(server: Server) -> sqlite3.Row:
+    """A child with a unique name and an 一人一案 plan of their own (name, plan's opening words)."""
+    rows = query(
+        server,
+        """
+        SELECT c.name AS name, substr(p.measures, 1, 4) AS plan_start
+        FROM assistance_plan p JOIN child c ON c.id = p.child_id
+        WHERE c.name IN (SELECT name FROM child GROUP BY name HAVING count(*) = 1)
+        """,
+    )
+    assert rows, "the demo data has no child with a plan"
+    return random.choice(rows)

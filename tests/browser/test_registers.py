@@ -21,13 +21,12 @@ from urllib.parse import quote
 from stdnum.cn import ric
 
 from tests.browser.panel import Panel
+from tests.browser.records import child_with_plan
 
-# Demo data (联合乡, seed 2026): a household of 联合村 and its child, a child with a plan
-# of 两免一补, and a child of 石桥村 with no case.
+# Demo data (联合乡, seed 2026): a household of 联合村 and its child, and a child of 石桥村
+# with no case. A child with a plan is chosen from the server's database (records.py).
 HOUSEHOLD_HEAD = "邹利"
 HOUSEHOLD_CHILD = "邹可晴"
-PLAN_CHILD = "张子佑"
-PLAN_PREFIX = "落实两免一补"
 CASE_CHILD = "徐慧菲"
 ITEM = "控辍保学工作领导小组及工作机制"  # 满分 10
 ITEM_2 = "学习困难学生帮扶"  # 满分 10
@@ -358,9 +357,11 @@ def test_clerk_keeps_the_assistance_register(panel: Panel) -> None:
     person = f"帮扶人{_tag()}"
     panel.login("clerk")
 
+    chosen = child_with_plan(panel.server)
+    plan_child = chosen["name"]
     panel.open("/admin/assistance/new/")
-    panel.pick("child", PLAN_CHILD[:2], PLAN_CHILD)
-    plan = panel.pick("plan", PLAN_PREFIX, PLAN_CHILD)
+    panel.pick("child", plan_child, plan_child)
+    plan = panel.pick("plan", chosen["plan_start"], plan_child)
     assert plan.startswith("帮扶方案#"), plan
     panel.choose("kind", "生活补助")
     panel.type_date("given_on", "2026-11-10")
@@ -372,15 +373,15 @@ def test_clerk_keeps_the_assistance_register(panel: Panel) -> None:
     panel.save()
     _saved(panel)
 
-    _search(panel, "assistance", PLAN_CHILD)
+    _search(panel, "assistance", plan_child)
     row = panel.row(person)
     assert row is not None
-    for value in (PLAN_CHILD, "生活补助", "2026-11-10", "500.00", "发放秋季学期生活补助"):
+    for value in (plan_child, "生活补助", "2026-11-10", "500.00", "发放秋季学期生活补助"):
         assert value in row.text, (value, row.text)
     panel.open_row(person, "查看记录")
     assert plan in panel.text() and "按时到校" in panel.text()
 
-    _search(panel, "assistance", PLAN_CHILD)
+    _search(panel, "assistance", plan_child)
     panel.open_row(person)
     panel.type("amount", "650.5")
     panel.save()
@@ -393,7 +394,7 @@ def test_clerk_keeps_the_assistance_register(panel: Panel) -> None:
     # A negative amount.
     bad = f"帮扶人{_tag()}"
     panel.open("/admin/assistance/new/")
-    panel.pick("child", PLAN_CHILD[:2], PLAN_CHILD)
+    panel.pick("child", plan_child, plan_child)
     panel.choose("kind", "生活补助")
     panel.type_date("given_on", "2026-11-10")
     panel.type("person", bad)
@@ -405,8 +406,8 @@ def test_clerk_keeps_the_assistance_register(panel: Panel) -> None:
     assert panel.value("person") == bad
     assert panel.value("amount") == "-50"
     assert panel.value("given_on") == "2026-11-10"
-    assert panel.picked("child") == PLAN_CHILD
-    _gone(panel, "assistance", PLAN_CHILD, bad)
+    assert panel.picked("child") == plan_child
+    _gone(panel, "assistance", plan_child, bad)
 
 
 # --- 控辍案件 ------------------------------------------------------------------------------

@@ -275,6 +275,8 @@ CODE_STATUS = dict(enumerate(ChildStatus))
 SCHOOL_AGE, START_IN_SCHOOL, POOR_DURING, COVERED = 1, 1 << 5, 1 << 6, 1 << 7
 RECORD_COMPLETE, ENROLMENT_COMPLETE, SUPPORTED, ASSISTED = 1 << 8, 1 << 9, 1 << 10, 1 << 11
 STATUS_SHIFT, STATUS_MASK = 1, 0b1111
+# A status that did not fit its four bits would be read back as another status.
+assert len(ChildStatus) <= STATUS_MASK + 1, "widen STATUS_MASK and move the flag bits"
 
 
 @dataclass(frozen=True)

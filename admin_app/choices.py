@@ -74,6 +74,9 @@ class ChildStatus(CodeEnum):
     SPECIAL_SCHOOL = "special_school", "特教学校"
     NOT_ENROLLED = "not_enrolled", "未入学"
     DROPOUT = "dropout", "辍学"
+    #: On an official list (县扶贫办) with no school named: in N, not enrolled, until a
+    #: verification step finds the child in school or opens a 疑似 case (DESIGN.md §4).
+    PENDING = "pending", "待核实"
     SUSPENDED = "suspended", "休学(批准)"
     EXEMPTED = "exempted", "免缓学(批准)"
     COMPLETED = "completed", "已完成义务教育"

@@ -119,13 +119,23 @@ def demo_accounts_command() -> None:
     help="Write the valid rows (default: preview only).",
 )
 @click.option("--user", "username", help="用户名, recorded as the importer of the batch.")
-def import_command(file: str, kind: str, do_commit: bool, username: str | None) -> None:
+@click.option(
+    "--list-date",
+    "list_date",
+    help="名单日期 (YYYY-MM-DD, default today): when the statuses and categories it sets start.",
+)
+def import_command(
+    file: str, kind: str, do_commit: bool, username: str | None, list_date: str | None
+) -> None:
     """Preview (or with --commit apply) a county list, as the 名单导入 screen does."""
     from pathlib import Path
 
-    from .imports import ImportFailed, RowAction, commit_plan, plan_file
+    from .imports import ImportFailed, RowAction, commit_plan, parse_list_date, plan_file
     from .tables import TableError, sha256_of
 
+    on, problem = parse_list_date(list_date)
+    if problem:
+        raise click.UsageError(problem)
     content = Path(file).read_bytes()
     user = None
     if username:
@@ -144,6 +154,8 @@ def import_command(file: str, kind: str, do_commit: bool, username: str | None) 
     for row in plan.rows:
         if row.action == RowAction.ERROR:
             click.echo(f"第{row.line}行 {row.name} {row.id_number}：" + "；".join(row.errors))
+        elif row.notes:
+            click.echo(f"第{row.line}行 {row.name}（提示）：" + "；".join(row.notes))
     click.echo(plan.summary())
     if not do_commit:
         click.echo("预览完毕，未写入。加 --commit 写入有效行。")
@@ -154,6 +166,7 @@ def import_command(file: str, kind: str, do_commit: bool, username: str | None) 
             plan,
             user_id=user.id if user else None,
             username=user.username if user else "cli",
+            list_date=on,
         )
     except ImportFailed as exc:
         raise click.ClickException(str(exc)) from exc

@@ -78,7 +78,8 @@ CHILD = {
         aliases=("村", "所在村", "村委会", "村(社区)", "所属村", "行政村名称", "户籍所在村"),
     ),
     "household": Column("家庭户"),
-    "guardian_name": Column("监护人", aliases=("监护人姓名", "家长姓名", "户主")),
+    # Not 户主: the household head is the household's, often not the child's guardian.
+    "guardian_name": Column("监护人", aliases=("监护人姓名", "家长姓名")),
     "guardian_relation": Column("与儿童关系", aliases=("监护关系",)),
     "guardian_phone": Column(
         "监护人电话",
@@ -105,6 +106,17 @@ CHILD = {
     "remarks": Column("备注"),
     "updated_at": Column("更新时间"),
     "dropout_cases": Column("控辍案件"),
+}
+
+#: The columns a county list may carry: the child's, plus two that belong to the child's
+#: household (户主 links or creates it; 户类别 is the support category a poverty list sets).
+LIST_COLUMNS = {
+    **CHILD,
+    "household_head": Column("户主", aliases=("户主姓名", "户主名称")),
+    "household_category": Column(
+        "户类别",
+        aliases=("帮扶类别", "户类型", "人口类型", "监测对象类别", "户属性", "脱贫户类型"),
+    ),
 }
 
 HOUSEHOLD = {

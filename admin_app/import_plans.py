@@ -32,7 +32,7 @@ from .models import Child, ChildStatusChange, Household, School, Village
 from .tables import SHA_RE
 
 #: Bumped when what is kept changes, so plans kept by an older version are judged again.
-FORMAT = 1
+FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,10 @@ class PreviewRow:
     errors: list[str]
     #: What a new row will hold, or an update's changes, as one line of text.
     detail: str
+    #: The row's village, so a clerk sees where each child will be registered.
+    village: str
+    #: What the clerk should know of a row imported all the same (household not linked …).
+    notes: list[str]
 
 
 @dataclass
@@ -59,7 +63,8 @@ class PlanSummary:
     header_line: int
     unknown_headers: list[str]
     counts: dict[RowAction, int]
-    #: [line, action code, name, ID number, reasons, detail] per row, in file order.
+    #: [line, action code, name, ID number, reasons, detail, village, notes] per row, in
+    #: file order.
     rows: list[list[Any]]
     fingerprint: str
 
@@ -75,7 +80,7 @@ class PlanSummary:
         page = min(max(1, page), pages)
         shown = chosen[(page - 1) * size : page * size]
         return (
-            [PreviewRow(r[0], r[2], r[3], RowAction(r[1]), r[4], r[5]) for r in shown],
+            [PreviewRow(r[0], r[2], r[3], RowAction(r[1]), r[4], r[5], r[6], r[7]) for r in shown],
             page,
             pages,
         )
@@ -133,7 +138,16 @@ def save_plan(folder: str | Path, plan: ImportPlan, fingerprint: str) -> None:
     with open_private(path) as out:
         out.write(encode(head)[:-1].encode() + b',"rows":[')
         for number, r in enumerate(plan.rows):
-            row = [r.line, r.action.value, r.name, r.id_number, r.errors, detail_text(plan, r)]
+            row = [
+                r.line,
+                r.action.value,
+                r.name,
+                r.id_number,
+                r.errors,
+                detail_text(plan, r),
+                r.village,
+                r.notes,
+            ]
             out.write((b"," if number else b"") + encode(row).encode())
         out.write(b"]}")
 

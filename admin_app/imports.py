@@ -7,6 +7,13 @@ stored as a number, an unknown village with the closest name suggested, the same
 number twice) — and the result is a plan: per row create / update / unchanged / error
 with every reason. Committing applies the valid rows of a freshly computed plan in one
 transaction with bulk statements (no query per row), upserting by ID number.
+
+A list speaks for a date (名单日期, asked on upload). Its 户主 column names the child's
+household, never the guardian: the household is linked, or created, by 户主 and village.
+A poverty list sets the household's support category (户类别, 脱贫户 when the list has no
+such column) from that date, so the children it names count for 帮扶覆盖率. A child new to
+the register whom a poverty list names without a school is registered 待核实 (DESIGN.md
+§4) until ``admin_app.verification`` finds out whether the child is in school.
 """
 
 from __future__ import annotations
@@ -26,10 +33,19 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from .audit import json_value
-from .choices import AuditAction, ChildStatus, ImportSource, Sex, Stage
+from .choices import AuditAction, ChildStatus, HouseholdCategory, ImportSource, Sex, Stage
 from .columns import CHILD
 from .dates import local_today
-from .models import AuditLog, Child, ChildStatusChange, Household, ImportBatch, School, Village
+from .models import (
+    AuditLog,
+    Child,
+    ChildStatusChange,
+    Household,
+    HouseholdCategorySpan,
+    ImportBatch,
+    School,
+    Village,
+)
 from .models import utcnow as _utcnow
 from .tables import Limits, Table, cell_text, read_table
 from .validation import check_child, id_number_error, normalize_id_number
@@ -50,6 +66,8 @@ FIELDS: dict[ImportSource, tuple[str, ...]] = {
         "grade",
         "class_name",
         "student_no",
+        "household_head",
+        "household_category",
     ),
     ImportSource.ROSTER: (
         "name",
@@ -64,6 +82,7 @@ FIELDS: dict[ImportSource, tuple[str, ...]] = {
         "village",
         "guardian_name",
         "guardian_phone",
+        "household_head",
     ),
 }
 REQUIRED: dict[ImportSource, tuple[str, ...]] = {
@@ -85,12 +104,25 @@ WRITTEN = (
     "guardian_name",
     "guardian_phone",
     "is_poor",
+    "household_id",
 )
 CHANGE_LABELS = {
     **{name: CHILD[name].label for name in CHILD},
     "village_id": CHILD["village"].label,
     "school_id": CHILD["school"].label,
+    "household_id": CHILD["household"].label,
 }
+#: Words of a 户类别 cell and the category they name; the first match wins, so 防返贫
+#: 监测 is read before 脱贫 (a 脱贫不稳定户 is a 监测户).
+CATEGORY_WORDS = (
+    (("监测", "防返贫", "边缘", "突发严重困难"), HouseholdCategory.MONITORED),
+    (("脱贫", "建档立卡", "贫困户"), HouseholdCategory.POVERTY_ALLEVIATED),
+    (("低保",), HouseholdCategory.DIBAO),
+    (("特困", "五保"), HouseholdCategory.TEKUN),
+    (("残疾",), HouseholdCategory.DISABLED_FAMILY),
+)
+#: The category a poverty list without a 户类别 column gives (县扶贫办's 建档立卡 list).
+DEFAULT_CATEGORY = HouseholdCategory.POVERTY_ALLEVIATED
 SCIENTIFIC_RE = re.compile(r"^\d(\.\d+)?E\+?\d+$")
 SPACE_RE = re.compile(r"\s+")
 DIGITS_RE = re.compile(r"\d+")
@@ -139,6 +171,15 @@ class RowResult:
     #: For updates: column name -> (old, new) as the audit log stores them.
     diff: dict[str, tuple[Any, Any]] = field(default_factory=dict)
     child_id: int | None = None
+    #: The row's village as the preview shows it (the register's name, or the cell).
+    village: str = ""
+    #: What the clerk should know of a row that is imported all the same.
+    notes: list[str] = field(default_factory=list)
+    #: (village_id, 户主) of a household the commit creates for this row, if any.
+    household_key: tuple[int, str] | None = None
+    #: The household and the category it gains, as the preview shows them.
+    household_text: str = ""
+    category_text: str = ""
     #: The column values to write (creates and updates) as one key tuple shared by all
     #: rows and a tuple of values: 200,000 dicts of 15 keys each took 240 MB. Read and
     #: set through ``values``.
@@ -165,14 +206,22 @@ class ImportPlan:
     table: Table
     rows: list[RowResult]
     places: dict[str, PlaceFinder] = field(default_factory=dict)
+    households: HouseholdIndex = field(default_factory=lambda: HouseholdIndex())
 
     def describe(self, row: RowResult) -> dict[str, str]:
         """What a new row will hold, as text: built for the rows a page shows, not for all."""
-        return {
+        shown = {
             CHANGE_LABELS[k]: _shown(k, v, self.places)
             for k, v in row.values.items()
-            if k in WRITTEN and v not in (None, "")
+            if k in WRITTEN and k != "household_id" and v not in (None, "")
         }
+        if row.values.get("status") == ChildStatus.PENDING:
+            shown[CHILD["status"].label] = ChildStatus.PENDING.label
+        if row.household_text:
+            shown[CHANGE_LABELS["household_id"]] = row.household_text
+        if row.category_text:
+            shown["户类别"] = row.category_text
+        return shown
 
     @property
     def counts(self) -> dict[RowAction, int]:
@@ -310,6 +359,7 @@ class _Draft:
         "guardian_phone",
         "guardian_relation",
         "household",
+        "household_id",
         "id",
         "id_number",
         "is_poor",
@@ -340,6 +390,67 @@ class _HouseholdRef:
         self.id, self.village_id = household_id, village_id
 
 
+CATEGORY_COLUMNS = [getattr(Household, c.attr) for c in HouseholdCategory]
+
+
+@dataclass
+class HouseholdIndex:
+    """The register's households a list's rows can name, and what committing does to them.
+
+    Rows name a household by 户主 within their village; the lookups are loaded once per
+    file. ``new`` and ``gains`` are the plan: households to create (with the categories
+    the list gives them) and categories existing households take on from the list date.
+    """
+
+    #: (village_id, 户主) -> ids of the register's households so named.
+    by_head: dict[tuple[int, str], list[int]] = field(default_factory=dict)
+    #: Household id -> 户主 and the categories it holds today.
+    heads: dict[int, str] = field(default_factory=dict)
+    held: dict[int, set[HouseholdCategory]] = field(default_factory=dict)
+    new: dict[tuple[int, str], set[HouseholdCategory]] = field(default_factory=dict)
+    gains: dict[int, set[HouseholdCategory]] = field(default_factory=dict)
+
+    def remember(self, household_id: int, village_id: int, head: str, flags: Iterable[bool]):
+        if household_id in self.heads:
+            return
+        self.heads[household_id] = head
+        self.held[household_id] = {c for c, on in zip(HouseholdCategory, flags, strict=True) if on}
+        self.by_head.setdefault((village_id, head), []).append(household_id)
+
+    @classmethod
+    def load(cls, session: Session, heads: set[str], existing: Iterable[Any]) -> HouseholdIndex:
+        """The households named by ``heads`` and those the file's known children belong to."""
+        index = cls()
+        for row in existing:
+            if row.household_id is not None:
+                index.remember(
+                    row.household_id,
+                    row.household_village_id,
+                    row.household_head,
+                    [getattr(row, f"household_{c.attr}") for c in HouseholdCategory],
+                )
+        names = sorted(heads)
+        for start in range(0, len(names), CHUNK):
+            stmt = select(
+                Household.id, Household.village_id, Household.head_name, *CATEGORY_COLUMNS
+            ).where(Household.head_name.in_(names[start : start + CHUNK]))
+            for household_id, village_id, head, *flags in session.execute(stmt):
+                index.remember(household_id, village_id, head, flags)
+        return index
+
+
+def parse_category(value: Any) -> tuple[HouseholdCategory | None, str | None]:
+    """The support category a 户类别 cell names (``脱贫户``, ``监测对象``, ``低保户`` …)."""
+    text = cell_text(value)
+    if not text:
+        return None, None
+    for words, category in CATEGORY_WORDS:
+        if any(word in text for word in words):
+            return category, None
+    known = "、".join(c.label for c in HouseholdCategory)
+    return None, f"无法识别的户类别“{text}”（可填：{known}）"
+
+
 # --- Judging a file --------------------------------------------------------------------
 
 
@@ -368,6 +479,8 @@ def _existing_children(session: Session, numbers: list[str]) -> dict[str, Any]:
         Child.status_note,
         Child.household_id,
         Household.village_id.label("household_village_id"),
+        Household.head_name.label("household_head"),
+        *(column.label(f"household_{column.key}") for column in CATEGORY_COLUMNS),
     ]
     found: dict[str, Any] = {}
     for start in range(0, len(numbers), CHUNK):
@@ -450,12 +563,20 @@ def _judge_row(
                 errors.append(problem)
             else:
                 values[f"{place}_id"] = found.id
+    result.village = cell_text(get("village"))
     for name in ("ethnicity", "class_name", "student_no", "guardian_name", "guardian_phone"):
         text = cell_text(get(name))
         if text:
             values[name] = unicodedata.normalize("NFKC", text).strip()
+    head = SPACE_RE.sub("", unicodedata.normalize("NFKC", cell_text(get("household_head"))))
+    if head:
+        values["_head"] = head[:50]
     if kind == ImportSource.POVERTY:
         values["is_poor"] = True
+        category, problem = parse_category(get("household_category"))
+        if problem:
+            errors.append(problem)
+        values["_category"] = category or DEFAULT_CATEGORY
     return result, values
 
 
@@ -509,9 +630,13 @@ def plan_import(
 
     numbers = [r.id_number for r, _ in judged if r.id_number and not r.errors]
     existing = _existing_children(session, numbers)
+    heads = {values["_head"] for result, values in judged if "_head" in values}
+    households = HouseholdIndex.load(session, heads, existing.values())
     for result, values in judged:
         if not result.errors:
-            _judge_against_register(session, result, values, existing, places, today)
+            _judge_against_register(
+                session, result, values, existing, places, households, kind, today
+            )
         values.clear()  # the row's own values are in result.values now: 200,000 dicts less
         if result.errors:
             result.action = RowAction.ERROR
@@ -519,7 +644,7 @@ def plan_import(
             result.cells = tuple(cell_text(c) for c in result.cells)
         else:
             result.cells = ()
-    return ImportPlan(kind, file_name, sha256, table, [r for r, _ in judged], places)
+    return ImportPlan(kind, file_name, sha256, table, [r for r, _ in judged], places, households)
 
 
 def _judge_against_register(
@@ -528,14 +653,21 @@ def _judge_against_register(
     values: dict[str, Any],
     existing: dict[str, Any],
     places: dict[str, PlaceFinder],
+    households: HouseholdIndex,
+    kind: ImportSource,
     today: dt.date,
 ) -> None:
     """Merge the row into the register's record (or a new one) and apply check_child."""
     current = existing.get(result.id_number)
     year_month = values.pop("_year_month", None)
+    head = values.pop("_head", None)
+    category = values.pop("_category", None)
     if current is None:
+        # A poverty list names children, not schools: a new child it places in no school
+        # is 待核实 (in N, not enrolled) rather than refused or assumed to be in school.
+        pending = kind == ImportSource.POVERTY and "school_id" not in values
         base: dict[str, Any] = {
-            "status": ChildStatus.ENROLLED,
+            "status": ChildStatus.PENDING if pending else ChildStatus.ENROLLED,
             "ethnicity": "汉族",
             "is_poor": False,
         }
@@ -558,6 +690,8 @@ def _judge_against_register(
     merged = {**base, **values, "id_number": result.id_number}
     merged["village"] = places["village"].by_id.get(merged.get("village_id"))
     merged["school"] = places["school"].by_id.get(merged.get("school_id"))
+    if merged["village"] is not None:
+        result.village = merged["village"].name
     draft = _Draft(**merged)
     problems = check_child(session, draft, today, check_unique=False)  # type: ignore[arg-type]
     result.errors.extend(dict.fromkeys(problems.values()))
@@ -567,15 +701,16 @@ def _judge_against_register(
     if result.errors:
         return
     after = {name: getattr(draft, name) for name in WRITTEN}
+    household_changed = _link_household(result, after, draft.village_id, head, category, households)
     if current is None:
         result.action = RowAction.CREATE
-        result.values = {**after, "id_number": result.id_number, "status": ChildStatus.ENROLLED}
+        result.values = {**after, "id_number": result.id_number, "status": base["status"]}
         return
     result.child_id = current.id
     changed = {
         name: (base.get(name), value) for name, value in after.items() if value != base.get(name)
     }
-    if not changed:
+    if not changed and not household_changed:
         result.action = RowAction.UNCHANGED
         return
     result.action = RowAction.UPDATE
@@ -583,8 +718,72 @@ def _judge_against_register(
     result.changes = {
         CHANGE_LABELS[k]: (_shown(k, old, places), _shown(k, new, places))
         for k, (old, new) in changed.items()
+        if k != "household_id"
     }
+    if result.household_key is not None or "household_id" in changed:
+        result.changes[CHANGE_LABELS["household_id"]] = ("", result.household_text)
+    if result.category_text:
+        result.changes["户类别"] = ("", result.category_text)
     result.diff = {k: (json_value(old), json_value(new)) for k, (old, new) in changed.items()}
+
+
+def _link_household(
+    result: RowResult,
+    after: dict[str, Any],
+    village_id: int,
+    head: str | None,
+    category: HouseholdCategory | None,
+    households: HouseholdIndex,
+) -> bool:
+    """Find (or plan) the row's household by 户主 and village, and the category it gains.
+
+    The child's household in the register wins over the list's 户主 (a head who changed,
+    a name typed another way): the row is imported and the disagreement noted. True when
+    committing the row changes a household (creates, links or gives it a category).
+    """
+    target = after.get("household_id")
+    new_key: tuple[int, str] | None = None
+    if target is not None:
+        if head and households.heads.get(target) != head:
+            result.notes.append(
+                f"台账中该儿童属于“{households.heads.get(target)}户”，名单户主为“{head}”："
+                "仍按台账的家庭户处理，请核对"
+            )
+    elif head:
+        named = households.by_head.get((village_id, head), [])
+        if len(named) == 1:
+            target = named[0]
+        elif named:
+            result.notes.append(
+                f"该村有{len(named)}户户主名为“{head}”，无法确定是哪一户，未关联家庭户："
+                "请在台账中为该儿童选择家庭户"
+            )
+        else:
+            new_key = (village_id, head)
+    elif category is not None:
+        result.notes.append(
+            "名单未填户主，台账中也没有该儿童的家庭户：未登记户类别，"
+            "该儿童暂不计入帮扶覆盖率，请在台账中为其选择家庭户"
+        )
+    changed = False
+    if new_key is not None:
+        result.household_key = new_key
+        result.household_text = f"{head}户（新建）"
+        gained = households.new.setdefault(new_key, set())
+        changed = True
+    elif target is not None:
+        after["household_id"] = target
+        result.household_text = f"{households.heads.get(target)}户"
+        gained = households.gains.setdefault(target, set())
+        if category is not None and category in households.held.get(target, set()):
+            category = None
+    else:
+        return False
+    if category is not None:
+        gained.add(category)
+        result.category_text = category.label
+        changed = True
+    return changed
 
 
 def plan_file(
@@ -600,6 +799,23 @@ def plan_file(
     table = read_table(content, file_name, FIELDS[kind], REQUIRED[kind], limits)
     plan = plan_import(session, table, kind, file_name=file_name, sha256=sha256, today=today)
     return plan
+
+
+def parse_list_date(value: str | None, today: dt.date | None = None) -> tuple[dt.date, str | None]:
+    """The 名单日期 a clerk typed (blank: today) and why it is refused, if it is."""
+    today = today or local_today()
+    text = (value or "").strip()
+    if not text:
+        return today, None
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        return today, "名单日期格式应为“年-月-日”，如2026-03-01"
+    if day > today:
+        return today, "名单日期不能晚于今天"
+    if day.year < 2000:
+        return today, "名单日期不能早于2000年"
+    return day, None
 
 
 # --- Committing ------------------------------------------------------------------------
@@ -675,28 +891,112 @@ def _insert_children(session: Session, rows: list[RowResult], now: dt.datetime) 
 
 
 def _insert_history(
-    session: Session, child_ids: list[int], today: dt.date, user_id: int | None
+    session: Session,
+    rows: list[RowResult],
+    on: dt.date,
+    user_id: int | None,
+    note: str,
 ) -> None:
-    """The first status row of each new child (the ORM hook does this for single saves)."""
+    """The first status row of each new child (the ORM hook does this for single saves),
+    from the date the list speaks for."""
     now = _utcnow()
     _bulk_insert(
         session,
         ChildStatusChange.__table__,
         (
             {
-                "child_id": child_id,
+                "child_id": r.child_id,
                 "from_status": None,
-                "to_status": ChildStatus.ENROLLED,
-                "effective_on": today,
+                "to_status": r.values["status"],
+                "effective_on": on,
                 "ended_on": None,
                 "reason": None,
                 "changed_by_id": user_id,
                 "changed_at": now,
-                "note": "名单导入",
+                "note": note,
             }
-            for child_id in child_ids
+            for r in rows
         ),
     )
+
+
+def _write_households(
+    session: Session,
+    plan: ImportPlan,
+    on: dt.date,
+    user_id: int | None,
+    now: dt.datetime,
+) -> tuple[dict[tuple[int, str], int], list[dict[str, Any]]]:
+    """Create the plan's new households and give households the categories the list sets,
+    each category held from ``on`` (its span written here, as the flush hook would).
+
+    Returns the new households' ids by (village_id, 户主) and their audit rows' contents.
+    """
+    index = plan.households
+    keys = list(index.new)
+    created: dict[tuple[int, str], int] = {}
+    if keys:
+        rows = [
+            {
+                "village_id": village_id,
+                "head_name": head,
+                **{c.attr: c in index.new[(village_id, head)] for c in HouseholdCategory},
+                "created_at": now,
+                "updated_at": now,
+            }
+            for village_id, head in keys
+        ]
+        stmt = insert(Household).returning(Household.id, sort_by_parameter_order=True)
+        ids = session.scalars(stmt, rows).all()
+        created = dict(zip(keys, ids, strict=True))
+    gains = {h: cats for h, cats in index.gains.items() if cats}
+    for household_id, categories in gains.items():
+        session.execute(
+            update(Household)
+            .where(Household.id == household_id)
+            .values(
+                version=Household.version + 1,
+                updated_at=now,
+                **{c.attr: True for c in categories},
+            )
+        )
+    spans = [(created[key], category) for key in keys for category in sorted(index.new[key])] + [
+        (h, category) for h, categories in gains.items() for category in sorted(categories)
+    ]
+    _bulk_insert(
+        session,
+        HouseholdCategorySpan.__table__,
+        (
+            {
+                "household_id": household_id,
+                "category": category,
+                "held_from": on,
+                "held_until": None,
+                "changed_by_id": user_id,
+                "changed_at": now,
+            }
+            for household_id, category in spans
+        ),
+    )
+    audit = [
+        {
+            "action": AuditAction.CREATE.value,
+            "record_id": str(created[key]),
+            "before": None,
+            "after": {"village_id": key[0], "head_name": key[1]}
+            | {c.attr: True for c in sorted(index.new[key])},
+        }
+        for key in keys
+    ] + [
+        {
+            "action": AuditAction.UPDATE.value,
+            "record_id": str(h),
+            "before": {c.attr: False for c in sorted(categories)},
+            "after": {c.attr: True for c in sorted(categories)},
+        }
+        for h, categories in gains.items()
+    ]
+    return created, audit
 
 
 def _write_updates(session: Session, rows: list[RowResult], now: dt.datetime) -> None:
@@ -735,31 +1035,31 @@ def commit_plan(
     username: str | None,
     ip: str | None = None,
     today: dt.date | None = None,
+    list_date: dt.date | None = None,
 ) -> ImportBatch:
     """Apply the plan's valid rows in one transaction, or nothing at all.
 
     New children are inserted with their first status row; changed children are updated
-    (only the rows that differ, so re-importing a file changes nothing); the batch, one
-    audit row per updated child (before/after) and one import event are written in the
-    same transaction. Raises ``ImportFailed`` after rolling back.
+    (only the rows that differ, so re-importing a file changes nothing); households are
+    created or given the list's category; the batch, one audit row per changed child or
+    household (before/after) and one import event are written in the same transaction.
+    ``list_date`` (名单日期, default today) is when the new statuses and categories start.
+    Raises ``ImportFailed`` after rolling back.
     """
     today = today or local_today()
+    on = list_date or today
     now = _utcnow()
     creates = [r for r in plan.rows if r.action == RowAction.CREATE]
     updates = [r for r in plan.rows if r.action == RowAction.UPDATE]
     counts = plan.counts
     try:
-        new_ids = _insert_children(session, creates, now)
-        for result, child_id in zip(creates, new_ids, strict=True):
-            result.child_id = child_id
-        _insert_history(session, new_ids, today, user_id)
-        _write_updates(session, updates, now)
         batch = ImportBatch(
             source=plan.kind,
             file_name=plan.file_name[:255],
             sha256=plan.sha256,
             user_id=user_id,
             created_at=now,
+            list_date=on,
             n_new=len(creates),
             n_updated=len(updates),
             n_unchanged=counts[RowAction.UNCHANGED],
@@ -767,12 +1067,23 @@ def commit_plan(
         )
         session.add(batch)
         session.flush()
+        created, household_audit = _write_households(session, plan, on, user_id, now)
+        for r in (*creates, *updates):
+            if r.household_key is not None:
+                household_id = created[r.household_key]
+                r.values = {**r.values, "household_id": household_id}
+                if r.action == RowAction.UPDATE:
+                    r.diff["household_id"] = (None, household_id)
+        new_ids = _insert_children(session, creates, now)
+        for result, child_id in zip(creates, new_ids, strict=True):
+            result.child_id = child_id
+        note = f"名单导入：{plan.kind.label}“{plan.file_name}”（批次#{batch.id}）"[:200]
+        _insert_history(session, creates, on, user_id, note)
+        _write_updates(session, updates, now)
+        event = {"at": now, "user_id": user_id, "username": username, "ip": ip}
         audit_rows = [
             {
-                "at": now,
-                "user_id": user_id,
-                "username": username,
-                "ip": ip,
+                **event,
                 "action": AuditAction.UPDATE.value,
                 "table_name": Child.__tablename__,
                 "record_id": str(r.child_id),
@@ -781,13 +1092,20 @@ def commit_plan(
                 "note": f"导入批次#{batch.id}",
             }
             for r in updates
+            if r.diff
+        ]
+        audit_rows += [
+            {
+                **event,
+                **change,
+                "table_name": Household.__tablename__,
+                "note": f"导入批次#{batch.id}，名单日期{on.isoformat()}",
+            }
+            for change in household_audit
         ]
         audit_rows.append(
             {
-                "at": now,
-                "user_id": user_id,
-                "username": username,
-                "ip": ip,
+                **event,
                 "action": AuditAction.IMPORT.value,
                 "table_name": ImportBatch.__tablename__,
                 "record_id": str(batch.id),
@@ -796,7 +1114,7 @@ def commit_plan(
                 "note": (
                     f"{plan.kind.label}“{plan.file_name}”：新增{len(creates)}，"
                     f"更新{len(updates)}，无变化{counts[RowAction.UNCHANGED]}，"
-                    f"拒绝{counts[RowAction.ERROR]}"
+                    f"拒绝{counts[RowAction.ERROR]}，新建家庭户{len(created)}"
                 )[:500],
             }
         )

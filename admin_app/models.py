@@ -925,6 +925,9 @@ class ImportBatch(db.Model):
     n_rejected: Mapped[int] = mapped_column(Integer, default=0)
     #: Rows already in the register exactly as the file has them (a re-import's rows).
     n_unchanged: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    #: The date the list speaks for (名单日期): household categories it sets and the status
+    #: of the children it adds start on it. NULL for batches imported before it was asked.
+    list_date: Mapped[dt.date | None] = mapped_column(Date)
 
     user: Mapped[User | None] = relationship()
 

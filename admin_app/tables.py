@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .columns import CHILD
+from .columns import LIST_COLUMNS
 from .files import private_folder, write_private
 
 #: How many rows above the header a file may carry (titles, notes, 填报单位…).
@@ -74,7 +74,7 @@ def normalize_header(text: Any) -> str:
 def _alias_index(fields: Iterable[str]) -> dict[str, str]:
     index: dict[str, str] = {}
     for name in fields:
-        column = CHILD[name]
+        column = LIST_COLUMNS[name]
         for alias in (column.label, *column.aliases):
             index.setdefault(normalize_header(alias), name)
     return index
@@ -314,7 +314,7 @@ def read_table(
     if not seen_any:
         raise TableError("工作表是空的，没有任何数据。")
     if table is None:
-        expected = "、".join(CHILD[name].label for name in required)
+        expected = "、".join(LIST_COLUMNS[name].label for name in required)
         raise TableError(
             f"在前{HEADER_SEARCH_ROWS}行中找不到表头。表头应包含{expected}等列"
             "（也可用“证件号码”“公民身份号码”等常见写法）。"
@@ -322,7 +322,8 @@ def read_table(
     missing = [name for name in required if name not in table.columns]
     if missing:
         names = "、".join(
-            f"“{CHILD[n].label}”(或{'、'.join(CHILD[n].aliases[:3]) or '无别名'})" for n in missing
+            f"“{LIST_COLUMNS[n].label}”(或{'、'.join(LIST_COLUMNS[n].aliases[:3]) or '无别名'})"
+            for n in missing
         )
         raise TableError(f"第{table.header_line}行表头缺少必需的列：{names}。")
     if not table.rows:

@@ -145,10 +145,10 @@ def test_year_month_birth_dates_are_checked_against_the_id_number(app, world):
 
 
 def test_register_rules_apply_to_new_children(app, world):
-    rows = [poverty_row(new_id(), school="", grade="")]
+    rows = [poverty_row(new_id(), grade="")]
     row = plan_of(app, xlsx(rows)).rows[0]
     assert row.action == RowAction.ERROR
-    assert "状态为“在校就读”时须选择就读学校" in row.errors
+    assert "在校儿童须填写年级" in row.errors
 
 
 def test_a_roster_updates_school_and_grade_of_a_known_child(app, world):

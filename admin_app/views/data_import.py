@@ -24,10 +24,19 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from ..audit import client_ip, log_event
 from ..auth import may_see_unmasked
 from ..choices import AuditAction, ImportSource, Role
+from ..dates import local_today
 from ..extensions import csrf, db
 from ..files import private_folder, write_private
 from ..import_plans import PlanSummary, load_summary, register_fingerprint, save_plan
-from ..imports import ImportFailed, ImportPlan, RowAction, commit_plan, plan_file, rejects_workbook
+from ..imports import (
+    ImportFailed,
+    ImportPlan,
+    RowAction,
+    commit_plan,
+    parse_list_date,
+    plan_file,
+    rejects_workbook,
+)
 from ..models import ImportBatch
 from ..params import parse_page
 from ..tables import Limits, TableError, load_upload, sha256_of, store_upload
@@ -89,7 +98,9 @@ class ImportView(SecureView):
     def folder(self) -> str:
         return current_app.config["IMPORT_DIR"]
 
-    def render_index(self, error: str | None = None, kind: str | None = None) -> Any:
+    def render_index(
+        self, error: str | None = None, kind: str | None = None, list_date: str | None = None
+    ) -> Any:
         batches = db.session.scalars(
             select(ImportBatch)
             .options(joinedload(ImportBatch.user))
@@ -101,6 +112,8 @@ class ImportView(SecureView):
             error=error,
             kinds=list(ImportSource),
             kind=kind or ImportSource.POVERTY.value,
+            list_date=list_date if list_date is not None else local_today().isoformat(),
+            today=local_today().isoformat(),
             batches=batches,
             limit=megabytes(current_app.config["IMPORT_MAX_BYTES"]),
             rejects_exist=lambda b: self.rejects_path(b.id).exists(),
@@ -121,18 +134,22 @@ class ImportView(SecureView):
         except UploadRefused as exc:
             return self.render_index(str(exc))
         kind = selected_kind(request.form.get("kind"))
+        typed_date = request.form.get("list_date", "")
         if kind is None:
-            return self.render_index("请选择名单类型。")
+            return self.render_index("请选择名单类型。", None, typed_date)
+        list_date, problem = parse_list_date(typed_date)
+        if problem:
+            return self.render_index(problem, kind.value, typed_date)
         sha = sha256_of(content)
         try:  # judged once, here; the preview pages show what is kept
             plan = plan_file(
                 db.session, content, file_name, kind, sha256=sha, limits=upload_limits()
             )
         except TableError as exc:
-            return self.render_index(f"“{file_name}”未导入：{exc}", kind.value)
+            return self.render_index(f"“{file_name}”未导入：{exc}", kind.value, typed_date)
         store_upload(self.folder, content, file_name)
         save_plan(self.folder, plan, register_fingerprint(db.session))
-        return redirect(url_for(".preview", sha=sha, kind=kind.value))
+        return redirect(url_for(".preview", sha=sha, kind=kind.value, on=list_date.isoformat()))
 
     def load_plan(self, sha: str) -> ImportPlan:
         """The stored upload judged afresh against the register (commit, rejects)."""
@@ -166,6 +183,7 @@ class ImportView(SecureView):
     @expose("/preview/<sha>")
     def preview(self, sha: str) -> Any:
         summary = self.load_summary(sha)
+        list_date, _ = parse_list_date(request.args.get("on"))
         show = request.args.get("show", "")
         rows, page, pages = summary.page(show, parse_page(request.args.get("page")) or 1, PAGE_SIZE)
         earlier = db.session.scalars(
@@ -184,14 +202,20 @@ class ImportView(SecureView):
             pages=pages,
             earlier=earlier,
             expected=expected_token(summary.counts),
+            list_date=list_date.isoformat(),
         )
 
     @expose("/commit/<sha>", methods=("POST",))
     def commit(self, sha: str) -> Any:
         plan = self.load_plan(sha)
+        list_date, problem = parse_list_date(request.form.get("list_date"))
+        back = url_for(".preview", sha=sha, kind=plan.kind.value, on=list_date.isoformat())
+        if problem:
+            flash(f"未导入：{problem}", "error")
+            return redirect(back)
         if request.form.get("expected") != expected_token(plan.counts):
             flash("台账在预览后已有变动，以下是重新核对的结果，请确认后再导入。", "warning")
-            return redirect(url_for(".preview", sha=sha, kind=plan.kind.value))
+            return redirect(back)
         try:
             batch = commit_plan(
                 db.session,
@@ -199,11 +223,12 @@ class ImportView(SecureView):
                 user_id=current_user.id,
                 username=current_user.username,
                 ip=client_ip(),
+                list_date=list_date,
             )
         except ImportFailed as exc:
             current_app.logger.exception("import commit failed")
             flash(str(exc), "error")
-            return redirect(url_for(".preview", sha=sha, kind=plan.kind.value))
+            return redirect(back)
         if batch.n_rejected:
             path = self.rejects_path(batch.id)
             private_folder(path.parent)

@@ -49,6 +49,7 @@ from .reports import ReportsView
 from .school import SchoolView
 from .score import ScoreView
 from .user import UserView
+from .verification import VerificationView
 from .village import VillageView
 
 TRANSLATIONS_DIR = str(Path(__file__).resolve().parent.parent / "translations")
@@ -125,6 +126,9 @@ def build_admin(app: Flask) -> Admin:
     admin.add_view(PasswordView(name="修改密码", endpoint="password", url="/admin/password"))
     admin.add_view(
         ImportView(name="名单导入", endpoint="import", url="/admin/import", category=LISTS)
+    )
+    admin.add_view(
+        VerificationView(name="待核实儿童", endpoint="verify", url="/admin/verify", category=LISTS)
     )
     admin.add_view(
         CrossCheckView(

@@ -26,8 +26,12 @@ from ..choices import AuditAction, ChildStatus, IndicatorMethod, Role
 from ..dates import COMPULSORY_AGE_MAX, COMPULSORY_AGE_MIN, local_today, school_year_cutoff
 from ..extensions import db
 from ..models import Child, Village
-from ..scope import apply_scope
+from ..scope import apply_scope, scope_criterion
+from ..verification import pending_children
 from .case import case_watch_context
+
+#: 待核实 children listed on the home page; the rest are a link away.
+PENDING_SHOWN = 10
 
 
 def _safe_next(target: str | None) -> str:
@@ -64,6 +68,7 @@ def dashboard_row(
         "lawful_absence": facts.get("lawful_absence", 0),
         "not_enrolled": status_counts.get(ChildStatus.NOT_ENROLLED.value, 0),
         "dropout": status_counts.get(ChildStatus.DROPOUT.value, 0),
+        "pending": status_counts.get(ChildStatus.PENDING.value, 0),
         "persuading": persuading,
         "enrolment_rate": rate(enrolled, due) if due else None,
         "retention_rate": rate(retained, start) if start else None,
@@ -95,7 +100,16 @@ class DashboardView(AdminIndexView):
             **counts,
             **self._indicators(counts),
             **case_watch_context(self.admin),
+            pending_watch=self._pending_watch(),
         )
+
+    def _pending_watch(self) -> dict[str, Any] | None:
+        """The 待核实 children within the user's scope, longest waiting first (a school
+        user has none: they have no school yet)."""
+        total, rows = pending_children(
+            db.session, scope_criterion(Child, current_user), limit=PENDING_SHOWN
+        )
+        return {"total": total, "rows": rows} if total else None
 
     def _indicators(self, status_counts: dict[str, Any]) -> dict[str, Any]:
         """应入学, 在校, 入学率 and 巩固率 per village for the current period, against targets."""

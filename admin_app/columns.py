@@ -368,6 +368,7 @@ IMPORT_BATCH = {
     "n_updated": Column("更新"),
     "n_rejected": Column("未导入"),
     "n_unchanged": Column("无变化"),
+    "list_date": Column("名单日期"),
 }
 
 EXPORT_RECORD = {

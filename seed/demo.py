@@ -19,7 +19,7 @@ import enum
 import itertools
 import math
 import random
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -44,6 +44,7 @@ from admin_app.choices import (
     CaseStatus,
     ChildStatus,
     HouseholdCategory,
+    ImportSource,
     NoticeKind,
     OutOfSchoolReason,
     PlanStatus,
@@ -474,9 +475,63 @@ def build_demo(
 
     verify(session, ctx.ids, size.verify_every)
     session.commit()
+    import_poverty_list(session, ctx, households)
     refresh_statistics(session)
     out_of_school = sum(c.status in OUT_OF_SCHOOL_STATUSES for c in children)
     return writer.summary() | {"未入学/辍学儿童": out_of_school, "演示账号": accounts}
+
+
+#: The 县扶贫办's latest 帮扶对象名单: its date, and the children new to the register on it.
+POVERTY_LIST_DATE = dt.date(2026, 11, 16)
+POVERTY_LIST_NEW = 3
+
+
+def import_poverty_list(
+    session: Session, ctx: Context, households: Sequence[DemoHousehold]
+) -> None:
+    """The 县扶贫办's latest list, committed through the panel's own import as a clerk
+    would: three children the register did not have, named without a school, so they
+    arrive 待核实 with the list and its date (DESIGN.md §4). Two belong to a household
+    the register has (found by 户主 and village; it becomes a 脱贫户 from the list's date)
+    and one to a household the list makes the register create."""
+    from admin_app.imports import commit_plan, plan_file
+    from admin_app.tables import sha256_of
+
+    rng = ctx.rng
+    heads = Counter((h.village.id, h.row["head_name"]) for h in households)
+    known = [
+        h
+        for h in households
+        if not h.is_supported and heads[(h.village.id, h.row["head_name"])] == 1
+    ]
+    first, other = rng.sample(known, 2)
+    surname = ctx.names.surname()
+    newcomer = ctx.names.adult(Sex.MALE, surname)
+    families = [
+        (first, first.row["head_name"], first.surname),
+        (first, first.row["head_name"], first.surname),
+        (other, newcomer, surname),
+    ]
+    on = min(POVERTY_LIST_DATE, local_today())
+    ids = IdNumbers(rng)
+    lines = ["序号,姓名,身份证号,性别,出生日期,行政村,户主,户类别"]
+    for number, (household, head, surname) in enumerate(families, start=1):
+        sex = Sex.MALE if ctx.chance(MALE_RATE) else Sex.FEMALE
+        birth = on.replace(year=on.year - rng.randint(7, 12), day=rng.randint(1, 28))
+        while True:
+            id_number = ids.issue(COUNTY_REGION, birth, sex)
+            if not session.scalar(select(Child.id).where(Child.id_number == id_number)):
+                break
+        name = ctx.names.child(sex, surname)
+        village = household.village.name
+        lines.append(f"{number},{name},{id_number},{sex.label},,{village},{head},脱贫户")
+    content = ("\r\n".join(lines) + "\r\n").encode("utf-8-sig")
+    file_name = f"县扶贫办{on:%Y年%m月}帮扶对象名单.csv"
+    plan = plan_file(session, content, file_name, ImportSource.POVERTY, sha256=sha256_of(content))
+    rejected = [row.errors for row in plan.rows if row.errors]
+    if rejected:
+        raise DemoDataError(f"演示名单有行未通过校验：{rejected}")
+    commit_plan(session, plan, user_id=None, username="演示数据", list_date=on)
 
 
 def refresh_statistics(session: Session) -> None:

@@ -34,6 +34,7 @@ READERS = {
     "/admin/school/": TOWNSHIP | {V, S},
     "/admin/user/": {A},
     "/admin/audit/": {A},
+    "/admin/verify/": TOWNSHIP | {V},
 }
 
 #: Who may open each create form.

@@ -21,6 +21,7 @@ from selenium.common.exceptions import (
     StaleElementReferenceException,
     TimeoutException,
 )
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.print_page_options import PrintOptions
 from selenium.webdriver.remote.webdriver import WebDriver
@@ -128,7 +129,12 @@ class Panel:
         element = self.field(name)
         assert element.get_attribute("type") == "date", (name, element.get_attribute("outerHTML"))
         self.scroll_to(element)
-        element.click()
+        # Into the year, the first segment, as a clerk does: a click in the middle of a
+        # narrow input lands on the month and the typed year spills into month and day.
+        width = element.size["width"]
+        ActionChains(self.driver).move_to_element_with_offset(
+            element, -width // 2 + 6, 0
+        ).click().perform()
         element.send_keys(iso)
         assert element.get_attribute("value") == iso, (name, element.get_attribute("value"))
 

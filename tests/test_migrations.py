@@ -187,3 +187,47 @@ def test_the_case_outcomes_are_admitted_and_downgrade_to_their_nearest_old_codes
         db.session.remove()
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     assert "'unreached'" in status_check(empty_app)
+
+
+def child_status_checks(app: Flask) -> list[str]:
+    """The three CHECKs that list child statuses, as the database holds them."""
+    names = {
+        "child": "ck_child_child_status",
+        "child_status_change": "ck_child_status_change_status_change_to",
+    }
+    with app.app_context():
+        found = []
+        for table, name in names.items():
+            checks = inspect(db.engine).get_check_constraints(table)
+            found.append(next(c["sqltext"] for c in checks if c["name"] == name))
+        return found
+
+
+def test_the_pending_status_is_admitted_and_downgrades_to_enrolled(empty_app):
+    """待核实 is a new code of the child's status; downgraded, a pending child goes back to
+    在校就读 (the list's import put children there before) and the list date is dropped."""
+    from admin_app.choices import ChildStatus
+    from admin_app.models import Child, ImportBatch
+    from tests.factories import make_child
+
+    runner = empty_app.test_cli_runner()
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    assert all("'pending'" in check for check in child_status_checks(empty_app))
+    with empty_app.app_context():
+        child_id = make_child(status=ChildStatus.PENDING, school=None, grade=None, stage=None).id
+        db.session.commit()
+        db.session.remove()
+
+    result = runner.invoke(args=["db", "downgrade", "d5a8e1f0c2b6"])
+    assert result.exit_code == 0, result.output
+    assert not any("'pending'" in check for check in child_status_checks(empty_app))
+    with empty_app.app_context():
+        status = db.session.execute(text(f"SELECT status FROM child WHERE id = {child_id}"))
+        assert status.scalar() == "enrolled"
+        columns = [c["name"] for c in inspect(db.engine).get_columns(ImportBatch.__tablename__)]
+        assert "list_date" not in columns
+        db.session.remove()
+    assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
+    with empty_app.app_context():
+        assert db.session.get(Child, child_id).status == ChildStatus.ENROLLED
+        db.session.remove()

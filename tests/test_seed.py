@@ -219,3 +219,32 @@ def test_dashboard_counts_children_of_compulsory_age_and_the_others_apart(app, r
     footer = html[html.index('id="status-table"') :]
     footer = footer[footer.index("<tfoot>") : footer.index("</tfoot>")]
     assert int(re.findall(r"<td>(\d+)</td>", footer)[0]) == of_age
+
+
+def test_seed_demo_brings_the_poverty_lists_children_to_verify(app, runner):
+    """The 县扶贫办's latest list arrives through the import: three children named without
+    a school are 待核实 from the list's date, in households found or created by 户主, each
+    household a 脱贫户 held from that date; the home page's watch lists them."""
+    from admin_app.models import HouseholdCategorySpan, ImportBatch
+    from seed.demo import POVERTY_LIST_DATE
+
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    with app.app_context():
+        (batch,) = db.session.scalars(select(ImportBatch)).all()
+        assert (batch.n_new, batch.n_rejected, batch.list_date) == (3, 0, POVERTY_LIST_DATE)
+        pending = db.session.scalars(select(Child).where(Child.status == ChildStatus.PENDING)).all()
+        assert len(pending) == 3 and all(c.school_id is None and c.is_poor for c in pending)
+        households = {c.household for c in pending}
+        assert len(households) == 2 and all(h.is_poverty_alleviated for h in households)
+        for household in households:
+            span = db.session.scalar(
+                select(HouseholdCategorySpan).where(
+                    HouseholdCategorySpan.household_id == household.id
+                )
+            )
+            assert span.held_from == POVERTY_LIST_DATE
+        names = [c.name for c in pending]
+    client = app.test_client()
+    login(client, "clerk", "clerk123!")
+    watch = client.get("/admin/").get_data(as_text=True).split('id="pending-watch"')[1]
+    assert all(name in watch.split("</table>")[0] for name in names)

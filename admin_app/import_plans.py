@@ -146,7 +146,7 @@ def save_plan(folder: str | Path, plan: ImportPlan, fingerprint: str) -> None:
                 r.errors,
                 detail_text(plan, r),
                 r.village,
-                r.notes,
+                list(r.notes),
             ]
             out.write((b"," if number else b"") + encode(row).encode())
         out.write(b"]}")

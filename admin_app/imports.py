@@ -173,8 +173,9 @@ class RowResult:
     child_id: int | None = None
     #: The row's village as the preview shows it (the register's name, or the cell).
     village: str = ""
-    #: What the clerk should know of a row that is imported all the same.
-    notes: list[str] = field(default_factory=list)
+    #: What the clerk should know of a row that is imported all the same (a tuple: most
+    #: rows have none, and an empty list per row of a 200,000-row file adds up).
+    notes: tuple[str, ...] = ()
     #: (village_id, 户主) of a household the commit creates for this row, if any.
     household_key: tuple[int, str] | None = None
     #: The household and the category it gains, as the preview shows them.
@@ -745,25 +746,25 @@ def _link_household(
     new_key: tuple[int, str] | None = None
     if target is not None:
         if head and households.heads.get(target) != head:
-            result.notes.append(
+            result.notes += (
                 f"台账中该儿童属于“{households.heads.get(target)}户”，名单户主为“{head}”："
-                "仍按台账的家庭户处理，请核对"
+                "仍按台账的家庭户处理，请核对",
             )
     elif head:
         named = households.by_head.get((village_id, head), [])
         if len(named) == 1:
             target = named[0]
         elif named:
-            result.notes.append(
+            result.notes += (
                 f"该村有{len(named)}户户主名为“{head}”，无法确定是哪一户，未关联家庭户："
-                "请在台账中为该儿童选择家庭户"
+                "请在台账中为该儿童选择家庭户",
             )
         else:
             new_key = (village_id, head)
     elif category is not None:
-        result.notes.append(
+        result.notes += (
             "名单未填户主，台账中也没有该儿童的家庭户：未登记户类别，"
-            "该儿童暂不计入帮扶覆盖率，请在台账中为其选择家庭户"
+            "该儿童暂不计入帮扶覆盖率，请在台账中为其选择家庭户",
         )
     changed = False
     if new_key is not None:

@@ -94,7 +94,7 @@ def test_the_head_of_household_never_overwrites_the_guardian(app, world):
     plan = plan_of(app, [row(number, "王小明", head="王老汉")])
     (result,) = plan.rows
     assert "监护人" not in result.changes
-    assert result.notes == [
+    assert list(result.notes) == [
         "台账中该儿童属于“王大山户”，名单户主为“王老汉”：仍按台账的家庭户处理，请核对"
     ]
     commit(app, [row(number, "王小明", head="王老汉")])
@@ -190,7 +190,7 @@ def test_an_unknown_category_is_refused_and_a_row_without_a_household_is_noted(a
         "无法识别的户类别“富裕户”（可填：脱贫户(建档立卡)、防返贫监测户、低保户、特困供养、残疾人家庭）"
     ]
     assert unlinked.action == RowAction.CREATE
-    assert unlinked.notes == [
+    assert list(unlinked.notes) == [
         "名单未填户主，台账中也没有该儿童的家庭户：未登记户类别，"
         "该儿童暂不计入帮扶覆盖率，请在台账中为其选择家庭户"
     ]
@@ -206,7 +206,7 @@ def test_two_households_of_the_same_head_are_not_guessed_between(app, world):
     assert result.action == RowAction.CREATE and "家庭户" not in plan_of(
         app, [row(new_id(), head="刘一")]
     ).describe(result)
-    assert result.notes == [
+    assert list(result.notes) == [
         "该村有2户户主名为“刘一”，无法确定是哪一户，未关联家庭户：请在台账中为该儿童选择家庭户"
     ]
 

@@ -278,8 +278,8 @@ def test_lawful_absence_is_neither_enrolled_nor_a_loss(app, client):
     dashboard = client.get("/admin/").get_data(as_text=True)
     row = re.search(r"<tr><td>甲村</td>(.*?)</tr>", dashboard, re.S).group(1)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
-    # 应入学 在校 未入学 辍学 休学/免缓学 劝返中 …
-    assert [c.strip() for c in cells[:6]] == ["1", "1", "0", "0", "2", "0"]
+    # 应入学 在校 未入学 辍学 待核实 休学/免缓学 劝返中 …
+    assert [c.strip() for c in cells[:7]] == ["1", "1", "0", "0", "0", "2", "0"]
 
 
 # --- Item 4: the cohort of a period, and a poverty dropout at any time in it ------------------

@@ -410,19 +410,20 @@ class ReportWriter:
         heading: Heading | None = None,
         summaries: Sequence[Summary] = (),
         frozen_columns: int = 0,
-        ledger: bool = False,
+        numbered: bool = False,
+        sign_off: bool = False,
     ) -> Written:
         """Stream ``rows`` onto a sheet ``name`` (and its continuations); return what was written.
 
         ``heading`` replaces the workbook's title rows for this list (its own title; its
         ``masked`` flag decides the masking of the ``mask`` columns). With ``summaries`` a
         汇总 sheet follows, counted while the rows stream by. ``frozen_columns`` stay in
-        view when scrolling right (e.g. rank and village). A ``ledger`` is a 台账 for paper:
-        a 序号 column first and the sign-off block (填表人、审核人 …) under the table.
+        view when scrolling right (e.g. rank and village). For paper, a 台账 is ``numbered``
+        (a 序号 column first) and has the ``sign_off`` block (填表人、审核人 …) under its table.
         """
         heading = heading or self.heading
         book, styles, per_sheet = self.book, self.styles, self.per_sheet
-        if ledger:
+        if numbered:
             columns = [Col("序号", "", NUMBER_WIDTH, "int"), *columns]
             frozen_columns += 1
         labels = [c.label for c in columns]
@@ -436,14 +437,14 @@ class ReportWriter:
             plan.append(
                 (
                     col,
-                    c.getter() if not (ledger and col == 0) else None,
+                    c.getter() if not (numbered and col == 0) else None,
                     None if kind == "text" else _cell_writer(kind),
                     styles.cell(c.format),
                     hide,
                     c.width if props.get("text_wrap") else 0,
                 )
             )
-        if ledger:
+        if numbered:
             plan = plan[1:]  # 序号 is the row's number, written before the loop over columns
         number_format = styles.cell("int")
         tallies = [Tally(s, labels) for s in summaries]
@@ -456,7 +457,7 @@ class ReportWriter:
         total = 0
         for record in rows:
             if on_sheet == per_sheet:
-                self._finish(current, row_index, widths, ledger)
+                self._finish(current, row_index, widths, sign_off)
                 more = f"{name}（续{len(names)}）"
                 current = start_sheet(book, styles, more, heading, labels, widths, frozen_columns)
                 write_string, write_blank = current.write_string, current.write_blank
@@ -466,7 +467,7 @@ class ReportWriter:
             total += 1
             lines = 1
             values: list[Any] = []
-            if ledger:
+            if numbered:
                 current.write_number(row_index, 0, total, number_format)
                 values.append(total)
             for col, get, put, fmt, hide, wrap_width in plan:
@@ -493,21 +494,21 @@ class ReportWriter:
             for tally in tallies:
                 tally.add(values)
             on_sheet += 1
-        self._finish(current, row_index, widths, ledger)
+        self._finish(current, row_index, widths, sign_off)
         if summaries:
             # After the rows, so the file opens on them; its totals were counted as they streamed.
             taken = [ws.name for ws in book.worksheets()]
             summary_sheet = book.add_worksheet(sheet_name("汇总", taken))
-            write_summary(summary_sheet, styles, heading, tallies, total, ledger=ledger)
+            write_summary(summary_sheet, styles, heading, tallies, total, sign_off=sign_off)
         self.rows += total
         self.sheets += names
         return Written(rows=total, sheets=names)
 
     def _finish(
-        self, sheet: Worksheet, last_row: int, widths: Sequence[float], ledger: bool
+        self, sheet: Worksheet, last_row: int, widths: Sequence[float], sign_off: bool
     ) -> None:
         sheet.autofilter(HEADER_ROW, 0, max(last_row, HEADER_ROW), max(0, len(widths) - 1))
-        if ledger:
+        if sign_off:
             write_sign_off(sheet, self.styles, last_row + 2, widths)
 
     def close(self) -> Written:
@@ -526,7 +527,8 @@ def write_report(
     summaries: Sequence[Summary] = (),
     max_rows: int = EXCEL_MAX_ROWS,
     frozen_columns: int = 0,
-    ledger: bool = False,
+    numbered: bool = False,
+    sign_off: bool = False,
 ) -> Written:
     """Stream ``rows`` into a one-report workbook at ``target``; return how many were written.
 
@@ -534,11 +536,18 @@ def write_report(
     do not fit continue on a new sheet with the same title and header rows. With
     ``summaries`` a last sheet 汇总 lists the totals, counted while the rows stream by.
     ``frozen_columns`` stay in view when scrolling right (e.g. rank and village). A
-    ``ledger`` (台账) gets a 序号 column and the sign-off block under its table.
+    ``numbered`` sheet starts with a 序号 column; ``sign_off`` puts the sign-off block under
+    the table (and the summary), as a 台账 is handed in on paper.
     """
     writer = ReportWriter(target, heading, max_rows=max_rows)
     writer.sheet(
-        sheet, columns, rows, summaries=summaries, frozen_columns=frozen_columns, ledger=ledger
+        sheet,
+        columns,
+        rows,
+        summaries=summaries,
+        frozen_columns=frozen_columns,
+        numbered=numbered,
+        sign_off=sign_off,
     )
     return writer.close()
 
@@ -590,7 +599,7 @@ def write_summary(
     tallies: Sequence[Tally],
     total: int,
     *,
-    ledger: bool = False,
+    sign_off: bool = False,
 ) -> None:
     """The 汇总 sheet: one block per summary, each with a 合计 line (and a 台账's sign-off)."""
     width = 2 + max((len(t.sums) for t in tallies), default=0)
@@ -620,7 +629,7 @@ def write_summary(
             row += 1
         row += 1
     widths = [28.0] + [14.0] * (width - 1)
-    if ledger:
+    if sign_off:
         write_sign_off(sheet, styles, row, widths)
     sheet.set_column(0, 0, widths[0])
     sheet.set_column(1, width - 1, widths[1])

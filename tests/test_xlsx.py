@@ -267,7 +267,7 @@ def test_headers_fit_their_row():
     assert sheet.row_dimensions[5].height == 4 * LINE_HEIGHT
 
 
-def test_ledger_has_numbered_rows_bordered_empty_cells_and_a_sign_off_block():
+def test_a_ledger_has_numbered_rows_bordered_empty_cells_and_a_sign_off_block():
     buffer = io.BytesIO()
     write_report(
         buffer,
@@ -277,7 +277,8 @@ def test_ledger_has_numbered_rows_bordered_empty_cells_and_a_sign_off_block():
         [row(), row("李小红", phone=None, grade=None), row("张三")],
         summaries=(Summary("合计", None, ("金额(元)",)),),
         frozen_columns=1,
-        ledger=True,
+        numbered=True,
+        sign_off=True,
     )
     book = workbook(buffer.getvalue())
     sheet = book.worksheets[0]

@@ -73,3 +73,13 @@ def cell_types(data: bytes, sheet_index: int = 1) -> dict[str, str]:
         match = re.search(r't="(\w+)"', attrs)
         types[ref] = match.group(1) if match else "n"
     return types
+
+
+def column_widths(sheet: Any) -> list[float]:
+    """Each column's width as declared (Excel's 0.71 padding taken off); openpyxl reads
+    neighbouring columns of one width as one group."""
+    widths: dict[int, float] = {}
+    for dim in sheet.column_dimensions.values():
+        for index in range(dim.min, dim.max + 1):
+            widths[index] = round(dim.width - 0.7109375, 2)
+    return [widths[i] for i in sorted(widths)]

@@ -41,7 +41,7 @@ from .models import (
     Village,
 )
 from .scope import apply_scope
-from .xlsx import EXCEL_MAX_ROWS, Col, Heading, Summary, Written, write_report
+from .xlsx import EXCEL_MAX_ROWS, Col, Heading, ReportWriter, Summary, Written
 
 #: Rows fetched per round trip while streaming (SQLAlchemy ``yield_per``).
 BATCH = 2000
@@ -72,6 +72,11 @@ class Report:
     needs_period: bool = True
     description: str = ""
     frozen_columns: int = 0
+    #: The columns that go on paper where all of them would print too small: the first
+    #: sheet holds these, a second sheet every column (and the summaries count that one).
+    paper_columns: tuple[Col, ...] | None = None
+    #: A 台账 numbers its rows (序号); a table whose rows are ranks already does not.
+    numbered: bool = True
 
     def columns_for(self, session: Session, request: ReportRequest) -> tuple[Col, ...]:
         return self.columns(session, request) if callable(self.columns) else self.columns
@@ -345,6 +350,25 @@ CASE_COLUMNS = (
     Col("结果", "outcome", 20, "wrap"),
 )
 
+#: What of the case ledger goes on paper: the case and its handling, the child named by
+#: village and name. Twelve columns (and 序号) of 152 units print one A4 landscape page
+#: wide at 9.3 pt; all twenty would shrink to 5.4 pt. Numbers, guardian and 走访次数
+#: (the 劝返走访 text counts its visits) stay on the sheet of all columns.
+CASE_PAPER_COLUMNS = (
+    Col("行政村", "village", 8),
+    Col("儿童姓名", "child", 8),
+    Col("类型", "kind", 7),
+    Col("发现日期", "discovered_on", 10, "date"),
+    Col("原因", "reason", 10),
+    Col("劝返走访", "visits", 30, "wrap"),
+    Col("文书", "notices", 26, "wrap"),
+    Col("村级责任人", "village_person", 8),
+    Col("学校责任人", "school_person", 8),
+    Col("状态", "status", 7),
+    Col("结案日期", "closed_on", 10, "date"),
+    Col("结果", "outcome", 14, "wrap"),
+)
+
 
 # --- 村级考核排名表 -----------------------------------------------------------------------------
 
@@ -520,6 +544,7 @@ REPORTS: dict[str, Report] = {
             ),
             description="本期内在办的每个控辍案件：原因、走访、文书、责任人、状态",
             frozen_columns=2,
+            paper_columns=CASE_PAPER_COLUMNS,
         ),
         Report(
             "ranking",
@@ -530,6 +555,7 @@ REPORTS: dict[str, Report] = {
             summaries=(Summary("全乡", None, ("总分",), "村数"),),
             description="各村考核得分、排名及较上期变化",
             frozen_columns=3,
+            numbered=False,
         ),
         Report(
             "assistance",
@@ -616,24 +642,62 @@ def render(
     target: str | Path | IO[bytes],
     max_rows: int | None = None,
 ) -> Written:
-    """Write one report to ``target`` (a path or a binary file object)."""
+    """Write one report to ``target`` (a path or a binary file object).
+
+    Every official sheet is for paper: its rows numbered (序号) unless they are ranks, the
+    sign-off block under it. A report with paper columns
+    gets them on its first sheet and all columns on a second; its row count is the first's.
+    """
     limit = max_rows or current_app.config.get("EXPORT_MAX_ROWS", EXCEL_MAX_ROWS)
-    return write_report(
-        str(target) if isinstance(target, Path) else target,
-        heading_for(session, report, request),
-        report.sheet,
-        report.columns_for(session, request),
-        report.rows(session, request),
-        summaries=report.summaries,
-        max_rows=limit,
-        frozen_columns=report.frozen_columns,
+    heading = heading_for(session, report, request)
+    writer = ReportWriter(
+        str(target) if isinstance(target, Path) else target, heading, max_rows=limit
     )
+    columns = report.columns_for(session, request)
+    if report.paper_columns is None:
+        first = writer.sheet(
+            report.sheet,
+            columns,
+            report.rows(session, request),
+            summaries=report.summaries,
+            frozen_columns=report.frozen_columns,
+            numbered=report.numbered,
+            sign_off=True,
+        )
+    else:
+        first = writer.sheet(
+            report.sheet,
+            report.paper_columns,
+            report.rows(session, request),
+            frozen_columns=report.frozen_columns,
+            numbered=report.numbered,
+            sign_off=True,
+        )
+        writer.sheet(
+            f"{report.sheet}（全部列）",
+            columns,
+            report.rows(session, request),
+            heading=replace(heading, title=f"{heading.title}（全部列）"),
+            summaries=report.summaries,
+            frozen_columns=report.frozen_columns,
+            numbered=report.numbered,
+            sign_off=True,
+        )
+    writer.close()
+    return Written(rows=first.rows, sheets=first.sheets)
+
+
+def file_title(report_title: str, period: AssessmentPeriod | None) -> str:
+    """What the file holds, for its name: the period, or the day of a current-state list."""
+    if period is not None:
+        return f"{report_title}_{period.name}"
+    return f"{report_title}_数据截至{local_today().isoformat()}"
 
 
 def issue_report(session: Session, report: Report, request: ReportRequest) -> ExportRecord:
     """Render a report into the archive and record it (see ``admin_app.archive.issue``)."""
     period = request.period
-    title = report.title + (f"_{period.name}" if period is not None else "")
+    title = file_title(report.title, period)
     filters = {
         "period_id": period.id if period else None,
         "period": period.name if period else None,

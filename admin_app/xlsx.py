@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import operator
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -38,6 +39,24 @@ FONT = "宋体"
 HEADER_ROW = 4
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 A4 = 9
+#: The body font size (points) of every sheet.
+FONT_SIZE = 10
+#: Points one line of 10 pt 宋体 takes in a row (Excel's own row is 14.25; LibreOffice's
+#: fallback CJK fonts run a little taller, so a line gets 15).
+LINE_HEIGHT = 15.0
+#: Excel's highest row (points): text beyond it cannot be shown on paper at all.
+MAX_ROW_HEIGHT = 409.0
+#: A4 landscape less the 0.4-inch left and right margins every sheet has, in points.
+PRINTABLE_WIDTH = 841.89 - 2 * 0.4 * 72
+#: 序号: wide enough for six digits (100,000 rows) without Excel's ####.
+NUMBER_WIDTH = 6
+#: The sign-off block under a 台账, as township 台账 are handed to the 县教育局.
+SIGN_OFF = (
+    "填表人：＿＿＿＿＿＿　　审核人：＿＿＿＿＿＿　　单位负责人（签字）：＿＿＿＿＿＿",
+    "填报单位（盖章）：＿＿＿＿＿＿＿＿＿＿　　日期：　　　　年　　月　　日",
+)
+#: Height of a sign-off row (points): room for a signature or a stamp.
+SIGN_OFF_HEIGHT = 36.0
 
 Getter = Callable[[Any], Any]
 
@@ -112,6 +131,71 @@ def local_now() -> dt.datetime:
     return dt.datetime.now(LOCAL_TZ).replace(tzinfo=None, microsecond=0)
 
 
+# --- Paper: how much room text takes ----------------------------------------------------
+
+#: Tokens Excel keeps together on a line: a run of printable ASCII (a word, a date, a
+#: number), a space, or one wide character (CJK may break between any two).
+_TOKENS = re.compile(r"[!-~]+| +|[^ -~]")
+
+
+def text_width(text: str) -> int:
+    """Width in column units (one ``0`` of the body font): 宋体 draws CJK double width.
+
+    UTF-8 spends 1 byte on ASCII and 3 on CJK, so ``(bytes - chars) // 2`` adds one unit per
+    wide character without a Python loop over the text.
+    """
+    chars = len(text)
+    return chars + (len(text.encode()) - chars) // 2
+
+
+def wrapped_lines(text: str, width: float) -> int:
+    """Lines ``text`` takes in a wrapping cell ``width`` units wide (XlsxWriter cannot autofit).
+
+    Greedy, as Excel and LibreOffice lay it out: words of ASCII move whole to the next line,
+    CJK breaks anywhere, an explicit newline starts a line, spaces at a break vanish.
+    """
+    per_line = max(1, int(width))
+    lines = 0
+    for paragraph in text.split("\n"):
+        lines += 1
+        used = 0
+        for token in _TOKENS.findall(paragraph):
+            size = text_width(token)
+            if token[0] == " ":
+                used = min(per_line, used + size)  # a space at the end of a line is dropped
+                continue
+            if used + size <= per_line:
+                used += size
+            elif size <= per_line:
+                lines, used = lines + 1, size
+            else:  # longer than a line: cut where the line ends
+                if used:
+                    lines += 1
+                lines += (size - 1) // per_line
+                used = size - (size - 1) // per_line * per_line
+    return lines
+
+
+def row_height(lines: int) -> float:
+    """Points for a row of ``lines`` lines of body text, within Excel's limit."""
+    return min(MAX_ROW_HEIGHT, max(1, lines) * LINE_HEIGHT)
+
+
+def column_points(width: float) -> float:
+    """A column's printed width in points: Excel gives ``width`` digits of 7 px plus 5 px."""
+    return (7 * width + 5) * 0.75
+
+
+def fit_scale(widths: Iterable[float]) -> float:
+    """The print scale that fits columns of ``widths`` across one A4 landscape page (≤ 1).
+
+    A sheet printed ``fit_to_pages(1, 0)`` is shrunk by this much: body text prints at
+    ``FONT_SIZE × fit_scale``. Paper layouts are chosen so that stays ≥ 9 pt.
+    """
+    total = sum(column_points(w) for w in widths)
+    return min(1.0, PRINTABLE_WIDTH / total) if total else 1.0
+
+
 # --- Cell values -------------------------------------------------------------------------
 
 
@@ -153,8 +237,9 @@ def as_number(value: Any) -> float | None:
 
 #: format name → (XlsxWriter format properties, kind of cell written)
 FORMATS: dict[str, tuple[dict[str, Any], str]] = {
-    "text": ({"quote_prefix": True}, "text"),
-    "wrap": ({"quote_prefix": True, "text_wrap": True, "valign": "top"}, "text"),
+    # Text wraps within its column, never cut off on paper; each row is made tall enough.
+    "text": ({"quote_prefix": True, "text_wrap": True}, "text"),
+    "wrap": ({"quote_prefix": True, "text_wrap": True}, "text"),
     "id": ({"quote_prefix": True}, "text"),
     "int": ({"num_format": "0"}, "number"),
     "number": ({"num_format": "0.00"}, "number"),
@@ -164,8 +249,11 @@ FORMATS: dict[str, tuple[dict[str, Any], str]] = {
 }
 
 
-def _cell_writer(kind: str, mask: str | None, masked: bool) -> Callable[..., Any]:
-    """One function per column, chosen once, that writes a non-empty value into a cell."""
+def _cell_writer(kind: str) -> Callable[..., Any]:
+    """One function per number or date column, chosen once, that writes a non-empty value.
+
+    Text (masked or not) is written inline by the row loop, which also measures it.
+    """
     if kind == "number":
 
         def write_number(sheet: Worksheet, r: int, c: int, v: Any, fmt: Any) -> None:
@@ -176,27 +264,14 @@ def _cell_writer(kind: str, mask: str | None, masked: bool) -> Callable[..., Any
                 sheet.write_number(r, c, number, fmt)
 
         return write_number
-    if kind == "date":
 
-        def write_date(sheet: Worksheet, r: int, c: int, v: Any, fmt: Any) -> None:
-            if isinstance(v, dt.date):
-                sheet.write_datetime(r, c, v, fmt)
-            else:
-                sheet.write_string(r, c, as_text(v), fmt)
+    def write_date(sheet: Worksheet, r: int, c: int, v: Any, fmt: Any) -> None:
+        if isinstance(v, dt.date):
+            sheet.write_datetime(r, c, v, fmt)
+        else:
+            sheet.write_string(r, c, as_text(v), fmt)
 
-        return write_date
-    if masked and mask in MASKS:
-        hide = MASKS[mask]
-
-        def write_masked(sheet: Worksheet, r: int, c: int, v: Any, fmt: Any) -> None:
-            sheet.write_string(r, c, hide(v if type(v) is str else as_text(v)), fmt)
-
-        return write_masked
-
-    def write_text(sheet: Worksheet, r: int, c: int, v: Any, fmt: Any) -> None:
-        sheet.write_string(r, c, v if type(v) is str else as_text(v), fmt)
-
-    return write_text
+    return write_date
 
 
 MASKS: dict[str, Callable[[str], str]] = {"id": mask_id_number, "phone": mask_phone}
@@ -252,6 +327,7 @@ class Styles:
                 "valign": "vcenter",
             }
         )
+        self.sign_off = book.add_format({**base, "valign": "vcenter", "text_wrap": True})
         self.book = book
         self._cells: dict[str, Any] = {}
 
@@ -288,7 +364,9 @@ def start_sheet(
     sheet.write_string(3, 0, "；".join(notes), styles.meta)
     for col, label in enumerate(labels):
         sheet.write_string(HEADER_ROW, col, label, styles.head)
-    sheet.set_row(HEADER_ROW, 30)
+    # Bold is a little wider than the body font: a unit less per line keeps headers whole.
+    lines = max((wrapped_lines(lb, w - 1) for lb, w in zip(labels, widths, strict=True)), default=1)
+    sheet.set_row(HEADER_ROW, row_height(max(2, lines)))
     for col, width in enumerate(widths):
         sheet.set_column(col, col, width)
     sheet.freeze_panes(HEADER_ROW + 1, frozen_columns)
@@ -332,70 +410,106 @@ class ReportWriter:
         heading: Heading | None = None,
         summaries: Sequence[Summary] = (),
         frozen_columns: int = 0,
+        numbered: bool = False,
+        sign_off: bool = False,
     ) -> Written:
         """Stream ``rows`` onto a sheet ``name`` (and its continuations); return what was written.
 
         ``heading`` replaces the workbook's title rows for this list (its own title; its
         ``masked`` flag decides the masking of the ``mask`` columns). With ``summaries`` a
         汇总 sheet follows, counted while the rows stream by. ``frozen_columns`` stay in
-        view when scrolling right (e.g. rank and village).
+        view when scrolling right (e.g. rank and village). For paper, a 台账 is ``numbered``
+        (a 序号 column first) and has the ``sign_off`` block (填表人、审核人 …) under its table.
         """
         heading = heading or self.heading
         book, styles, per_sheet = self.book, self.styles, self.per_sheet
+        if numbered:
+            columns = [Col("序号", "", NUMBER_WIDTH, "int"), *columns]
+            frozen_columns += 1
         labels = [c.label for c in columns]
         widths = [c.width for c in columns]
-        # Per column, chosen once: getter, writer, format, and whether plain text of a str
-        # value can skip the writer (the common case, written inline below).
-        plan = [
-            (
-                col,
-                c.getter(),
-                _cell_writer(FORMATS[c.format][1], c.mask, heading.masked),
-                styles.cell(c.format),
-                FORMATS[c.format][1] == "text" and not (heading.masked and c.mask in MASKS),
+        # Per column, chosen once: getter, writer (None: text, written inline below), format,
+        # the masking of a text column, and the width to measure its text against.
+        plan = []
+        for col, c in enumerate(columns):
+            props, kind = FORMATS[c.format]
+            hide = MASKS.get(c.mask or "") if heading.masked else None
+            plan.append(
+                (
+                    col,
+                    c.getter() if not (numbered and col == 0) else None,
+                    None if kind == "text" else _cell_writer(kind),
+                    styles.cell(c.format),
+                    hide,
+                    c.width if props.get("text_wrap") else 0,
+                )
             )
-            for col, c in enumerate(columns)
-        ]
+        if numbered:
+            plan = plan[1:]  # 序号 is the row's number, written before the loop over columns
+        number_format = styles.cell("int")
         tallies = [Tally(s, labels) for s in summaries]
         names: list[str] = []
         current = start_sheet(book, styles, name, heading, labels, widths, frozen_columns)
-        write_string = current.write_string
+        write_string, write_blank = current.write_string, current.write_blank
         names.append(current.name)
         row_index = HEADER_ROW
         on_sheet = 0
         total = 0
         for record in rows:
             if on_sheet == per_sheet:
-                _finish_sheet(current, row_index, len(columns))
+                self._finish(current, row_index, widths, sign_off)
                 more = f"{name}（续{len(names)}）"
                 current = start_sheet(book, styles, more, heading, labels, widths, frozen_columns)
-                write_string = current.write_string
+                write_string, write_blank = current.write_string, current.write_blank
                 names.append(current.name)
                 row_index, on_sheet = HEADER_ROW, 0
             row_index += 1
-            values = []
-            for col, get, put, fmt, plain_text in plan:
+            total += 1
+            lines = 1
+            values: list[Any] = []
+            if numbered:
+                current.write_number(row_index, 0, total, number_format)
+                values.append(total)
+            for col, get, put, fmt, hide, wrap_width in plan:
                 value = get(record)
                 values.append(value)
                 if value is None or value == "":
+                    write_blank(row_index, col, None, fmt)  # its border, on paper too
                     continue
-                if plain_text and type(value) is str:
-                    write_string(row_index, col, value, fmt)
-                else:
+                if put is not None:
                     put(current, row_index, col, value, fmt)
+                    continue
+                text = value if type(value) is str else as_text(value)
+                if hide is not None:
+                    text = hide(text)
+                write_string(row_index, col, text, fmt)
+                # Most cells fit on a line for sure (every character at most double width).
+                if wrap_width and (2 * len(text) > wrap_width or "\n" in text):
+                    needed = wrapped_lines(text, wrap_width)
+                    if needed > lines:
+                        lines = needed
+            if lines > 1:
+                # XlsxWriter cannot autofit; the row, still the current one, gets its height.
+                current.set_row(row_index, row_height(lines))
             for tally in tallies:
                 tally.add(values)
             on_sheet += 1
-            total += 1
-        _finish_sheet(current, row_index, len(columns))
+        self._finish(current, row_index, widths, sign_off)
         if summaries:
             # After the rows, so the file opens on them; its totals were counted as they streamed.
             taken = [ws.name for ws in book.worksheets()]
             summary_sheet = book.add_worksheet(sheet_name("汇总", taken))
-            write_summary(summary_sheet, styles, heading, tallies, total)
+            write_summary(summary_sheet, styles, heading, tallies, total, sign_off=sign_off)
         self.rows += total
         self.sheets += names
         return Written(rows=total, sheets=names)
+
+    def _finish(
+        self, sheet: Worksheet, last_row: int, widths: Sequence[float], sign_off: bool
+    ) -> None:
+        sheet.autofilter(HEADER_ROW, 0, max(last_row, HEADER_ROW), max(0, len(widths) - 1))
+        if sign_off:
+            write_sign_off(sheet, self.styles, last_row + 2, widths)
 
     def close(self) -> Written:
         """Finish the file; the rows and data sheets of every list written into it."""
@@ -413,21 +527,48 @@ def write_report(
     summaries: Sequence[Summary] = (),
     max_rows: int = EXCEL_MAX_ROWS,
     frozen_columns: int = 0,
+    numbered: bool = False,
+    sign_off: bool = False,
 ) -> Written:
     """Stream ``rows`` into a one-report workbook at ``target``; return how many were written.
 
     A worksheet holds at most ``max_rows`` rows (Excel's limit by default); the rows that
     do not fit continue on a new sheet with the same title and header rows. With
     ``summaries`` a last sheet 汇总 lists the totals, counted while the rows stream by.
-    ``frozen_columns`` stay in view when scrolling right (e.g. rank and village).
+    ``frozen_columns`` stay in view when scrolling right (e.g. rank and village). A
+    ``numbered`` sheet starts with a 序号 column; ``sign_off`` puts the sign-off block under
+    the table (and the summary), as a 台账 is handed in on paper.
     """
     writer = ReportWriter(target, heading, max_rows=max_rows)
-    writer.sheet(sheet, columns, rows, summaries=summaries, frozen_columns=frozen_columns)
+    writer.sheet(
+        sheet,
+        columns,
+        rows,
+        summaries=summaries,
+        frozen_columns=frozen_columns,
+        numbered=numbered,
+        sign_off=sign_off,
+    )
     return writer.close()
 
 
-def _finish_sheet(sheet: Worksheet, last_row: int, columns: int) -> None:
-    sheet.autofilter(HEADER_ROW, 0, max(last_row, HEADER_ROW), max(0, columns - 1))
+def write_sign_off(
+    sheet: Worksheet, styles: Styles, first_row: int, widths: Sequence[float]
+) -> int:
+    """The sign-off lines under a table, each merged across its width; the next free row.
+
+    A sheet printed one page wide prints nothing right of its last column, so each line
+    wraps within the table's width, its row made tall enough and roomy enough to sign in.
+    """
+    width = sum(widths)
+    row = first_row
+    for text in SIGN_OFF:
+        if len(widths) > 1:
+            sheet.merge_range(row, 0, row, len(widths) - 1, "", styles.sign_off)
+        sheet.write_string(row, 0, text, styles.sign_off)
+        sheet.set_row(row, max(SIGN_OFF_HEIGHT, row_height(wrapped_lines(text, width))))
+        row += 1
+    return row
 
 
 class Tally:
@@ -452,9 +593,15 @@ class Tally:
 
 
 def write_summary(
-    sheet: Worksheet, styles: Styles, heading: Heading, tallies: Sequence[Tally], total: int
+    sheet: Worksheet,
+    styles: Styles,
+    heading: Heading,
+    tallies: Sequence[Tally],
+    total: int,
+    *,
+    sign_off: bool = False,
 ) -> None:
-    """The 汇总 sheet: one block per summary, each with a 合计 line."""
+    """The 汇总 sheet: one block per summary, each with a 合计 line (and a 台账's sign-off)."""
     width = 2 + max((len(t.sums) for t in tallies), default=0)
     sheet.merge_range(0, 0, 0, width - 1, "", styles.title)
     sheet.write_string(0, 0, f"{heading.title}（汇总）", styles.title)
@@ -481,8 +628,11 @@ def write_summary(
                 sheet.write_number(row, col, value, number if col > 1 else styles.cell("int"))
             row += 1
         row += 1
-    sheet.set_column(0, 0, 28)
-    sheet.set_column(1, width - 1, 14)
+    widths = [28.0] + [14.0] * (width - 1)
+    if sign_off:
+        write_sign_off(sheet, styles, row, widths)
+    sheet.set_column(0, 0, widths[0])
+    sheet.set_column(1, width - 1, widths[1])
     sheet.set_landscape()
     sheet.set_paper(A4)
     sheet.fit_to_pages(1, 0)

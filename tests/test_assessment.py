@@ -417,6 +417,8 @@ def test_ranking_workbook_reads_back_with_chinese_headers(app, client, scheme):
 
     from openpyxl import load_workbook
 
+    from tests.xlsx_helpers import rows_of, sign_off_of
+
     login(client, "boss")
     response = export(client, f"/admin/ranking/?period={scheme['period']}")
     sheet = load_workbook(io.BytesIO(response.data)).active
@@ -427,8 +429,9 @@ def test_ranking_workbook_reads_back_with_chinese_headers(app, client, scheme):
     assert headers[:3] == ["排名", "较上期", "行政村"]
     assert "入学率\n指标值" in headers
     assert headers[-4:] == ["休学/免缓学(人)", "总分", "未计分指标(无数据)", "一票否决"]
-    rows = [[c.value for c in row] for row in sheet.iter_rows(min_row=6)]
+    rows = rows_of(sheet)  # the table, above the sign-off block
     assert [r[2] for r in rows] == ["乙村", "甲村", "丙村", "丁村"]
+    assert len(sign_off_of(sheet)) == 2
     assert rows[1][0] == 2 and rows[1][-3] == 59.17 and rows[1][-4] == 1  # 甲五 免缓学
     assert rows[0][-2] == (
         "帮扶（无脱贫/监测/低保/特困/残疾家庭应入学儿童）；劝返及时（本期无走访期限已满的控辍案件）"

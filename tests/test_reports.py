@@ -23,6 +23,7 @@ from admin_app.choices import (
     OutOfSchoolReason,
     Role,
 )
+from admin_app.dates import local_today
 from admin_app.extensions import db
 from admin_app.models import (
     AuditLog,
@@ -35,15 +36,17 @@ from admin_app.models import (
     Township,
     Village,
 )
-from admin_app.xlsx import XLSX_MIMETYPE
+from admin_app.xlsx import FONT_SIZE, XLSX_MIMETYPE, fit_scale
 from tests.conftest import export
 from tests.factories import make_agreement, make_assistance, make_period
 from tests.forms import open_form
 from tests.xlsx_helpers import (
     HOSTILE,
     assert_no_formula_or_link,
+    column_widths,
     headers_of,
     rows_of,
+    sign_off_of,
     workbook,
 )
 
@@ -159,7 +162,9 @@ def test_inspector_issues_accountability_sheet_and_downloads_it_again(app, clien
     sheet = book["问责台账"]
     assert sheet["A1"].value == "联合乡控辍保学问责台账"
     assert "2026年度" in sheet["A2"].value and "测试督导员" in sheet["A3"].value
-    assert headers_of(sheet)[:2] == ["排名", "行政村"]
+    assert headers_of(sheet)[:3] == ["序号", "排名", "行政村"]
+    assert [r[0] for r in rows_of(sheet)] == [1, 2]
+    assert "单位负责人（签字）" in sign_off_of(sheet)[0] and "日期" in sign_off_of(sheet)[1]
     assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.paperSize == 9
     assert sheet.print_title_rows == "$5:$5"
     assert_no_formula_or_link(response.data)
@@ -202,15 +207,42 @@ def test_case_ledger_lists_case_visits_notices_and_persons(client_as, data):
     # The title's "/" never reaches a path or the download name.
     assert "filename*=UTF-8''%E8%BE%8D%E5%AD%A6_" in response.headers["Content-Disposition"]
     book = workbook(response.data)
-    (row,) = by_header(book.worksheets[0])
-    assert row["儿童姓名"] == "李小红" and row["行政村"] == "新华村"
-    assert row["原因"] == "学习困难/厌学" and row["状态"] == "劝返中"
-    assert row["走访次数"] == 1 and "2026-03-20" in row["劝返走访"]
-    assert "联劝字〔2026〕1号" in row["文书"]
-    assert row["村级责任人"] == "赵主任" and row["学校责任人"] == "周校长"
-    assert row["发现日期"] == dt.datetime(2026, 3, 1)
+    assert book.sheetnames == ["劝返台账", "劝返台账（全部列）", "汇总"]
+    paper, full = book.worksheets[:2]
+    for sheet in (paper, full):
+        (row,) = by_header(sheet)
+        assert row["序号"] == 1
+        assert row["儿童姓名"] == "李小红" and row["行政村"] == "新华村"
+        assert row["原因"] == "学习困难/厌学" and row["状态"] == "劝返中"
+        assert "2026-03-20" in row["劝返走访"] and "联劝字〔2026〕1号" in row["文书"]
+        assert row["村级责任人"] == "赵主任" and row["学校责任人"] == "周校长"
+        assert row["发现日期"] == dt.datetime(2026, 3, 1)
+        assert len(sign_off_of(sheet)) == 2
+    (row,) = by_header(full)
+    assert row["走访次数"] == 1 and {"身份证号", "监护人电话"} <= set(row)
+    assert full["A1"].value.endswith("（全部列）")
     summary = rows_of(book["汇总"])
     assert ["劝返中", 1, 1.0] in summary
+
+
+def test_case_ledger_prints_at_nine_points_or_more_on_a4_landscape(client_as, data):
+    """Twenty columns one page wide shrank the type to 5 pt: paper gets fewer columns."""
+    book = workbook(issue(client_as(Role.CLERK), "cases", data["period"]).data)
+    paper, full = book.worksheets[:2]
+    setup = paper.page_setup
+    assert setup.orientation == "landscape" and setup.paperSize == 9
+    # One page wide (1 is the default, left out of the file), as many pages down as needed.
+    assert paper.sheet_properties.pageSetUpPr.fitToPage and setup.fitToWidth in (None, 1)
+    assert setup.fitToHeight == 0
+
+    def printed_size(sheet) -> float:
+        widths = column_widths(sheet)
+        assert len(widths) == len(headers_of(sheet))
+        return FONT_SIZE * fit_scale(widths)
+
+    assert printed_size(paper) >= 9
+    assert printed_size(full) < 6  # what the paper sheet spares the reader
+    assert set(headers_of(paper)) < set(headers_of(full)) | {"序号"}
 
 
 def test_assistance_ledger_sums_amounts_and_filters_villages(app, client_as, data, world):
@@ -305,7 +337,10 @@ def test_the_children_register_ignores_the_period_the_page_preselects(app, clien
     assert book.worksheets[0]["A2"].value.startswith("乡镇：联合乡　　数据截至：")
     with app.app_context():
         record = db.session.scalar(select(ExportRecord))
-        assert record.title == "适龄儿童少年台账" and record.filters["period"] is None
+        # Named by what it holds: the register as of today, not an assessment period.
+        today = local_today().isoformat()
+        assert record.title == f"适龄儿童少年台账_数据截至{today}"
+        assert record.filters["period"] is None
 
 
 # --- The archive, by role ------------------------------------------------------------------

@@ -8,13 +8,27 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from admin_app.choices import ChildStatus
-from admin_app.xlsx import Col, Heading, ReportWriter, Summary, sheet_name, write_report
+from admin_app.xlsx import (
+    LINE_HEIGHT,
+    MAX_ROW_HEIGHT,
+    Col,
+    Heading,
+    ReportWriter,
+    Summary,
+    fit_scale,
+    row_height,
+    sheet_name,
+    text_width,
+    wrapped_lines,
+    write_report,
+)
 from tests.xlsx_helpers import (
     HOSTILE,
     assert_no_formula_or_link,
     cell_types,
     headers_of,
     rows_of,
+    sign_off_of,
     workbook,
 )
 
@@ -204,3 +218,94 @@ def test_sheet_names_are_valid_and_unique():
     assert sheet_name("辍学/未入学劝返台账", []) == "辍学_未入学劝返台账"
     assert sheet_name("汇总", ["汇总"]) == "汇总(2)"
     assert len(sheet_name("长" * 40, [])) == 31
+
+
+# --- Paper: wrapping, row heights, 序号, sign-off -----------------------------------------
+
+
+def test_text_width_counts_cjk_double_and_wrapped_lines_follow_the_column_width():
+    assert text_width("王小明") == 6 and text_width("ab 1") == 4 and text_width("（扣2分）") == 9
+    assert wrapped_lines("", 10) == 1 and wrapped_lines("王小明", 6) == 1
+    assert wrapped_lines("一二三四五", 4) == 3  # two wide characters a line
+    assert wrapped_lines("甲\n乙\n丙", 20) == 3  # an explicit newline starts a line
+    # A date moves whole to the next line rather than being split.
+    assert wrapped_lines("第1次 2026-03-20 赵主任", 12) == 3
+    assert wrapped_lines("x" * 25, 10) == 3  # a word longer than a line is cut
+    assert wrapped_lines("控辍率指标值" * 10, 34) == 4  # 120 units over 34 a line
+    assert row_height(1) == LINE_HEIGHT and row_height(3) == 3 * LINE_HEIGHT
+    assert row_height(1000) == MAX_ROW_HEIGHT  # Excel's tallest row
+
+
+def test_print_scale_of_a_layout():
+    assert fit_scale([10] * 10) == 1.0  # 100 units fit A4 landscape unshrunk
+    assert 0.54 < fit_scale([12.75] * 20) < 0.56  # 255 units print at 55 %
+
+
+def long_row(**kw: object) -> SimpleNamespace:
+    return row(**{"status": "因外出务工随父母迁居外省，现由祖父母监护，多次联系未果" * 2, **kw})
+
+
+def test_text_wraps_and_each_row_is_tall_enough_for_its_longest_cell():
+    data = render([row(), long_row(), row(name="甲\n乙\n丙")])
+    sheet = workbook(data).worksheets[0]
+    assert sheet["A6"].alignment.wrap_text and sheet["G6"].alignment.wrap_text
+    assert not sheet["B6"].alignment.wrap_text  # an ID number is never broken
+    # One line: the row keeps its default height.
+    assert sheet.row_dimensions[6].height is None
+    # 状态 is 8 units wide: 54 wide characters at 4 a line need 14 lines.
+    assert wrapped_lines(sheet["G7"].value, 8) == 14
+    assert sheet.row_dimensions[7].height == 14 * LINE_HEIGHT
+    assert sheet.row_dimensions[8].height == 3 * LINE_HEIGHT
+
+
+def test_headers_fit_their_row():
+    columns = (Col("义务教育巩固率\n得分(满分10)", "name", 9), *COLUMNS[1:])
+    buffer = io.BytesIO()
+    write_report(buffer, heading(), "测试", columns, [row()])
+    sheet = workbook(buffer.getvalue()).worksheets[0]
+    # 14 units over 8 a line (bold: one unit less) is 2 lines, 12 units is 2 more.
+    assert sheet.row_dimensions[5].height == 4 * LINE_HEIGHT
+
+
+def test_a_ledger_has_numbered_rows_bordered_empty_cells_and_a_sign_off_block():
+    buffer = io.BytesIO()
+    write_report(
+        buffer,
+        heading(),
+        "测试",
+        COLUMNS,
+        [row(), row("李小红", phone=None, grade=None), row("张三")],
+        summaries=(Summary("合计", None, ("金额(元)",)),),
+        frozen_columns=1,
+        numbered=True,
+        sign_off=True,
+    )
+    book = workbook(buffer.getvalue())
+    sheet = book.worksheets[0]
+    assert headers_of(sheet) == ["序号", *(c.label for c in COLUMNS)]
+    table = rows_of(sheet)
+    assert [r[0] for r in table] == [1, 2, 3] and [r[1] for r in table] == [
+        "王小明",
+        "李小红",
+        "张三",
+    ]
+    assert sheet.freeze_panes == "C6"  # 序号 and the column asked for
+    assert sheet.auto_filter.ref == "A5:I8"  # the table only, not the sign-off
+    # An empty cell is drawn like the others: the table prints as a grid.
+    assert sheet["D7"].value is None and sheet["D7"].border.left.style == "thin"
+    assert sheet["G7"].value is None and sheet["G7"].border.bottom.style == "thin"
+    # Under the table, after a blank row: the five places to sign or stamp.
+    assert sheet["A9"].value is None
+    lines = sign_off_of(sheet)
+    assert [sheet["A10"].value, sheet["A11"].value] == lines
+    for word in ("填表人", "审核人", "单位负责人（签字）", "填报单位（盖章）", "日期"):
+        assert word in "".join(lines), word
+    assert "A10:I10" in {str(r) for r in sheet.merged_cells.ranges}
+    assert sheet.row_dimensions[10].height >= 2 * LINE_HEIGHT  # room to sign
+    summary = book["汇总"]
+    assert rows_of(summary)[0] == ["合计", 3, 3 * 1234.5] and len(sign_off_of(summary)) == 2
+
+
+def test_a_plain_list_has_no_number_column_and_no_sign_off():
+    sheet = workbook(render([row()])).worksheets[0]
+    assert headers_of(sheet)[0] == "姓名" and sign_off_of(sheet) == []

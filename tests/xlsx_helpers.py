@@ -10,6 +10,7 @@ from typing import Any
 from openpyxl import load_workbook
 
 DATA_START = 6  # title rows 1–4, header row 5
+SIGN_OFF_START = "填表人"
 
 #: Values a cell may hold that Excel, unguarded, would turn into a formula, a number or a link.
 HOSTILE = ("=1+1", "@SUM(A1)", "{=1}", "-2+3", "http://x", "\tleading tab", "+1", "\r=1")
@@ -21,7 +22,24 @@ def workbook(data: bytes) -> Any:
 
 
 def rows_of(sheet: Any) -> list[list[Any]]:
-    return [list(row) for row in sheet.iter_rows(min_row=DATA_START, values_only=True)]
+    """The table's rows: from the first data row to the last before a 台账's sign-off block."""
+    rows = []
+    for row in sheet.iter_rows(min_row=DATA_START, values_only=True):
+        if isinstance(row[0], str) and row[0].startswith(SIGN_OFF_START):
+            while rows and all(v is None for v in rows[-1]):
+                rows.pop()  # the blank row between the table and its sign-off
+            break
+        rows.append(list(row))
+    return rows
+
+
+def sign_off_of(sheet: Any) -> list[str]:
+    """The sign-off lines under a 台账's table (empty for other sheets)."""
+    return [
+        row[0]
+        for row in sheet.iter_rows(min_row=DATA_START, max_col=1, values_only=True)
+        if isinstance(row[0], str) and row[0].startswith(("填表人", "填报单位"))
+    ]
 
 
 def headers_of(sheet: Any) -> list[Any]:
@@ -55,3 +73,13 @@ def cell_types(data: bytes, sheet_index: int = 1) -> dict[str, str]:
         match = re.search(r't="(\w+)"', attrs)
         types[ref] = match.group(1) if match else "n"
     return types
+
+
+def column_widths(sheet: Any) -> list[float]:
+    """Each column's width as declared (Excel's 0.71 padding taken off); openpyxl reads
+    neighbouring columns of one width as one group."""
+    widths: dict[int, float] = {}
+    for dim in sheet.column_dimensions.values():
+        for index in range(dim.min, dim.max + 1):
+            widths[index] = round(dim.width - 0.7109375, 2)
+    return [widths[i] for i in sorted(widths)]

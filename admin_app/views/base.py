@@ -358,6 +358,8 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
     form_base_class = BaseForm
     can_view_details = True
     can_set_page_size = True
+    # The pager says 第 x / 共 y 页 and the row count, and has a box to type a page into.
+    list_template = "admin/model/paged_list.html"
     page_size = 20
     page_size_options = (20, 50, 100, 200)
     details_modal = False
@@ -505,8 +507,18 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
             abort(404)
         return record
 
+    @expose("/")
+    def index_view(self) -> Any:
+        """The list. A page typed into the pager's box (``goto``, counted from 1 as people
+        count) is sent on to the list's own address for that page: the address bar, the
+        pager's links and the page's other forms then say ``page`` as every link does."""
+        if "goto" in request.args:
+            return redirect(self._get_list_url(self._get_list_extra_args()))
+        return super().index_view()
+
     def _get_list_extra_args(self) -> Any:
-        """The list's page, page size and sort read through the bounded parser.
+        """The list's page (or the page typed into the pager's box), page size and sort, read
+        through the bounded parser.
 
         Flask-Admin reads them with ``type=int``: ``page=-1`` became a negative OFFSET
         (PostgreSQL refuses it) and a page over 2^63 overflowed. A page that is not a
@@ -514,6 +526,11 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
         """
         args = super()._get_list_extra_args()
         args.page = parse_page(request.args.get("page"), first=0) or 0
+        # The pager's jump box sends the page as people count it, from 1.
+        goto = parse_page(request.args.get("goto"))
+        if goto is not None:
+            args.page = goto - 1
+        args.extra_args.pop("goto", None)
         args.page_size = parse_count(request.args.get("page_size")) or 0
         args.sort = parse_count(request.args.get("sort"))
         args.sort_desc = parse_count(request.args.get("desc"), high=1)

@@ -24,7 +24,7 @@ from ..auth import may_see_unmasked
 from ..dates import beijing_time
 from ..extensions import db
 from ..masking import mask_text
-from ..reports import period_text
+from ..reports import file_title, period_text
 from ..xlsx import EXCEL_MAX_ROWS, Col, Heading, write_report
 
 #: Rows fetched per round trip while streaming a list export.
@@ -167,7 +167,7 @@ class XlsxExportMixin:
         limit = current_app.config.get("EXPORT_MAX_ROWS", EXCEL_MAX_ROWS)
         record = issue(
             report=f"list:{self.endpoint}",  # type: ignore[attr-defined]
-            title=f"{self.name}列表",  # type: ignore[attr-defined]
+            title=file_title(f"{self.name}列表", None),  # type: ignore[attr-defined]
             user=current_user._get_current_object(),
             filters={"description": description, "args": self.archived_args(masked)},
             masked=masked,

@@ -169,18 +169,27 @@ def check_params(method: IndicatorMethod, params: Any) -> str | None:
     if unknown:
         allowed = "、".join(f"{k}（{s.label}）" for k, s in specs.items()) or "无"
         return f"“{method.label}”没有参数 {'、'.join(unknown)}；可用参数：{allowed}"
+    problems = param_errors(method, params)
+    return next(iter(problems.values()), None)
+
+
+def param_errors(method: IndicatorMethod, params: dict[str, Any]) -> dict[str, str]:
+    """Each known parameter's problem by its key (the form shows it at that field)."""
+    problems: dict[str, str] = {}
     for key, value in params.items():
-        spec = specs[key]
+        spec = PARAMS[method].get(key)
+        if spec is None:
+            continue
         if isinstance(value, bool) or not isinstance(value, int | float):
-            return f"{spec.label}（{key}）应为数字"
-        if not _finite(value):
-            return f"{spec.label}（{key}）应为有限的数字"
-        if spec.integer and value != int(value):
-            return f"{spec.label}（{key}）应为整数"
-        if value < spec.minimum or (spec.maximum is not None and value > spec.maximum):
+            problems[key] = f"{spec.label}应为数字"
+        elif not _finite(value):
+            problems[key] = f"{spec.label}应为有限的数字"
+        elif spec.integer and value != int(value):
+            problems[key] = f"{spec.label}应为整数"
+        elif value < spec.minimum or (spec.maximum is not None and value > spec.maximum):
             upper = "" if spec.maximum is None else f"至{spec.maximum:g}"
-            return f"{spec.label}（{key}）应在{spec.minimum:g}{upper}之间"
-    return None
+            problems[key] = f"{spec.label}应在{spec.minimum:g}{upper}之间"
+    return problems
 
 
 # --- The facts query --------------------------------------------------------------------

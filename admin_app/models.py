@@ -378,6 +378,18 @@ class Child(TimestampMixin, Versioned, db.Model):
         Index("ix_child_school_status", "school_id", "status"),
         # varchar_pattern_ops lets PostgreSQL answer `name LIKE '张%'` from the index.
         Index("ix_child_name", "name", postgresql_ops={"name": "varchar_pattern_ops"}),
+        # The first digits of an ID number or 学籍号 find the child (a prefix range on
+        # SQLite, LIKE 'p%' on PostgreSQL: both need a b-tree in byte order).
+        Index(
+            "ix_child_id_number_prefix",
+            "id_number",
+            postgresql_ops={"id_number": "varchar_pattern_ops"},
+        ),
+        Index(
+            "ix_child_student_no",
+            "student_no",
+            postgresql_ops={"student_no": "varchar_pattern_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -412,7 +424,7 @@ class Child(TimestampMixin, Versioned, db.Model):
     stage: Mapped[Stage | None] = mapped_column(code_enum(Stage, "child_stage"))
     grade: Mapped[int | None] = mapped_column(Integer)
     class_name: Mapped[str | None] = mapped_column(String(20))
-    student_no: Mapped[str | None] = mapped_column(String(30), index=True)
+    student_no: Mapped[str | None] = mapped_column(String(30))
     # active_history: the history listener needs the old status even when it was expired.
     status: Mapped[ChildStatus] = mapped_column(
         code_enum(ChildStatus, "child_status"),

@@ -8,7 +8,6 @@ worked out in the comments from the records the fixture writes.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from decimal import Decimal
 
 import pytest
@@ -348,9 +347,20 @@ def test_admin_edits_an_indicator_on_screen(app, client, scheme):
     from tests.conftest import field_errors, submit
 
     url = f"/admin/indicator/edit/?id={indicator_id}"
-    response = submit(client, url, {"params": json.dumps({"target": 150})})
+    page = client.get(url).get_data(as_text=True)
+    # Labelled number boxes per parameter, not raw JSON with English keys.
+    assert "目标入学率(%)" in page and "每差1人扣分" in page and "{&#34;" not in page
+    assert 'name="params"' not in page
+    response = submit(client, url, {"param_enrolment_rate_target": "150"})
     assert response.status_code == 200
-    assert any("应在0至100之间" in e for e in field_errors(response))
+    assert "目标入学率(%)应在0至100之间" in field_errors(response)
+    response = submit(client, url, {"param_enrolment_rate_deduct_per_child": "三"})
+    assert response.status_code == 200 and "请填写数字" in field_errors(response)
+    response = submit(client, url, {"param_enrolment_rate_deduct_per_child": "4"})
+    assert response.status_code == 302
+    with app.app_context():
+        saved = db.session.get(AssessmentIndicator, indicator_id)
+        assert saved.params == {"target": 100, "deduct_per_child": 4}
     response = submit(client, url, {"points": "20"})
     assert response.status_code == 302
     assert "启用指标合计 <strong>105</strong> 分" in client.get("/admin/indicator/").get_data(

@@ -50,3 +50,48 @@ def test_name_prefix_search_uses_the_name_index(app, world):
 def test_prefix_search_escapes_wildcards(app, client_as, world):
     html = client_as(Role.CLERK).get("/admin/child/?search=%25").get_data(as_text=True)
     assert "王小明" not in html and "李小红" not in html
+
+
+def listed_names(client, term: str) -> list[str]:
+    import re
+
+    html = client.get("/admin/child/", query_string={"search": term}).get_data(as_text=True)
+    body = html.split('class="table table-striped')[1] if "table-striped" in html else html
+    return re.findall(r'<td class="col-name">\s*(.*?)\s*</td>', body, re.S)
+
+
+def test_the_first_digits_of_an_id_number_or_student_number_find_the_child(app, client_as, world):
+    """王小明's ID number begins 4301212014… (the factory's county and birth year); its
+    first ten digits find him and not 李小红 (born 2014 too but told apart by the digits
+    that follow), his 学籍号's beginning too; a masked role finds nobody by number."""
+    with app.app_context():
+        ming = db.session.get(Child, world.child_a)
+        hong = db.session.get(Child, world.child_b)
+        ming.student_no = f"G{ming.id_number}"
+        db.session.commit()
+        number, other = ming.id_number, hong.id_number
+    shared = next(i for i in range(18) if number[i] != other[i])
+    prefix = number[: max(shared + 1, 10)]
+    clerk = client_as(Role.CLERK)
+    assert listed_names(clerk, prefix) == ["王小明"]
+    assert listed_names(clerk, "G" + prefix) == ["王小明"]
+    assert listed_names(clerk, number[:4] + "9999") == []
+    assert listed_names(client_as(Role.LEADER), prefix) == []
+
+
+def test_a_number_prefix_search_uses_an_index(app, world):
+    for term in ("4301212014", "G4301212014"):
+        plan = plan_of(app, search_statement(app, term))
+        assert "SCAN child" not in plan.replace("SCAN child USING", ""), plan
+        assert "Seq Scan" not in plan, plan
+        assert (
+            "ix_child_id_number_prefix" in plan
+            or "ix_child_student_no" in plan
+            or ("sqlite_autoindex_child" in plan)
+        ), plan
+
+
+def test_an_empty_search_says_what_was_searched_and_how(app, client_as, world):
+    html = client_as(Role.CLERK).get("/admin/child/?search=小明").get_data(as_text=True)
+    assert "没有找到与“小明”相符的记录" in html
+    assert "姓名须从第一个字输起" in html and "可只输前几位" in html

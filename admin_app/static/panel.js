@@ -150,3 +150,24 @@
     });
   });
 })(window.jQuery);
+
+// 考核指标: each method has its own labelled parameter boxes (data-method); only the chosen
+// method's are shown, so an admin never wonders which box belongs to what. Without the
+// script every box shows, each described with its method's name.
+(function ($) {
+  if (!$) {
+    return;
+  }
+  function showParams() {
+    var method = $("select[name=method]").val();
+    $("[data-method]").each(function () {
+      $(this).closest(".form-group").toggle($(this).attr("data-method") === method);
+    });
+  }
+  $(function () {
+    if ($("[data-method]").length) {
+      showParams();
+      $(document).on("change", "select[name=method]", showParams);
+    }
+  });
+})(window.jQuery);

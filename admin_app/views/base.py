@@ -580,6 +580,19 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
     def search_placeholder(self) -> str | None:
         return getattr(self, "search_hint", "搜索")
 
+    def get_empty_list_message(self) -> str:
+        """An empty result says what was searched and how this list can be searched, so a
+        clerk who typed a character from the middle of a name knows why nothing came."""
+        term = (request.args.get("search") or "").strip()
+        if term and getattr(self, "_search_supported", False):
+            return (
+                f"没有找到与“{term[:50]}”相符的记录。本列表可按{self.search_placeholder()}查找"
+                "（姓名须从第一个字输起，如“王”“王小”）；如有筛选条件，也请检查筛选。"
+            )
+        if any(key.startswith("flt") for key in request.args):
+            return "没有符合筛选条件的记录。"
+        return "暂无记录。"
+
     def _apply_search(
         self, query: Any, count_query: Any, joins: Any, count_joins: Any, search: str
     ) -> Any:

@@ -203,13 +203,14 @@ def serve_command(host: str, port: int, threads: int) -> None:
     """Serve the panel with waitress (production); refuses demo accounts or a weak secret."""
     import waitress
 
-    from .serving import log_to_file, serving_problems
+    from .serving import log_requests, log_to_file, serving_problems
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     problems = serving_problems(app)
     if problems:
         raise click.ClickException("拒绝启动：\n- " + "\n- ".join(problems))
     log = log_to_file(app)
+    log_requests(app)
     click.echo(f"控辍保学管理平台：http://{host}:{port}/admin/（日志：{log}；按 Ctrl+C 停止）")
     waitress.serve(app, host=host, port=port, threads=threads, ident="kongchuo")
 

@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 FLASK  := $(BIN)/flask --app admin_app
 
-.PHONY: run test lint bench-seed clean
+.PHONY: run test screenshots lint bench-seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian/Ubuntu run 'apt-get install python3-venv'"; exit 1; }
@@ -27,6 +27,10 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+## screenshots: retake the user guide's pictures (docs/img/*.png) in Chromium
+screenshots: $(STAMP)
+	USER_GUIDE_IMAGES=docs/img $(BIN)/pytest tests/browser/test_user_guide.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -93,11 +93,12 @@ def create_user_command(
 
 @click.command("demo-accounts")
 @with_appcontext
-def demo_accounts_command() -> None:
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+def demo_accounts_command(port: int) -> None:
     """Print the demo accounts to log in with."""
     from seed.demo import DEMO_ACCOUNTS
 
-    click.echo("面板地址：http://127.0.0.1:5000/admin/")
+    click.echo(f"面板地址：http://127.0.0.1:{port}/admin/（按 Ctrl+C 停止）")
     click.echo("演示账号（用户名 / 密码 / 角色）：")
     for account in DEMO_ACCOUNTS:
         click.echo(f"  {account.username:<10} {account.password:<12} {account.role.label}")

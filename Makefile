@@ -17,7 +17,9 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	@echo "安装依赖到 $(VENV)/（首次约一两分钟）…"
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@# compat: a plain .pth to the checkout (the default finder warns at every install).
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+	  --config-settings editable_mode=compat -e '.[test]'
 	@touch $(STAMP)
 
 ## install: the virtualenv with the panel and its dependencies (a server's first step)

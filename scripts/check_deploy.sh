@@ -19,9 +19,15 @@ password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(18))')
 work=$(mktemp -d)
 server_pid=
 cleanup() {
-  [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-  psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $name" -c "DROP ROLE IF EXISTS $name" || true
+  local status=$?
+  if [ -n "$server_pid" ]; then
+    kill "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  psql -q "$admin_url" -c "SET client_min_messages = warning" \
+    -c "DROP DATABASE IF EXISTS $name" -c "DROP ROLE IF EXISTS $name" || true
   rm -rf "$work"
+  exit "$status"
 }
 trap cleanup EXIT
 step() { printf '[%4d s] %s\n' "$SECONDS" "$*"; }
@@ -34,7 +40,8 @@ step "install (venv, dependencies)"
 make install  # 部署指南
 
 step "PostgreSQL: role and database $name"
-psql -q "$admin_url" -c "DROP DATABASE IF EXISTS $name" -c "DROP ROLE IF EXISTS $name"
+psql -q "$admin_url" -c "SET client_min_messages = warning" \
+  -c "DROP DATABASE IF EXISTS $name" -c "DROP ROLE IF EXISTS $name"
 psql -q "$admin_url" -c "CREATE ROLE $name LOGIN PASSWORD '$password'"
 psql -q "$admin_url" -c "CREATE DATABASE $name OWNER $name ENCODING 'UTF8' TEMPLATE template0"
 

@@ -1,9 +1,9 @@
 """The repository stands alone: no tracked file points outside it.
 
-A clone is all a township's information officer gets. A document or script that names
-``../shared/``, a developer's home or this build machine's folders works here and fails
-there, so every tracked text file is read for such paths, and every relative link of the
-documentation must land on a tracked file inside the clone.
+A clone is all a township's information officer gets. A document or script that names a
+shared folder beside the checkout, a developer's home or this build machine's folders works
+here and fails there, so every tracked text file is read for such paths, and every relative
+link of the documentation must land on a tracked file inside the clone.
 """
 
 from __future__ import annotations
@@ -77,7 +77,33 @@ def test_every_relative_link_of_the_documentation_is_a_file_in_the_repository() 
 
 
 def test_the_check_catches_what_it_is_for() -> None:
-    assert OUTSIDE.search("see ../shared/notes.md")
-    assert OUTSIDE.search("cd /work/main && make")
+    # Spelt in pieces, so that this file does not hold what it looks for.
+    assert OUTSIDE.search("see ../" + "shared/notes.md")
+    assert OUTSIDE.search("cd /" + "work/main && make")
     assert not OUTSIDE.search("/usr/lib/chromium/locales and /etc/systemd/system")
     assert not OUTSIDE.search("/admin/import/preview/../../etc/passwd")
+
+
+def test_the_deployment_check_runs_the_guide_s_own_commands() -> None:
+    """scripts/check_deploy.sh proves the guide only while the guide holds its commands."""
+    guide = (ROOT / "docs" / "部署指南.md").read_text()
+    marked = [
+        line.split("  # 部署指南")[0].strip()
+        for line in (ROOT / "scripts" / "check_deploy.sh").read_text().splitlines()
+        if line.rstrip().endswith("# 部署指南")
+    ]
+    assert len(marked) >= 4, marked
+    missing = [command for command in marked if command not in guide]
+    assert not missing, missing
+
+
+def test_the_user_guide_shows_the_pictures_the_browser_suite_takes() -> None:
+    """Every picture of docs/使用说明.md is one that tests/browser/test_user_guide.py saves."""
+    guide = (ROOT / "docs" / "使用说明.md").read_text()
+    suite = (ROOT / "tests" / "browser" / "test_user_guide.py").read_text()
+    pictures = re.findall(r"\]\(img/([\w-]+)\.png\)", guide)
+    assert len(pictures) >= 10, pictures
+    taken = set(re.findall(r"shot\(\s*panel,\s*\"([\w-]+)\"", suite))
+    assert set(pictures) <= taken, set(pictures) - taken
+    for name in pictures:
+        assert (ROOT / "docs" / "img" / f"{name}.png").stat().st_size < 150_000, name

@@ -17,9 +17,10 @@ $(BIN)/python:
 $(STAMP): pyproject.toml | $(BIN)/python
 	@echo "安装依赖到 $(VENV)/（首次约一两分钟）…"
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@# compat: a plain .pth to the checkout (the default finder warns at every install).
-	@$(BIN)/python -m pip install --quiet --disable-pip-version-check \
-	  --config-settings editable_mode=compat -e '.[test]'
+	@# setuptools explains editable installs at length on every install, in every mode;
+	@# it is advice for package authors, not something a user can act on.
+	@PYTHONWARNINGS=ignore::Warning:setuptools.command.editable_wheel \
+	  $(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	@touch $(STAMP)
 
 ## install: the virtualenv with the panel and its dependencies (a server's first step)

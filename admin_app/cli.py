@@ -101,7 +101,7 @@ def demo_accounts_command(port: int) -> None:
     click.echo(f"面板地址：http://127.0.0.1:{port}/admin/（按 Ctrl+C 停止）")
     click.echo("演示账号（用户名 / 密码 / 角色）：")
     for account in DEMO_ACCOUNTS:
-        click.echo(f"  {account.username:<10} {account.password:<12} {account.role.label}")
+        click.echo(f"  {account.username:<10} {account.password:<14} {account.role.label}")
 
 
 @click.command("import")

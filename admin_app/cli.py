@@ -93,14 +93,15 @@ def create_user_command(
 
 @click.command("demo-accounts")
 @with_appcontext
-def demo_accounts_command() -> None:
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+def demo_accounts_command(port: int) -> None:
     """Print the demo accounts to log in with."""
     from seed.demo import DEMO_ACCOUNTS
 
-    click.echo("面板地址：http://127.0.0.1:5000/admin/")
+    click.echo(f"面板地址：http://127.0.0.1:{port}/admin/（按 Ctrl+C 停止）")
     click.echo("演示账号（用户名 / 密码 / 角色）：")
     for account in DEMO_ACCOUNTS:
-        click.echo(f"  {account.username:<10} {account.password:<12} {account.role.label}")
+        click.echo(f"  {account.username:<10} {account.password:<14} {account.role.label}")
 
 
 @click.command("import")
@@ -216,13 +217,14 @@ def serve_command(host: str, port: int, threads: int) -> None:
     """Serve the panel with waitress (production); refuses demo accounts or a weak secret."""
     import waitress
 
-    from .serving import log_to_file, serving_problems
+    from .serving import log_requests, log_to_file, serving_problems
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     problems = serving_problems(app)
     if problems:
         raise click.ClickException("拒绝启动：\n- " + "\n- ".join(problems))
     log = log_to_file(app)
+    log_requests(app)
     click.echo(f"控辍保学管理平台：http://{host}:{port}/admin/（日志：{log}；按 Ctrl+C 停止）")
     waitress.serve(app, host=host, port=port, threads=threads, ident="kongchuo")
 

@@ -32,7 +32,11 @@ def test_a_sound_installation_is_served_with_waitress(app, runner, served, tmp_p
     result = runner.invoke(args=["serve", "--host", "0.0.0.0", "--port", "8123", "--threads", "4"])
     assert result.exit_code == 0, result.output
     assert served == [{"host": "0.0.0.0", "port": 8123, "threads": 4, "ident": "kongchuo"}]
-    assert (tmp_path / "logs" / "panel.log").exists()
+    log = tmp_path / "logs" / "panel.log"
+    assert log.exists() and oct(log.stat().st_mode & 0o777) == "0o600"
+    # Each request is a line in the log, with the client's address and the answer.
+    app.test_client().get("/admin/login/?next=/admin/")
+    assert "127.0.0.1 user=- GET /admin/login/?next=/admin/ 200" in log.read_text()
 
 
 def test_a_development_secret_or_a_demo_account_refuses_to_start(app, runner, served) -> None:

@@ -43,6 +43,7 @@ from ..audit import log_event
 from ..auth import has_role, may_see_unmasked
 from ..choices import AuditAction, CodeEnum, Role
 from ..dates import LOCAL_TZ, beijing_minute
+from ..errors import storage_problem
 from ..extensions import db
 from ..masking import mask_id_number, mask_phone
 from ..params import parse_count, parse_id, parse_ids, parse_int, parse_page
@@ -745,6 +746,11 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
             return True
         if isinstance(exc, IntegrityError):
             flash(INTEGRITY_MESSAGE, "error")
+            return True
+        # A full disk or a stopped database: the form stays with the typing, in Chinese.
+        problem = storage_problem(exc)
+        if problem is not None:
+            flash(problem, "error")
             return True
         return super().handle_view_exception(exc)
 

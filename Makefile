@@ -9,7 +9,7 @@ PORT   ?= 5000
 SHELL       := /bin/bash
 .SHELLFLAGS := -o pipefail -c
 
-.PHONY: install run reset-demo test screenshots lint bench-seed clean
+.PHONY: install run reset-demo test screenshots print-sample lint bench-seed clean
 
 $(BIN)/python:
 	@$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: on Debian/Ubuntu run 'apt-get install python3-venv'"; exit 1; }
@@ -51,6 +51,10 @@ test: $(STAMP)
 ## screenshots: retake the user guide's pictures (docs/img/*.png) in Chromium
 screenshots: $(STAMP)
 	USER_GUIDE_IMAGES=docs/img $(BIN)/pytest tests/browser/test_user_guide.py
+
+## print-sample: print the 问责台账 with LibreOffice into docs/img (needs libreoffice-calc-nogui, poppler-utils)
+print-sample: $(STAMP)
+	$(BIN)/python scripts/print_report.py accountability docs/img/accountability-print.png
 
 lint: $(STAMP)
 	$(BIN)/ruff check --fix .

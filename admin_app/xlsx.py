@@ -555,20 +555,21 @@ def write_report(
 def write_sign_off(
     sheet: Worksheet, styles: Styles, first_row: int, widths: Sequence[float]
 ) -> int:
-    """The sign-off lines under a table, each merged across its width; the next free row.
+    """The sign-off lines under a table, in one row merged across its width; the next row.
 
-    A sheet printed one page wide prints nothing right of its last column, so each line
-    wraps within the table's width, its row made tall enough and roomy enough to sign in.
+    One row, not one per line: a page break falls between rows, and a block split over
+    two pages (填报单位 and 日期 alone on a page under a repeated header) was what printing
+    showed. A sheet printed one page wide prints nothing right of its last column, so the
+    lines wrap within the table's width, the row tall enough and roomy enough to sign in.
     """
     width = sum(widths)
-    row = first_row
-    for text in SIGN_OFF:
-        if len(widths) > 1:
-            sheet.merge_range(row, 0, row, len(widths) - 1, "", styles.sign_off)
-        sheet.write_string(row, 0, text, styles.sign_off)
-        sheet.set_row(row, max(SIGN_OFF_HEIGHT, row_height(wrapped_lines(text, width))))
-        row += 1
-    return row
+    text = "\n".join(SIGN_OFF)
+    lines = sum(wrapped_lines(line, width) for line in SIGN_OFF)
+    if len(widths) > 1:
+        sheet.merge_range(first_row, 0, first_row, len(widths) - 1, "", styles.sign_off)
+    sheet.write_string(first_row, 0, text, styles.sign_off)
+    sheet.set_row(first_row, max(SIGN_OFF_HEIGHT * len(SIGN_OFF), row_height(lines)))
+    return first_row + 1
 
 
 class Tally:

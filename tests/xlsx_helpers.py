@@ -36,9 +36,10 @@ def rows_of(sheet: Any) -> list[list[Any]]:
 def sign_off_of(sheet: Any) -> list[str]:
     """The sign-off lines under a 台账's table (empty for other sheets)."""
     return [
-        row[0]
+        line
         for row in sheet.iter_rows(min_row=DATA_START, max_col=1, values_only=True)
         if isinstance(row[0], str) and row[0].startswith(("填表人", "填报单位"))
+        for line in row[0].split("\n")
     ]
 
 

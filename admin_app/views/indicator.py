@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from flask import request
 from flask_admin import expose
 from sqlalchemy import func, select
 from wtforms import FloatField
@@ -116,7 +117,7 @@ class IndicatorView(SecureModelView):
 
     def create_form(self, obj: Any = None) -> Any:
         form = super().create_form(obj)
-        if not form.is_submitted():
+        if request.method != "POST":
             for name, (_, _, spec) in PARAM_FIELDS.items():
                 form[name].data = spec.default
         return form

@@ -150,3 +150,50 @@
     });
   });
 })(window.jQuery);
+
+// The score sheet of an inspection: the total under the sheet follows the typed scores, and
+// a score below the item's maximum marks its reason box as needed (the server refuses the
+// save without it, so this only tells earlier). A box that holds no number adds nothing.
+(function () {
+  function number(text) {
+    var value = parseFloat(String(text).replace(/[，。]/g, "."));
+    return isFinite(value) ? value : null;
+  }
+  function refresh(sheet) {
+    var total = 0;
+    var boxes = sheet.querySelectorAll("input[data-max]");
+    for (var i = 0; i < boxes.length; i++) {
+      var value = number(boxes[i].value);
+      var reason = boxes[i].closest("tr").querySelector("input[name^='sheet_reason_']");
+      var below = value !== null && value < number(boxes[i].getAttribute("data-max"));
+      if (reason) {
+        reason.classList.toggle("reason-needed", below && !reason.value.trim());
+        reason.placeholder = below ? "低于满分，须填写扣分原因" : "";
+      }
+      if (value !== null) {
+        total += value;
+      }
+    }
+    var shown = sheet.querySelector("[data-sheet-total]");
+    if (shown) {
+      shown.textContent = String(Math.round(total * 10) / 10);
+    }
+  }
+  document.addEventListener("input", function (event) {
+    var sheet = event.target.closest && event.target.closest("[data-score-sheet]");
+    if (sheet) {
+      refresh(sheet);
+    }
+  });
+  function start() {
+    var sheets = document.querySelectorAll("[data-score-sheet]");
+    for (var i = 0; i < sheets.length; i++) {
+      refresh(sheets[i]);
+    }
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

@@ -103,6 +103,53 @@
       for (var i = 0; i < boxes.length; i++) {
         boxes[i].checked = all.checked;
       }
+      countChecked(all.form);
+    }
+    // A group's 全选 / 全不选 button: data-check-group="<selector>" data-check-to="1|0".
+    var group = target.closest("[data-check-group]");
+    if (group) {
+      event.preventDefault();
+      var members = document.querySelectorAll(group.getAttribute("data-check-group"));
+      for (var j = 0; j < members.length; j++) {
+        if (!members[j].disabled) {
+          members[j].checked = group.getAttribute("data-check-to") === "1";
+        }
+      }
+      countChecked(group.form);
+    }
+  });
+
+  // A form that counts its ticked boxes (data-count-boxes="<selector>") shows the count in
+  // its [data-count-shown] elements, and its button asks with the count
+  // (data-confirm-template="将登记 {n} 条…"), so the confirmation says how many records
+  // the click will create.
+  function countChecked(form) {
+    if (!form || !form.hasAttribute("data-count-boxes")) {
+      return;
+    }
+    var n = form.querySelectorAll(form.getAttribute("data-count-boxes") + ":checked").length;
+    var shown = form.querySelectorAll("[data-count-shown]");
+    for (var i = 0; i < shown.length; i++) {
+      shown[i].textContent = String(n);
+    }
+    var asking = form.querySelectorAll("[data-confirm-template]");
+    for (var k = 0; k < asking.length; k++) {
+      var many = asking[k].getAttribute("data-confirm-many");
+      var limit = parseInt(asking[k].getAttribute("data-confirm-limit") || "0", 10);
+      var text = limit && n > limit && many ? many : asking[k].getAttribute("data-confirm-template");
+      asking[k].setAttribute("data-confirm", text.replace(/\{n\}/g, String(n)));
+    }
+  }
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (box && box.type === "checkbox" && box.form) {
+      countChecked(box.form);
+    }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var counting = document.querySelectorAll("form[data-count-boxes]");
+    for (var i = 0; i < counting.length; i++) {
+      countChecked(counting[i]);
     }
   });
 

@@ -226,12 +226,14 @@
       shown.textContent = String(Math.round(total * 10) / 10);
     }
   }
-  document.addEventListener("input", function (event) {
+  function changed(event) {
     var sheet = event.target.closest && event.target.closest("[data-score-sheet]");
     if (sheet) {
       refresh(sheet);
     }
-  });
+  }
+  document.addEventListener("input", changed);
+  document.addEventListener("change", changed);
   function start() {
     var sheets = document.querySelectorAll("[data-score-sheet]");
     for (var i = 0; i < sheets.length; i++) {

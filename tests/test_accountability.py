@@ -108,19 +108,21 @@ def test_who_may_read_and_write_accountability(app, client_as, world, data):
 
 
 def proposal_rows(html: str) -> list[tuple[str, str]]:
-    """(key, village and text of the row) for every proposal still to confirm.
+    """(key, village, person and text of the row) for every proposal still to confirm.
 
-    The village is its group's heading row, above its proposals."""
+    The village and the person (with post and line) head the groups above the rows."""
     rows = re.findall(r"<tr([^>]*)>(.*?)</tr>", html, re.S)
     found = []
-    village = ""
+    village = person = ""
     for attrs, row in rows:
         text = re.sub(r"<[^>]+>", " ", row)
         if "village-row" in attrs:
             village = text.split("（")[0].strip()
+        if "person-row" in attrs:
+            person = re.sub(r"全选|全不选|\d+条待确认", " ", text)
         key = re.search(r'name="confirm" value="([^"]+)"', row)
         if key:
-            found.append((key.group(1), f"{village} {text}"))
+            found.append((key.group(1), f"{village} {person} {text}"))
     return found
 
 

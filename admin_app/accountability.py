@@ -271,6 +271,61 @@ def propose(
     return proposals
 
 
+@dataclass
+class PersonGroup:
+    """The proposals naming one person in one village (on one line, in one post)."""
+
+    key: str
+    person: str
+    position: str
+    line: AgreementLine
+    proposals: list[Proposal]
+
+    @property
+    def open_count(self) -> int:
+        return sum(1 for p in self.proposals if not p.recorded)
+
+
+@dataclass
+class VillageGroup:
+    village_id: int
+    village: str
+    persons: list[PersonGroup]
+
+    @property
+    def key(self) -> str:
+        return f"v{self.village_id}"
+
+    @property
+    def open_count(self) -> int:
+        return sum(group.open_count for group in self.persons)
+
+
+def group_proposals(proposals: Iterable[Proposal]) -> list[VillageGroup]:
+    """Proposals by village, then by person, in the order they were proposed.
+
+    The same two principals of a village answer for every finding there (one per line),
+    so a flat list repeats them ten times; grouped, an inspector decides per village or
+    per person, and ticks the findings of one person together.
+    """
+    villages: dict[int, VillageGroup] = {}
+    persons: dict[tuple[int, str, str, AgreementLine], PersonGroup] = {}
+    for proposal in proposals:
+        village = villages.get(proposal.village_id)
+        if village is None:
+            village = VillageGroup(proposal.village_id, proposal.village, [])
+            villages[proposal.village_id] = village
+        who = (proposal.village_id, proposal.person, proposal.position, proposal.line)
+        group = persons.get(who)
+        if group is None:
+            key = f"{village.key}p{len(village.persons) + 1}"
+            group = PersonGroup(key, proposal.person, proposal.position, proposal.line, [])
+            persons[who] = group
+            village.persons.append(group)
+        group.proposals.append(proposal)
+    return list(villages.values())
+
+
 def confirm(
     session: Session,
     period: AssessmentPeriod,

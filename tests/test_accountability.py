@@ -108,18 +108,26 @@ def test_who_may_read_and_write_accountability(app, client_as, world, data):
 
 
 def proposal_rows(html: str) -> list[tuple[str, str]]:
-    """(key, text of the row) for every proposal still to confirm."""
-    rows = re.findall(r"<tr[^>]*>(.*?)</tr>", html, re.S)
+    """(key, village, person and text of the row) for every proposal still to confirm.
+
+    The village and the person (with post and line) head the groups above the rows."""
+    rows = re.findall(r"<tr([^>]*)>(.*?)</tr>", html, re.S)
     found = []
-    for row in rows:
+    village = person = ""
+    for attrs, row in rows:
+        text = re.sub(r"<[^>]+>", " ", row)
+        if "village-row" in attrs:
+            village = text.split("（")[0].strip()
+        if "person-row" in attrs:
+            person = re.sub(r"全选|全不选|\d+条待确认", " ", text)
         key = re.search(r'name="confirm" value="([^"]+)"', row)
         if key:
-            found.append((key.group(1), re.sub(r"<[^>]+>", " ", row)))
+            found.append((key.group(1), f"{village} {person} {text}"))
     return found
 
 
 def propose_form(client, period: int):
-    """The proposals page's form: every open proposal ticked, as the page offers it."""
+    """The proposals page's form, as the page offers it: nothing ticked."""
     url = f"/admin/accountability/propose/?period={period}"
     return open_form(client, url, action="/propose/")
 
@@ -140,7 +148,7 @@ def test_proposals_name_both_lines_and_are_confirmed_or_discarded(app, client_as
     keep = [key for key, text in rows if "周校长" in text and "逾期" in text]
     form = propose_form(inspector, data["period"])
     ticked = [value for name, value in form.pairs() if name == "confirm"]
-    assert sorted(ticked) == sorted(key for key, _ in rows)  # all ticked to start with
+    assert ticked == []  # nothing is ticked to start with
     tick_only(form, "confirm", keep)  # the inspector unticks all but one
     response = form.submit(inspector, follow_redirects=True)
     assert response.status_code == 200
@@ -172,10 +180,11 @@ def test_proposals_refuse_forgeries_and_bad_input(app, client_as, data):
     forge_entry(form, "confirm", "x")
     assert form.submit(inspector).status_code == 302
     assert count(app) == 0  # only what the data supports can be saved
-    # The control: the page's own proposals, ticked as offered, are saved.
-    offered = len(proposal_rows(inspector.get(form.page_url).get_data(as_text=True)))
-    assert propose_form(inspector, data["period"]).submit(inspector).status_code == 302
-    assert count(app) == offered > 0
+    # The control: the page's own proposals, all ticked, are saved.
+    rows = proposal_rows(inspector.get(form.page_url).get_data(as_text=True))
+    form = tick_only(propose_form(inspector, data["period"]), "confirm", [k for k, _ in rows])
+    assert form.submit(inspector).status_code == 302
+    assert count(app) == len(rows) > 0
     assert inspector.get("/admin/accountability/propose/?period=abc").status_code == 200
     missing = inspector.get("/admin/accountability/propose/?period=99999")
     assert missing.status_code == 302
@@ -194,3 +203,39 @@ def test_confirmed_proposals_appear_in_the_accountability_sheet(app, client_as, 
     lines = {row["行政村"]: row for row in by_header(sheet)}
     assert "赵主任：责令整改（拟问责）" in lines["新华村"]["问责措施"]
     assert lines["新华村"]["问责记录(条)"] == 1 and lines["联合村"]["问责记录(条)"] == 0
+
+
+def test_proposals_are_grouped_by_village_and_person_and_none_is_ticked(app, client_as, data):
+    inspector = client_as(Role.INSPECTOR)
+    url = f"/admin/accountability/propose/?period={data['period']}"
+    html = inspector.get(url).get_data(as_text=True)
+    rows = proposal_rows(html)
+    # One heading per village, one per person of it, each with 全选 and 全不选 for its boxes.
+    villages = re.findall(r'<tr class="table-info village-row" data-group="(v\d+)">', html)
+    assert len(villages) == len(set(villages)) >= 1
+    for key in villages:
+        assert f'data-check-group=".{key}" data-check-to="1">全选' in html
+        assert f'data-check-group=".{key}" data-check-to="0">全不选' in html
+    persons = re.findall(r'<tr class="person-row" data-group="(v\d+p\d+)">(.*?)</tr>', html, re.S)
+    zhao = [key for key, text in persons if "赵主任" in text]
+    assert len(zhao) == 1  # 赵主任 heads one group, not a row per finding
+    boxes = re.findall(
+        r'<input type="checkbox" class="([^"]+)" name="confirm" value="([^"]+)"', html
+    )
+    in_group = [value for classes, value in boxes if zhao[0] in classes.split()]
+    assert len(in_group) >= 2 and all("赵主任" in t for k, t in rows if k in in_group)
+    assert " checked" not in "".join(
+        re.findall(r'<input type="checkbox"[^>]*name="confirm"[^>]*>', html)
+    )
+    # The button says how many records it creates, counted as boxes are ticked (panel.js).
+    assert 'data-confirm-template="将登记 {n} 条“拟问责”记录，确定吗？"' in html
+    # Nothing ticked: nothing saved, and the message says so.
+    response = propose_form(inspector, data["period"]).submit(inspector, follow_redirects=True)
+    assert "未勾选任何建议，未登记问责记录。" in response.get_data(as_text=True)
+    assert count(app) == 0
+    # One person's group ticked: exactly their records.
+    form = tick_only(propose_form(inspector, data["period"]), "confirm", in_group)
+    response = form.submit(inspector, follow_redirects=True)
+    assert f"已确认 {len(in_group)} 条" in response.get_data(as_text=True)
+    with app.app_context():
+        assert {r.person for r in db.session.scalars(select(Accountability))} == {"赵主任"}

@@ -312,3 +312,83 @@ def test_the_single_school_option_carries_through_to_the_action(app, client_as, 
     forge_entry(form, "child_id", world.child_b).submit(clerk)
     with app.app_context():
         assert db.session.scalar(select(func.count(DropoutCase.id))) == 1
+
+
+def test_a_roster_of_a_few_children_warns_pages_and_asks_before_opening_many(
+    app, client_as, world, register
+):
+    """An 11-row roster once made 1,394 children "suspected", all opened with one click."""
+    with app.app_context():
+        village = db.session.get(Village, world.village_a)
+        school = db.session.get(School, world.school_a)
+        many = [
+            f.make_child(name=f"在册{n:02d}", village=village, school=school).id for n in range(60)
+        ]
+        db.session.commit()
+    clerk = client_as(Role.CLERK)
+    result_url = upload(clerk, roster(register)).headers["Location"]
+    html = clerk.get(result_url).get_data(as_text=True)
+    # 1 of 64 school-age children expected on a full roster: 1.6%.
+    assert "名单只覆盖了在册儿童的 1.6%" in html and "是否选错了文件或学校？" in html
+    assert 'id="only-roster-schools"' in html
+    # The suspected list comes in pages of 50; the rest are on page 2.
+    assert html.count('name="child_id"') == 50
+    assert 'id="missing-pages"' in html and "第1/2页" in html
+    page_2 = clerk.get(result_url + "?page=2").get_data(as_text=True)
+    # 62 missing (child_b, the one with a case, the 60), less page 1; the open case has no box.
+    assert page_2.count('name="child_id"') == 62 - 50 - 1
+    assert clerk.get(result_url + "?page=99").status_code == 200  # the last page
+    assert 'data-confirm-many="将为 {n} 名儿童立疑似控辍案件' in html
+
+    # Eight ticked: the server asks again with the count, and opens nothing yet.
+    chosen = many[:8]
+    form = form_of(html, result_url, action="/open-cases")
+    form = tick_many(form, chosen)
+    response = form.submit(clerk)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "将为 <strong>8</strong> 名儿童立疑似控辍案件" in page
+    assert cases_opened(app) == 0
+    confirm_form = form_of(response, result_url + "/open-cases", action="/open-cases")
+    assert confirm_form.value("confirmed") == "8"
+    response = confirm_form.submit(clerk)
+    assert response.status_code == 302
+    assert "已为8名儿童立疑似控辍案件" in clerk.get(result_url).get_data(as_text=True)
+    assert cases_opened(app) == 8
+    # A handful goes through at once, as before.
+    form = tick_many(open_cases_form(clerk, result_url), many[8:11])
+    assert form.submit(clerk).status_code == 302
+    assert cases_opened(app) == 11
+
+
+def test_a_roster_covering_the_register_shows_no_warning(app, client_as, world, register):
+    numbers = register["numbers"]
+    rows = [
+        (name, numbers[name], "联合乡中心小学", "6", "1班", "")
+        for name in ("李小红", "已立案")
+        if name in numbers
+    ]
+    content = xlsx(
+        [("王小明", numbers["王小明"], "联合乡中心小学", "6", "1班", ""), *rows],
+        ROSTER_HEADER,
+    )
+    clerk = client_as(Role.CLERK)
+    html = clerk.get(upload(clerk, content).headers["Location"]).get_data(as_text=True)
+    assert "名单只覆盖了" not in html
+
+
+def tick_many(form, child_ids):
+    for child_id in child_ids:
+        box = [c for c in form.named("child_id") if c.value == str(child_id)]
+        assert box, child_id
+        box[0].checked = True
+    return form
+
+
+def cases_opened(app) -> int:
+    with app.app_context():
+        return db.session.scalar(
+            select(func.count(DropoutCase.id)).where(
+                DropoutCase.source == CaseSource.ROSTER_COMPARISON
+            )
+        )

@@ -62,10 +62,11 @@ def test_an_inspection_with_scores_saves_from_its_edit_page(app, client_as, worl
         inspection_id, item_id = inspection.id, item.id
     url = f"/admin/inspection/edit/?id={inspection_id}"
     inspector = client_as(Role.INSPECTOR)
-    form = open_form(inspector, url).add_inline("scores", {"item": item_id, "score": "8"})
+    form = open_form(inspector, url).set(f"sheet_score_{item_id}", "8")
+    form.set(f"sheet_reason_{item_id}", "台账不全")
     assert form.submit(inspector).status_code == 302
     form = open_form(inspector, url)
-    assert form.value("scores-0-item") == str(item_id)
+    assert form.value(f"sheet_score_{item_id}") == "8"
     response = form.set("inspectors", "钱督导").submit(inspector)
     assert response.status_code == 302
     with app.app_context():

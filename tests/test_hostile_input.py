@@ -541,6 +541,8 @@ def test_offered_that_is_no_count_still_confirms(app, client_as, world):
     inspector = client_as(Role.INSPECTOR)
     url = f"/admin/accountability/propose/?period={data['period']}"
     form = form_of(inspector.get(url), action="/propose/")
+    for box in form.named("confirm"):  # nothing is ticked to start with
+        box.checked = True
     form.force("offered", "abc")
     response = form.submit(inspector, follow_redirects=True)
     assert response.status_code == 200

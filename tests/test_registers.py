@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import (
+    AssessmentPeriod,
     AssistanceRecord,
     Household,
     Inspection,
@@ -276,12 +277,22 @@ def test_inline_score_edit_above_maximum_is_refused(app, client_as, world):
         assert db.session.get(InspectionScore, score_id).score == Decimal("5")
 
 
-def test_inspection_with_inline_scores(app, client_as, world):
+def make_sheet_items(app):
+    """Three active items of the standard and one retired (not on a new sheet)."""
     with app.app_context():
         period = make_period()
-        item = make_item(name="双线责任书", max_points=Decimal(15))
+        items = [
+            make_item(name="双线责任书", max_points=Decimal(15), sort_order=1),
+            make_item(name="控辍台账", max_points=Decimal(10), sort_order=2),
+            make_item(name="劝返走访", max_points=Decimal(5), sort_order=3),
+        ]
+        make_item(name="旧项目", max_points=Decimal(5), active=False)
         db.session.commit()
-        period_id, item_id = period.id, item.id
+        return period.id, [item.id for item in items]
+
+
+def test_inspection_is_scored_on_one_sheet_of_every_active_item(app, client_as, world):
+    period_id, (duty, ledger, visits) = make_sheet_items(app)
     inspector = client_as(Role.INSPECTOR)
     base = {
         "period": period_id,
@@ -291,18 +302,107 @@ def test_inspection_with_inline_scores(app, client_as, world):
         "summary": "责任书签订齐全",
     }
     form = open_form(inspector, "/admin/inspection/new/").update(base)
-    form.add_inline("scores", {"item": item_id, "score": "16"})
+    # Every active item has its box at once: no 添加 clicks, no item to pick.
+    sheet = [n for n in form.names() if n.startswith("sheet_score_")]
+    with app.app_context():
+        active = db.session.scalars(
+            select(InspectionItem.id).where(InspectionItem.active.is_(True))
+        ).all()
+    assert sorted(sheet) == sorted(f"sheet_score_{i}" for i in active)
+    assert {f"sheet_score_{i}" for i in (duty, ledger, visits)} <= set(sheet)
+    page = inspector.get("/admin/inspection/new/").get_data(as_text=True)
+    assert "旧项目" not in page and "满分" in page and "合计" in page
+    form.update({f"sheet_score_{duty}": "16", f"sheet_score_{ledger}": "8"})
     response = form.submit(inspector)
     assert response.status_code == 200
-    assert "得分不能超过该项满分15分" in field_errors(response)
+    errors = field_errors(response)
+    assert "得分不能超过该项满分15分" in errors
+    assert "得分低于满分，请填写扣分原因" in errors
     assert count(app, Inspection) == 0
     form = form_of(response, "/admin/inspection/new/")
-    assert form.value("scores-0-score") == "16"  # the typing is kept
-    response = form.set("scores-0-score", "14").submit(inspector)
+    assert form.value(f"sheet_score_{duty}") == "16"  # the typing is kept
+    assert form.value("inspectors") == "李督导、王督导"
+    form.update(
+        {
+            f"sheet_score_{duty}": "15",
+            f"sheet_reason_{ledger}": "台账缺两户",
+            f"sheet_score_{visits}": "4.5",
+        }
+    )
+    response = form.submit(inspector)
+    assert response.status_code == 200  # 劝返走访 below its maximum still lacks a reason
+    assert count(app, Inspection) == 0
+    form = form_of(response, "/admin/inspection/new/")
+    response = form.set(f"sheet_reason_{visits}", "走访记录缺签字").submit(inspector)
     assert response.status_code == 302
     with app.app_context():
         inspection = db.session.scalar(select(Inspection))
-        assert [(s.item_id, s.score) for s in inspection.scores] == [(item_id, Decimal("14"))]
+        saved = {s.item_id: (s.score, s.deduction_reason) for s in inspection.scores}
+        assert saved == {
+            duty: (Decimal("15"), None),
+            ledger: (Decimal("8"), "台账缺两户"),
+            visits: (Decimal("4.5"), "走访记录缺签字"),
+        }
+        inspection_id = inspection.id
+    # The edit page shows the stored sheet and its total; blanking a score removes it.
+    url = f"/admin/inspection/edit/?id={inspection_id}"
+    page = inspector.get(url).get_data(as_text=True)
+    assert 'id="sheet-total" data-sheet-total>27.5<' in page  # 15 + 8 + 4.5
+    form = open_form(inspector, url)
+    assert form.value(f"sheet_score_{ledger}") == "8"
+    assert form.value(f"sheet_reason_{ledger}") == "台账缺两户"
+    form.update(
+        {f"sheet_score_{visits}": "", f"sheet_reason_{visits}": "", f"sheet_score_{ledger}": "10"}
+    )
+    assert form.submit(inspector).status_code == 302
+    with app.app_context():
+        inspection = db.session.get(Inspection, inspection_id)
+        assert {s.item_id: s.score for s in inspection.scores} == {
+            duty: Decimal("15"),
+            ledger: Decimal("10"),
+        }
+
+
+def test_a_bad_score_on_the_sheet_saves_nothing_of_the_inspection(app, client_as, world):
+    period_id, (duty, ledger, _) = make_sheet_items(app)
+    with app.app_context():
+        village = db.session.get(Village, world.village_a)
+        inspection_id = make_inspection(village, db.session.get(AssessmentPeriod, period_id)).id
+        db.session.commit()
+    inspector = client_as(Role.INSPECTOR)
+    url = f"/admin/inspection/edit/?id={inspection_id}"
+    form = open_form(inspector, url).update(
+        {"summary": "已改", f"sheet_score_{duty}": "15", f"sheet_score_{ledger}": "八分"}
+    )
+    response = form.submit(inspector)
+    assert response.status_code == 200
+    assert "得分须为数字，如 8 或 7.5" in field_errors(response)
+    with app.app_context():
+        inspection = db.session.get(Inspection, inspection_id)
+        assert inspection.summary is None and inspection.scores == []
+
+
+def test_an_inspection_of_a_retired_item_keeps_its_score_on_the_sheet(app, client_as, world):
+    inspection_id, item_id = make_inspection_with_item(app, world)
+    with app.app_context():
+        item = db.session.get(InspectionItem, item_id)
+        db.session.add(
+            InspectionScore(
+                inspection_id=inspection_id,
+                item=item,
+                max_points=item.max_points,
+                score=7,
+                deduction_reason="缺",
+            )
+        )
+        item.active = False
+        db.session.commit()
+    inspector = client_as(Role.INSPECTOR)
+    form = open_form(inspector, f"/admin/inspection/edit/?id={inspection_id}")
+    assert form.value(f"sheet_score_{item_id}") == "7"
+    assert form.set("summary", "复查").submit(inspector).status_code == 302
+    with app.app_context():
+        assert [s.score for s in db.session.get(Inspection, inspection_id).scores] == [7]
 
 
 def test_inspection_date_outside_the_period_is_refused(app, client_as, world):

@@ -103,6 +103,53 @@
       for (var i = 0; i < boxes.length; i++) {
         boxes[i].checked = all.checked;
       }
+      countChecked(all.form);
+    }
+    // A group's 全选 / 全不选 button: data-check-group="<selector>" data-check-to="1|0".
+    var group = target.closest("[data-check-group]");
+    if (group) {
+      event.preventDefault();
+      var members = document.querySelectorAll(group.getAttribute("data-check-group"));
+      for (var j = 0; j < members.length; j++) {
+        if (!members[j].disabled) {
+          members[j].checked = group.getAttribute("data-check-to") === "1";
+        }
+      }
+      countChecked(group.form);
+    }
+  });
+
+  // A form that counts its ticked boxes (data-count-boxes="<selector>") shows the count in
+  // its [data-count-shown] elements, and its button asks with the count
+  // (data-confirm-template="将登记 {n} 条…"), so the confirmation says how many records
+  // the click will create.
+  function countChecked(form) {
+    if (!form || !form.hasAttribute("data-count-boxes")) {
+      return;
+    }
+    var n = form.querySelectorAll(form.getAttribute("data-count-boxes") + ":checked").length;
+    var shown = form.querySelectorAll("[data-count-shown]");
+    for (var i = 0; i < shown.length; i++) {
+      shown[i].textContent = String(n);
+    }
+    var asking = form.querySelectorAll("[data-confirm-template]");
+    for (var k = 0; k < asking.length; k++) {
+      var many = asking[k].getAttribute("data-confirm-many");
+      var limit = parseInt(asking[k].getAttribute("data-confirm-limit") || "0", 10);
+      var text = limit && n > limit && many ? many : asking[k].getAttribute("data-confirm-template");
+      asking[k].setAttribute("data-confirm", text.replace(/\{n\}/g, String(n)));
+    }
+  }
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (box && box.type === "checkbox" && box.form) {
+      countChecked(box.form);
+    }
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var counting = document.querySelectorAll("form[data-count-boxes]");
+    for (var i = 0; i < counting.length; i++) {
+      countChecked(counting[i]);
     }
   });
 
@@ -171,3 +218,51 @@
     }
   });
 })(window.jQuery);
+// The score sheet of an inspection: the total under the sheet follows the typed scores, and
+// a score below the item's maximum marks its reason box as needed (the server refuses the
+// save without it, so this only tells earlier). A box that holds no number adds nothing.
+(function () {
+  function number(text) {
+    var value = parseFloat(String(text).replace(/[，。]/g, "."));
+    return isFinite(value) ? value : null;
+  }
+  function refresh(sheet) {
+    var total = 0;
+    var boxes = sheet.querySelectorAll("input[data-max]");
+    for (var i = 0; i < boxes.length; i++) {
+      var value = number(boxes[i].value);
+      var reason = boxes[i].closest("tr").querySelector("input[name^='sheet_reason_']");
+      var below = value !== null && value < number(boxes[i].getAttribute("data-max"));
+      if (reason) {
+        reason.classList.toggle("reason-needed", below && !reason.value.trim());
+        reason.placeholder = below ? "低于满分，须填写扣分原因" : "";
+      }
+      if (value !== null) {
+        total += value;
+      }
+    }
+    var shown = sheet.querySelector("[data-sheet-total]");
+    if (shown) {
+      shown.textContent = String(Math.round(total * 10) / 10);
+    }
+  }
+  function changed(event) {
+    var sheet = event.target.closest && event.target.closest("[data-score-sheet]");
+    if (sheet) {
+      refresh(sheet);
+    }
+  }
+  document.addEventListener("input", changed);
+  document.addEventListener("change", changed);
+  function start() {
+    var sheets = document.querySelectorAll("[data-score-sheet]");
+    for (var i = 0; i < sheets.length; i++) {
+      refresh(sheets[i]);
+    }
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

@@ -9,7 +9,7 @@ from flask_admin import expose
 from sqlalchemy import select
 
 from .. import columns
-from ..accountability import check_accountability, confirm, propose
+from ..accountability import check_accountability, confirm, group_proposals, propose
 from ..choices import AccountabilityAction, AccountabilityStatus, AgreementLine, Role
 from ..extensions import db
 from ..models import Accountability, AssessmentPeriod
@@ -80,7 +80,12 @@ class AccountabilityView(SecureModelView):
 
     @expose("/propose/", methods=("GET", "POST"))
     def propose_view(self) -> Any:
-        """生成问责建议: proposals from the data; the inspector confirms or discards each."""
+        """生成问责建议: proposals from the data; the inspector confirms or discards each.
+
+        Nothing is ticked to start with: a record of accountability names a person, and
+        59 pre-ticked rows were confirmed wholesale. The page groups them by village and
+        person, and the button says how many records it will create.
+        """
         if not self.can_create:
             abort(403)
         period = self._period()
@@ -90,6 +95,9 @@ class AccountabilityView(SecureModelView):
         villages = visible_village_ids()
         if request.method == "POST":
             keys = request.form.getlist("confirm")
+            if not keys:
+                flash("未勾选任何建议，未登记问责记录。", "warning")
+                return redirect(url_for(".propose_view", period=period.id))
             saved = confirm(db.session, period, keys, village_ids=villages)
             db.session.commit()
             # How many proposals the page showed: only for the message, so a value that
@@ -110,5 +118,6 @@ class AccountabilityView(SecureModelView):
             period=period,
             periods=periods,
             proposals=proposals,
+            groups=group_proposals(proposals),
             open_count=sum(1 for p in proposals if not p.recorded),
         )

@@ -13,6 +13,7 @@ from ..sqlutil import starts_with
 from ..validation import check_agreement
 from .base import TOWNSHIP_READERS, OptionsFilter, SecureModelView, enum_filter
 from .options import school_options, village_options
+from .sections import Section, sections
 
 A = ResponsibilityAgreement
 
@@ -57,6 +58,16 @@ class AgreementView(SecureModelView):
         OptionsFilter(A.school_id, "学校", school_options, int),
     )
     form_columns = tuple(columns.AGREEMENT)
+    form_rules = sections(
+        Section("责任书", ("year", "level", "line", "status", "signed_on", "valid_until")),
+        Section("签约双方", ("party_a_name", "party_a_org", "party_b_name", "party_b_org")),
+        Section("责任对象", ("village", "school", "child", "household")),
+        Section(
+            "目标与条款",
+            ("target_enrolment_rate", "target_retention_rate", "liability_clause", "scan_file"),
+        ),
+    )
+    edit_template = "admin/record_edit.html"
     form_args = {
         "line": {"description": "可留空，按层级自动确定"},
         "scan_file": {"description": "扫描件存放位置或编号"},
@@ -67,6 +78,17 @@ class AgreementView(SecureModelView):
         "child": {"fields": ("name",)},
         "household": {"fields": ("head_name",)},
     }
+
+    def record_heading(self, model: Any) -> tuple[str, str] | None:
+        parties = f"{model.party_a_name or ''} — {model.party_b_name or ''}"
+        where = [
+            f"{model.year}年度" if model.year else "",
+            model.level.label if model.level else "",
+            model.village.name if model.village else "",
+            model.school.name if model.school else "",
+            model.child.name if model.child else "",
+        ]
+        return f"责任书：{parties}", " · ".join(part for part in where if part)
 
     def search_criterion(self, term: str) -> Any:
         return or_(

@@ -457,6 +457,15 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
                     field.render_kw = {**(field.render_kw or {}), "data-version": obj.version}
         return form
 
+    def record_heading(self, model: Any) -> tuple[str, str] | None:
+        """Whom an edit page edits (name, where it belongs), shown above the form.
+
+        A form of 35 fields whose name box may be scrolled away, or removed for a role
+        that may not change it (a school edits only enrolment), otherwise never says
+        whose record it is.
+        """
+        return None
+
     # --- Access ------------------------------------------------------------------------
 
     def _handle_view(self, name: str, **kwargs: Any) -> Any:

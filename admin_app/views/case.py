@@ -63,6 +63,7 @@ from .base import (
 )
 from .fields import LocalDateField
 from .options import village_options
+from .sections import Section, sections
 
 C = DropoutCase
 E = CaseEventKind
@@ -560,6 +561,12 @@ class CaseView(SecureModelView):
         "open_note",
     )
     form_extra_fields = {"open_note": TextAreaField("立案说明", validators=[Optional()])}
+    form_rules = sections(
+        Section("儿童与立案", ("child", "kind", "discovered_on", "source", "open_note")),
+        Section("原因与家庭", ("reason", "reason_note", "family_situation")),
+        Section("责任人", ("village_person", "school_person")),
+    )
+    edit_template = "admin/record_edit.html"
     form_args = {
         "discovered_on": {"description": "发现未入学/辍学的日期，不能晚于今天"},
         "reason": {"description": "疑似阶段可暂不选择，确认时必填"},
@@ -580,6 +587,16 @@ class CaseView(SecureModelView):
             "version",
         }
     )
+
+    def record_heading(self, model: Any) -> tuple[str, str] | None:
+        child = model.child
+        where = [
+            child.village.name if child and child.village else "",
+            f"{model.kind.label}案件" if model.kind else "",
+            model.status.label if model.status else "",
+            f"发现于{model.discovered_on}" if model.discovered_on else "",
+        ]
+        return (child.name if child else "控辍案件"), " · ".join(p for p in where if p)
 
     def search_criterion(self, term: str) -> Any:
         return C.child_id.in_(select(Child.id).where(starts_with(Child.name, term)))

@@ -20,6 +20,7 @@ from .base import WRITERS, CriterionFilter, OptionsFilter, SecureModelView, enum
 from .case import child_cases_cell
 from .fields import LocalDateField
 from .options import school_options, village_options
+from .sections import CheckRow, Section, sections
 
 #: A whole or partial ID number: a clerk types the first digits (4301212019) or all 18.
 ID_LIKE = re.compile(r"^[0-9０-９]{4,17}[0-9Xx０-９ｘＸ]?$")
@@ -148,6 +149,36 @@ class ChildView(SecureModelView):
         ),
     )
     form_columns = (*RECORD_FIELDS, "status_effective_on", "remarks")
+    form_rules = sections(
+        Section(
+            "身份",
+            (
+                "name",
+                "id_number",
+                "no_id_reason",
+                "sex",
+                "birth_date",
+                "ethnicity",
+                "village",
+                "household",
+            ),
+        ),
+        Section(
+            "家庭与监护",
+            ("guardian_name", "guardian_relation", "guardian_phone", "guardian_migrant"),
+        ),
+        Section(
+            "重点群体",
+            (
+                CheckRow("属于（可多选）", CHILD_KEY_GROUPS),
+                "disability_category",
+                "disability_grade",
+                "disability_cert_no",
+            ),
+        ),
+        Section("就学", (*ENROLMENT_FIELDS, "status_effective_on", "remarks")),
+    )
+    edit_template = "admin/record_edit.html"
     form_extra_fields = {
         "status_effective_on": LocalDateField(
             "状态生效日期", validators=[Optional()], description="就学状态变化时填写，默认今天"
@@ -182,6 +213,15 @@ class ChildView(SecureModelView):
             column = Child.id_number if numeric else Child.student_no
             return starts_with(column, number)
         return starts_with(Child.name, term)
+
+    def record_heading(self, model: Any) -> tuple[str, str] | None:
+        where = [
+            model.village.name if model.village else "",
+            model.school.name if model.school else "",
+        ]
+        if model.grade:
+            where.append(f"{model.grade}年级{model.class_name or ''}")
+        return model.name, " · ".join(part for part in where if part)
 
     def create_form(self, obj: Any = None) -> Any:
         form = super().create_form(obj)

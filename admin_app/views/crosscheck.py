@@ -17,6 +17,8 @@ from flask_login import current_user
 from ..archive import issue
 from ..auth import may_see_unmasked
 from ..crosscheck import (
+    CONFIRM_ABOVE,
+    coverage_warning,
     cross_check,
     crosscheck_description,
     crosscheck_workbook,
@@ -26,7 +28,7 @@ from ..crosscheck import (
 )
 from ..dates import local_today
 from ..extensions import csrf, db
-from ..params import parse_ids
+from ..params import parse_count, parse_ids, parse_page
 from ..tables import TableError, load_upload, store_upload
 from .base import SecureView
 from .data_import import (
@@ -41,6 +43,8 @@ from .reports import ReportsView
 
 #: Rows shown per list on screen; the workbook has them all.
 SHOWN = 500
+#: Rows per page of the "suspected" list, the one cases are opened from.
+PAGE_SIZE = 50
 
 
 class CrossCheckView(SecureView):
@@ -95,12 +99,19 @@ class CrossCheckView(SecureView):
     @expose("/result/<sha>")
     def result(self, sha: str) -> Any:
         check, file_name = self.compute(sha)
+        pages = max(1, -(-len(check.missing) // PAGE_SIZE))
+        page = min(parse_page(request.args.get("page")) or 1, pages)
         return self.render(
             "admin/crosscheck_result.html",
             check=check,
             sha=sha,
             file_name=file_name,
             shown=SHOWN,
+            warning=coverage_warning(check),
+            page=page,
+            pages=pages,
+            missing_page=check.missing[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+            confirm_above=CONFIRM_ABOVE,
         )
 
     @expose("/result/<sha>/export", methods=("POST",))
@@ -145,9 +156,21 @@ class CrossCheckView(SecureView):
             return redirect(url_for(".result", sha=sha, schools=self.schools_arg()))
         allowed = missing_child_ids(check)
         refused = wanted - allowed
-        opened, skipped = open_suspected_cases(
-            db.session, sorted(wanted & allowed), current_user, local_today()
-        )
+        chosen = sorted(wanted & allowed)
+        # Many cases at once ask again, with the count: a wrong roster makes every child
+        # of the township "suspected", and each case is a home visit owed within days.
+        if len(chosen) > CONFIRM_ABOVE and parse_count(request.form.get("confirmed")) != len(
+            chosen
+        ):
+            return self.render(
+                "admin/crosscheck_confirm.html",
+                sha=sha,
+                chosen=chosen,
+                schools=self.schools_arg(),
+                warning=coverage_warning(check),
+                refused=len(refused),
+            )
+        opened, skipped = open_suspected_cases(db.session, chosen, current_user, local_today())
         message = f"已为{len(opened)}名儿童立疑似控辍案件（来源：学籍比对）。"
         if skipped:
             message += f"{len(skipped)}名儿童已有未结案件或不属于控辍保学对象，未立案。"

@@ -15,6 +15,7 @@ from ..sqlutil import starts_with
 from ..validation import check_household
 from .base import TOWNSHIP_READERS, WRITERS, CriterionFilter, OptionsFilter, SecureModelView
 from .options import village_options
+from .sections import CheckRow, Section, sections
 
 _NONE_OF_THEM = and_(*(getattr(Household, key).is_(False) for key in HOUSEHOLD_CATEGORIES))
 
@@ -63,6 +64,12 @@ class HouseholdView(SecureModelView):
         *HOUSEHOLD_CATEGORIES,
         "remarks",
     )
+    form_rules = sections(
+        Section("户主与住址", ("village", "head_name", "group_name", "address", "phone")),
+        Section("帮扶类别", (CheckRow("属于（可多选，都不是即一般户）", HOUSEHOLD_CATEGORIES),)),
+        Section("备注", ("remarks",)),
+    )
+    edit_template = "admin/record_edit.html"
     form_ajax_refs = {"village": {"fields": ("name",)}}
     column_formatters_detail = {
         "children": lambda v, c, m, n: "、".join(child.name for child in m.children) or "无",
@@ -73,6 +80,10 @@ class HouseholdView(SecureModelView):
             # Roles that see phone numbers masked cannot test whether a number exists.
             return starts_with(Household.head_name, term)
         return or_(starts_with(Household.head_name, term), Household.phone == term)
+
+    def record_heading(self, model: Any) -> tuple[str, str] | None:
+        where = [model.village.name if model.village else "", model.group_name or ""]
+        return f"{model.head_name}户", " · ".join(part for part in where if part)
 
     def create_form(self, obj: Any = None) -> Any:
         form = super().create_form(obj)

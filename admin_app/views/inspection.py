@@ -1,39 +1,25 @@
-"""督导检查: inspections of a village in an assessment period, with their scores inline."""
+"""督导检查: inspections of a village in an assessment period, scored on one sheet."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask_admin.contrib.sqla.form import InlineModelConverter
-from flask_admin.model.form import InlineFormAdmin
+from flask import request
 from sqlalchemy import select
 from wtforms.validators import ValidationError
 
 from .. import columns
 from ..choices import Role
 from ..display import points
-from ..models import Inspection, InspectionScore, Village
+from ..extensions import db
+from ..inspections import apply_sheet, check_sheet, sheet_rows, sheet_total
+from ..models import Inspection, Village
 from ..sqlutil import starts_with
-from ..validation import check_inspection, score_error
+from ..validation import check_inspection
 from .base import TOWNSHIP_READERS, OptionsFilter, SecureModelView
 from .options import period_options, village_options
 
 INSPECTION_WRITERS = frozenset({Role.ADMIN, Role.CLERK, Role.INSPECTOR})
-
-
-class ScoreInlineForm(InlineFormAdmin):
-    """Each inline score row is checked against its item's maximum, message at the row."""
-
-    form_columns = ("id", "item", "score", "deduction_reason", "evidence_file")
-    form_label = "评分"
-    column_labels = columns.labels(InspectionScore)
-
-    def on_model_change(self, form: Any, model: InspectionScore, is_created: bool) -> None:
-        problem = score_error(model)
-        if problem:
-            target = form.item if model.item is None else form.score
-            target.errors = [*target.errors, problem]
-            raise ValidationError(f"未保存，评分有误：{problem}")
 
 
 class InspectionView(SecureModelView):
@@ -41,7 +27,8 @@ class InspectionView(SecureModelView):
     write_roles = INSPECTION_WRITERS
     domain_check = staticmethod(check_inspection)
     search_hint = "村名开头 / 检查人员开头"
-    inline_model_form_converter = InlineModelConverter
+    create_template = "admin/inspection_create.html"
+    edit_template = "admin/inspection_edit.html"
 
     column_list = ("period", "village", "inspected_on", "inspectors", "summary")
     column_details_list = ("period", "village", "inspected_on", "inspectors", "summary", "scores")
@@ -57,12 +44,12 @@ class InspectionView(SecureModelView):
         OptionsFilter(Inspection.village_id, "行政村", village_options, int),
         "inspected_on",
     )
-    form_columns = ("period", "village", "inspected_on", "inspectors", "summary", "scores")
+    # The scores are not a form field: the sheet below the form (``admin_app.inspections``).
+    form_columns = ("period", "village", "inspected_on", "inspectors", "summary")
     form_ajax_refs = {
         "period": {"fields": ("name",)},
         "village": {"fields": ("name",)},
     }
-    inline_models = (ScoreInlineForm(InspectionScore),)
     column_formatters = {"summary": lambda v, c, m, n: (m.summary or "")[:40]}
     column_formatters_detail = {
         "scores": lambda v, c, m, n: (
@@ -74,3 +61,46 @@ class InspectionView(SecureModelView):
     def search_criterion(self, term: str) -> Any:
         villages = select(Village.id).where(starts_with(Village.name, term))
         return Inspection.village_id.in_(villages) | starts_with(Inspection.inspectors, term)
+
+    # --- The score sheet ------------------------------------------------------------------
+
+    @staticmethod
+    def _with_sheet(form: Any, inspection: Inspection | None) -> Any:
+        """Attach the sheet's rows: as posted when the form came back, else as stored."""
+        posted = request.form if request.method == "POST" else None
+        form.sheet = sheet_rows(db.session, inspection, posted)
+        return form
+
+    def create_form(self, obj: Any = None) -> Any:
+        return self._with_sheet(super().create_form(obj), None)
+
+    def edit_form(self, obj: Any = None) -> Any:
+        return self._with_sheet(super().edit_form(obj), obj)
+
+    def sheet_total(self, form: Any) -> tuple[str, str]:
+        total, maximum = sheet_total(getattr(form, "sheet", []))
+        return points(total), points(maximum)
+
+    def on_model_change(self, form: Any, model: Any, is_created: bool) -> None:
+        """The inspection and its whole sheet are checked together and saved together."""
+        rows = getattr(form, "sheet", None)
+        if rows is None:  # an inline edit of the list carries no sheet
+            super().on_model_change(form, model, is_created)
+            return
+        problems = check_sheet(rows)
+        try:
+            super().on_model_change(form, model, is_created)
+        except ValidationError as exc:
+            if problems:
+                raise ValidationError(f"{exc}；评分：{'；'.join(problems)}") from exc
+            raise
+        if problems:
+            raise ValidationError("未保存，评分有误：" + "；".join(problems))
+        with db.session.no_autoflush:
+            apply_sheet(db.session, model, rows)
+
+    def record_heading(self, model: Any) -> tuple[str, str] | None:
+        return (
+            f"{model.village.name if model.village else ''} 督导检查",
+            f"{model.period.name if model.period else ''} · {model.inspected_on}",
+        )

@@ -209,6 +209,24 @@ class Panel:
         assert container is not None
         return container.find_element(By.CSS_SELECTOR, ".select2-chosen, .select2-choices").text
 
+    def sheet_fields(self, item: str) -> tuple[str, str]:
+        """The names of an item's score and reason boxes on an inspection's score sheet."""
+        row = self.driver.find_element(
+            By.XPATH, f"//table[@data-score-sheet]//tr[td/label[normalize-space(.)={item!r}]]"
+        )
+        score, reason = row.find_elements(By.CSS_SELECTOR, "input[type=text]")
+        return score.get_attribute("name") or "", reason.get_attribute("name") or ""
+
+    def section_of(self, name: str) -> str:
+        """The title of the form section (``data-section``) that holds field ``name``."""
+        element = self.field(name)
+        return (
+            element.find_element(By.XPATH, "ancestor::fieldset[@data-section][1]").get_attribute(
+                "data-section"
+            )
+            or ""
+        )
+
     # --- Buttons and results -------------------------------------------------------------
 
     def click_button(self, label: str, within: WebElement | None = None) -> None:

@@ -41,16 +41,13 @@ def test_row_delete_and_bulk_actions_ask_first(panel: Panel) -> None:
     assert rows(panel) == before
 
 
-def test_inline_add_and_inline_edit_work(panel: Panel) -> None:
+def test_score_sheet_total_and_inline_edit_work(panel: Panel) -> None:
     panel.login("clerk")
     panel.open("/admin/inspection/new/")
-    button = panel.driver.find_element(By.CSS_SELECTOR, "[data-inline-add]")
-    field = button.get_attribute("data-inline-add")
-    panel.scroll_to(button)
-    button.click()
-    panel.wait.until(
-        ec.presence_of_element_located((By.CSS_SELECTOR, f"[name^='{field}-'][name$='-item']"))
-    )
+    box = panel.driver.find_element(By.CSS_SELECTOR, "table[data-score-sheet] input[data-max]")
+    panel.scroll_to(box)
+    box.send_keys("6")
+    panel.wait.until(ec.text_to_be_present_in_element((By.ID, "sheet-total"), "6"))
 
     panel.open("/admin/child/")
     editable = panel.driver.find_element(By.CSS_SELECTOR, "a.editable")

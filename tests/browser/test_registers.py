@@ -18,6 +18,7 @@ import re
 import uuid
 from urllib.parse import quote
 
+from selenium.webdriver.common.by import By
 from stdnum.cn import ric
 
 from tests.browser.panel import Panel
@@ -482,13 +483,14 @@ def test_inspector_records_an_inspection_with_scores(panel: Panel) -> None:
     panel.type_date("inspected_on", "2026-11-20")
     panel.type("inspectors", inspectors)
     panel.type("summary", "台账齐全，劝返及时")
-    panel.click_link("添加 评分")
-    panel.choose("scores-0-item", ITEM)
-    panel.type("scores-0-score", "8")
-    panel.type("scores-0-deduction_reason", "例会记录不全")
-    panel.click_link("添加 评分")
-    panel.choose("scores-1-item", ITEM_2)
-    panel.type("scores-1-score", "9.5")
+    # The score sheet lists every item: no 添加 clicks, no item to pick.
+    score_1, reason_1 = panel.sheet_fields(ITEM)
+    score_2, reason_2 = panel.sheet_fields(ITEM_2)
+    panel.type(score_1, "8")
+    panel.type(reason_1, "例会记录不全")
+    panel.type(score_2, "9.5")
+    panel.type(reason_2, "一名学生帮扶记录缺页")
+    assert panel.driver.find_element(By.ID, "sheet-total").text == "17.5"
     panel.screenshot("filled")
     panel.save()
     _saved(panel)
@@ -503,8 +505,9 @@ def test_inspector_records_an_inspection_with_scores(panel: Panel) -> None:
 
     _search(panel, "inspection", inspectors)
     panel.open_row(inspectors)
-    assert panel.value("scores-0-score") in ("8", "8.0"), panel.value("scores-0-score")
-    panel.type("scores-0-score", "9")
+    assert "联合村 督导检查" in panel.driver.find_element(By.ID, "record-heading").text
+    assert panel.value(score_1) == "8", panel.value(score_1)
+    panel.type(score_1, "9")
     panel.type("summary", "台账齐全，复查已整改")
     panel.save()
     _saved(panel)
@@ -514,26 +517,26 @@ def test_inspector_records_an_inspection_with_scores(panel: Panel) -> None:
     _search(panel, "inspection", inspectors)
     _delete(panel, inspectors)
 
-    # A score above the item's maximum.
+    # A score above the item's maximum, and one below it without a reason.
     bad = f"督导{_tag()}"
     panel.open("/admin/inspection/new/")
     panel.pick("period", "2026", "2026年度")
     panel.pick("village", "联合", "联合村")
     panel.type_date("inspected_on", "2026-11-20")
     panel.type("inspectors", bad)
-    panel.click_link("添加 评分")
-    panel.choose("scores-0-item", ITEM)
-    panel.type("scores-0-score", "12")
+    panel.type(score_1, "12")
+    panel.type(score_2, "7")
     panel.save()
     panel.screenshot("invalid")
     _not_saved(panel)
-    assert panel.error_at("scores-0-score") == "得分不能超过该项满分10分"
-    assert panel.value("scores-0-score") == "12"
+    assert panel.error_at(score_1) == "得分不能超过该项满分10分"
+    assert panel.error_at(reason_2) == "得分低于满分，请填写扣分原因"
+    assert panel.value(score_1) == "12"
+    assert panel.value(score_2) == "7"
     assert panel.value("inspectors") == bad
     assert panel.value("inspected_on") == "2026-11-20"
     assert panel.picked("period") == "2026年度"
     assert panel.picked("village") == "联合村"
-    assert panel.picked("scores-0-item").startswith(ITEM)
     _gone(panel, "inspection", bad, bad)
 
 

@@ -22,6 +22,7 @@ from ..assessment import (
 )
 from ..audit import log_event
 from ..auth import LoginForm, authenticate, end_session, start_session
+from ..charts import rate_chart
 from ..choices import AuditAction, ChildStatus, IndicatorMethod, Role
 from ..dates import COMPULSORY_AGE_MAX, COMPULSORY_AGE_MIN, local_today, school_year_cutoff
 from ..extensions import db
@@ -141,6 +142,7 @@ class DashboardView(AdminIndexView):
             "indicator_rows": rows,
             "indicator_total": total,
             "targets": targets,
+            "rate_chart": rate_chart(rows, targets) if len(rows) > 1 else None,
         }
 
     def _status_counts(self) -> dict[str, Any]:

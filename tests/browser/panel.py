@@ -413,7 +413,9 @@ class Panel:
     def row(self, text: str) -> WebElement | None:
         """The list row holding ``text`` (None: no row shows it)."""
         for row in self.driver.find_elements(By.CSS_SELECTOR, "table.model-list tbody tr"):
-            if text in row.text:
+            # A record's row has its columns' cells; the empty list's message row, which
+            # repeats the searched words, has none.
+            if text in row.text and row.find_elements(By.CSS_SELECTOR, "td[class^='col-']"):
                 return row
         return None
 

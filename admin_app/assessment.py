@@ -16,7 +16,7 @@ import datetime as dt
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from functools import lru_cache
@@ -26,6 +26,7 @@ from sqlalchemy import and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
+from . import dataversion
 from .choices import (
     IN_SCHOOL_STATUSES,
     PARENT_LEVELS,
@@ -908,16 +909,38 @@ def previous_period(session: Session, period: AssessmentPeriod) -> AssessmentPer
     )
 
 
+def ranked(
+    session: Session, period: AssessmentPeriod, today: dt.date | None = None
+) -> list[VillageResult]:
+    """``rank_villages`` of every village, kept while the data is unchanged
+    (``dataversion``): the results are shared between requests and must not be changed.
+
+    The key holds all ``rank_villages`` reads besides the rows every write versions:
+    the period (its dates too, though editing a period is a write) and today, which
+    decides the cases whose N days have run out.
+    """
+    today = today or local_today()
+    key = (period.id, period.start_on, period.end_on, today)
+    return dataversion.cached(
+        session, "rank_villages", key, lambda: rank_villages(session, period, today=today)
+    )
+
+
 def ranking_with_change(
     session: Session,
     period: AssessmentPeriod,
     village_ids: Iterable[int] | None = None,
     today: dt.date | None = None,
 ) -> list[VillageResult]:
-    results = rank_villages(session, period, village_ids, today)
+    """The ranking of the period with each village's rank in the previous one (较上期).
+
+    Both rankings come from ``ranked``; the results are copies, each the caller's own."""
+    wanted = None if village_ids is None else set(village_ids)
+    everyone = ranked(session, period, today)
+    results = [replace(r) for r in everyone if wanted is None or r.village_id in wanted]
     earlier = previous_period(session, period)
     if earlier is not None:
-        before = {r.village_id: r.rank for r in rank_villages(session, earlier, today=today)}
+        before = {r.village_id: r.rank for r in ranked(session, earlier, today)}
         for result in results:
             result.previous_rank = before.get(result.village_id)
     return results

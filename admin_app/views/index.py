@@ -23,6 +23,7 @@ from ..assessment import (
 from ..audit import log_event
 from ..auth import LoginForm, authenticate, end_session, start_session
 from ..choices import AuditAction, ChildStatus, IndicatorMethod, Role
+from ..dataversion import cached
 from ..dates import COMPULSORY_AGE_MAX, COMPULSORY_AGE_MIN, local_today, school_year_cutoff
 from ..extensions import db
 from ..models import Child, Village
@@ -94,14 +95,27 @@ class DashboardView(AdminIndexView):
     def index(self) -> Any:
         if not current_user.is_authenticated:
             return redirect(url_for(".login_view", next=request.full_path))
-        counts = self._status_counts()
-        return self.render(
-            "admin/dashboard.html",
-            **counts,
-            **self._indicators(counts),
-            **case_watch_context(self.admin),
-            pending_watch=self._pending_watch(),
-        )
+        return self.render("admin/dashboard.html", **self._figures())
+
+    def _figures(self) -> dict[str, Any]:
+        """Everything the home page shows, kept while the data is unchanged
+        (``dataversion``) for each scope: a write shows on the next request.
+
+        Keyed by today (ages, the current period, waiting days and overdue cases follow
+        the date) and by what decides the user's rows and figures (``scope``)."""
+        user = current_user
+        scope = (user.role, user.village_id, user.school_id)
+
+        def compute() -> dict[str, Any]:
+            counts = self._status_counts()
+            return {
+                **counts,
+                **self._indicators(counts),
+                **case_watch_context(self.admin),
+                "pending_watch": self._pending_watch(),
+            }
+
+        return cached(db.session, "dashboard", (local_today(), scope), compute)
 
     def _pending_watch(self) -> dict[str, Any] | None:
         """The 待核实 children within the user's scope, longest waiting first (a school

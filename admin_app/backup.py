@@ -28,7 +28,6 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.engine import URL
 
-from .dataversion import bump as bump_data_version
 from .dates import LOCAL_TZ
 from .extensions import db
 from .files import file_sha256, private_folder
@@ -236,8 +235,4 @@ def restore_backup(app: Flask, archive: Path) -> dict[str, int]:
     expected = {name: manifest["tables"].get(name, 0) for name in counts}
     if counts != expected:
         raise BackupError(f"恢复后的行数与备份清单不符：{counts} ≠ {expected}")
-    # Figures a running process cached were computed from the rows just replaced (checked
-    # after the counts: the token may be a row the archive did not have).
-    bump_data_version(db.session)
-    db.session.commit()
     return counts

@@ -17,13 +17,15 @@ What changes the token:
   an engine event (``before_cursor_execute``), once per transaction;
 * ``bump`` called explicitly by the paths that write through the driver's own cursor,
   which SQLAlchemy never sees: the import's COPY/executemany (``imports.commit_plan``),
-  the demo seeding, a restore.
+  the demo seeding; and by ``init-db`` after migrations (which run with the hook off).
 
 A transaction that has written is never answered from the cache (nor fills it): it would
 see its own uncommitted rows under a token another process could still be showing.
 
 Why a random token and not a counter: no read-modify-write, and a token names one state of
-the data, so a database restored from a backup carries a token that still fits its rows.
+the data — figures are filed under a token only when it was the same before and after
+computing them — so a database restored from a backup carries a token that still fits
+its rows (and figures cached under it).
 """
 
 from __future__ import annotations
@@ -137,9 +139,10 @@ def cached(session: Session, name: str, key: Hashable, compute: Callable[[], T])
     """``compute()``, or what it returned for the same ``name`` and ``key`` under the
     current token. The value is shared between requests: callers must not change it.
 
-    The token is read before computing: on PostgreSQL a write committed meanwhile may
-    already show in the figures, which are then filed under the older token — newer than
-    it, never older, and no later request asks for that token again.
+    The token is read before and after computing, and the figures are kept only if it
+    did not change: each statement sees the latest commit (PostgreSQL's READ COMMITTED;
+    pysqlite opens no transaction for reads), so figures computed while a write
+    committed may mix the two states and belong to neither token.
     """
     token = current(session)
     if token is None:
@@ -151,6 +154,8 @@ def cached(session: Session, name: str, key: Hashable, compute: Callable[[], T])
             _cache.move_to_end(full)
             return value  # type: ignore[no-any-return]
     value = compute()
+    if current(session) != token:
+        return value
     with _lock:
         _cache[full] = value
         while len(_cache) > CACHE_SIZE:

@@ -64,9 +64,22 @@ TARGETS = {"home": 0.150, "ranking": 0.250}
 
 
 class StockChildView(ModelView):
-    """Flask-Admin as it comes: no scope, no masking, its own search (LIKE '%term%')."""
+    """Flask-Admin as it comes: no scope, no masking, its own search (LIKE '%term%'), over
+    the project's columns, with its editable column and its filters' columns (Flask-Admin's
+    own filters: the relations' as text, the enumerations' as choices) and row actions."""
 
     column_list = CHILD_COLUMNS
+    can_view_details = True
+    column_editable_list = ("class_name",)
+    column_filters = (
+        "village.name",
+        "school.name",
+        "status",
+        "status_reason",
+        "stage",
+        "grade",
+        "id_number",
+    )
     column_searchable_list = ("name", "id_number", "student_no")
     column_sortable_list = (
         "name",
@@ -83,7 +96,9 @@ class StockChildView(ModelView):
 
 class StockAssistanceView(ModelView):
     column_list = ASSISTANCE_COLUMNS
+    can_view_details = True
     column_searchable_list = ("child.name",)
+    column_filters = ("kind", "child.village_id", "given_on")
     column_sortable_list = ("given_on", "amount", "kind", ("child", "child.name"))
     column_default_sort = [("given_on", True), ("id", True)]
     page_size = 20

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 
 from admin_app import dataversion, imports
 from admin_app.assessment import rank_villages, ranked, ranking_with_change
@@ -329,3 +329,28 @@ def ranking_table(html: str) -> str:
     found = re.search(r'<table[^>]*id="ranking-table".*?</table>', html, re.S)
     assert found, "no ranking table"
     return found.group(0)
+
+
+def test_figures_computed_while_a_write_commits_are_not_filed_under_the_old_token(app, world):
+    """Each statement sees the latest commit (PostgreSQL's READ COMMITTED; pysqlite opens
+    no transaction for reads): a computation that straddles another transaction's commit
+    must not be served afterwards."""
+    with app.app_context():
+        db.session.execute(update(Village).values(name=Village.name))  # a token to key on
+        db.session.commit()
+
+        def villages_named_new() -> int:
+            return db.session.scalar(
+                select(func.count()).select_from(Village).where(Village.name == "改名村")
+            )
+
+        def straddling() -> int:
+            with db.engine.begin() as other:  # another request's transaction
+                other.execute(
+                    update(Village).where(Village.id == world.village_a).values(name="改名村")
+                )
+            return villages_named_new()
+
+        dataversion.cached(db.session, "straddle", (), straddling)
+        db.session.commit()
+        assert dataversion.cached(db.session, "straddle", (), villages_named_new) == 1

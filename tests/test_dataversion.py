@@ -334,7 +334,8 @@ def ranking_table(html: str) -> str:
 def test_figures_computed_while_a_write_commits_are_not_filed_under_the_old_token(app, world):
     """Each statement sees the latest commit (PostgreSQL's READ COMMITTED; pysqlite opens
     no transaction for reads): a computation that straddles another transaction's commit
-    must not be served afterwards."""
+    must not be filed under the token it started with: a backup taken under that token
+    and restored brings the token back with the rows it named."""
     with app.app_context():
         db.session.execute(update(Village).values(name=Village.name))  # a token to key on
         db.session.commit()
@@ -351,6 +352,16 @@ def test_figures_computed_while_a_write_commits_are_not_filed_under_the_old_toke
                 )
             return villages_named_new()
 
-        dataversion.cached(db.session, "straddle", (), straddling)
+        token = dataversion.current(db.session)
+        name = db.session.get(Village, world.village_a).name
+        db.session.commit()
+        assert dataversion.cached(db.session, "straddle", (), straddling) == 1
         db.session.commit()
         assert dataversion.cached(db.session, "straddle", (), villages_named_new) == 1
+        db.session.commit()
+        with db.engine.begin() as restore:  # the rows and the token as they were before
+            restore.execute(update(Village).where(Village.id == world.village_a).values(name=name))
+            restore.exec_driver_sql(
+                f"UPDATE site_flag SET value = '{token}' WHERE name = '{dataversion.NAME}'"
+            )
+        assert dataversion.cached(db.session, "straddle", (), villages_named_new) == 0

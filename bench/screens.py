@@ -20,14 +20,17 @@ the median of N warm requests (after two unmeasured ones; project and stock in t
 
 The load average is printed with the table: the machine this was written on is shared,
 and the ratio of the best of N runs is printed beside the ratio of the medians (the
-fastest run is the one least disturbed by other processes).
+fastest run is the one least disturbed by other processes), with the ratio of Python
+function calls per request (deterministic: what load cannot blur).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import math
 import os
+import pstats
 import re
 import statistics
 import time
@@ -162,6 +165,16 @@ def get(client: FlaskClient, url: str) -> float:
     return elapsed
 
 
+def python_calls(client: FlaskClient, url: str) -> int:
+    """Python function calls of one request: the same on a busy machine as on an idle one,
+    so the Python side of a ratio can be read without the noise of shared cores."""
+    profile = cProfile.Profile()
+    profile.enable()
+    get(client, url)
+    profile.disable()
+    return pstats.Stats(profile).total_calls  # type: ignore[attr-defined, no-any-return]
+
+
 def timed_turns(client: FlaskClient, urls: list[str], runs: int) -> list[list[float]]:
     """Seconds of ``runs`` GETs of each URL, taken in turns (the order rotating), so
     that a change of load on the shared machine falls on all of them alike."""
@@ -230,9 +243,10 @@ def bench(url: str, runs: int) -> list[tuple[str, str, float, float | None, str]
             client, [f"/admin/{path}", f"/stock/{path}", f"/bare/{path}"], runs
         )
         ours, stock = statistics.median(mine), statistics.median(theirs)
+        calls = python_calls(client, f"/admin/{path}") / python_calls(client, f"/stock/{path}")
         note = (
             f"{ours / stock:.2f}× (best of {runs}: {min(mine) / min(theirs):.2f}×; "
-            f"bare stock {statistics.median(bare) * 1000:.0f} ms)"
+            f"Python calls {calls:.2f}×; bare stock {statistics.median(bare) * 1000:.0f} ms)"
         )
         rows.append((engine, name, ours, stock, note))
         print(f"  {engine} {name}: {ours * 1000:.0f} ms vs {stock * 1000:.0f} ms", flush=True)

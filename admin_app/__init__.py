@@ -34,8 +34,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    # history, audit and locking hook ORM flushes when imported; auth wires Flask-Login.
-    from . import audit, auth, history, locking  # noqa: F401
+    # history, audit and locking hook ORM flushes when imported, dataversion every write;
+    # auth wires Flask-Login.
+    from . import audit, auth, dataversion, history, locking  # noqa: F401
 
     audit.init_app(app)
     auth.init_app(app)

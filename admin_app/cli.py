@@ -24,7 +24,11 @@ def init_db_command() -> None:
     upgrade(directory=current_app.extensions["migrate"].directory)
     from seed.reference import load_reference
 
+    from .dataversion import bump
+
     load_reference(db.session)
+    # Whatever a migration rewrote, figures cached by a running process are now stale.
+    bump(db.session)
     db.session.commit()
     click.echo(f"数据库已就绪：{db.engine.url.render_as_string(hide_password=True)}")
 

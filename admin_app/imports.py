@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from .audit import json_value
 from .choices import AuditAction, ChildStatus, HouseholdCategory, ImportSource, Sex, Stage
 from .columns import CHILD
+from .dataversion import bump as bump_data_version
 from .dates import local_today
 from .models import (
     AuditLog,
@@ -1068,6 +1069,9 @@ def commit_plan(
         )
         session.add(batch)
         session.flush()
+        # COPY and executemany below go through the driver's own cursor, unseen by the
+        # data version's engine hook: the cached screens must still see this import.
+        bump_data_version(session)
         created, household_audit = _write_households(session, plan, on, user_id, now)
         for r in (*creates, *updates):
             if r.household_key is not None:

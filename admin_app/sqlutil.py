@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.expression import UnaryExpression
 
 from .extensions import db
 
@@ -26,3 +28,17 @@ def starts_with(column: Any, prefix: str) -> ColumnElement[bool]:
     if db.engine.dialect.name == "sqlite":
         return and_(column >= prefix, column < prefix + _MAX_CHAR)
     return column.like(_escape_like(prefix) + "%", escape="\\")
+
+
+def unindexed(column: Any) -> ColumnElement[Any]:
+    """``column``, in a form SQLite will not look up through the column's own index.
+
+    SQLite answers a range on an indexed column from that index even when the range
+    holds nearly every row, then fetches the rows one by one: the dashboard's 6–15-year
+    range on ``birth_date`` took 0.5–1.2 s at county scale that way, 0.1 s scanning by
+    village instead. Unary ``+`` is SQLite's documented way to rule an index out;
+    PostgreSQL plans from statistics and has no ``+`` for dates, so it gets the column.
+    """
+    if db.engine.dialect.name == "sqlite":
+        return UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
+    return column

@@ -53,6 +53,7 @@ from admin_app.choices import (
     Sex,
     Stage,
 )
+from admin_app.dataversion import bump as bump_data_version
 from admin_app.dates import local_today
 from admin_app.models import (
     AssessmentPeriod,
@@ -474,6 +475,8 @@ def build_demo(
     set_flag(session, DEMO_DATABASE, "1")
 
     verify(session, ctx.ids, size.verify_every)
+    # COPY (PostgreSQL) writes through the driver's cursor, which the engine hook never sees.
+    bump_data_version(session)
     session.commit()
     import_poverty_list(session, ctx, households)
     refresh_statistics(session)

@@ -86,6 +86,9 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        # A migration may write rows before site_flag exists; init-db bumps the data
+        # version once the schema is current (admin_app.dataversion).
+        connection.execution_options(data_version_off=True)
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:
             # Batch migrations rebuild SQLite tables (copy, drop, rename); with foreign keys

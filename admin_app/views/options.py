@@ -1,4 +1,5 @@
-"""Filter options computed per request, within the current user's scope."""
+"""Filter options within the current user's scope, kept while the data is unchanged
+(``dataversion``): every list page asks for them, and they change only with a write."""
 
 from __future__ import annotations
 
@@ -7,28 +8,42 @@ from typing import Any
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..dataversion import cached
 from ..extensions import db
 from ..models import AssessmentPeriod, School, Village
 from ..scope import apply_scope
+
+
+def _rows(name: str, stmt: Any) -> list[tuple[Any, str]]:
+    """(id, name) rows of ``stmt``, under the user's scope in the cache key (the list is
+    shared between requests: callers build their own from it)."""
+    user = current_user
+    scope = (user.role, user.village_id, user.school_id)
+    return cached(
+        db.session,
+        f"options.{name}",
+        scope,
+        lambda: [tuple(row) for row in db.session.execute(stmt)],
+    )
 
 
 def village_options() -> list[tuple[Any, str]]:
     stmt = apply_scope(
         select(Village.id, Village.name).order_by(Village.name), Village, current_user
     )
-    return [(row.id, row.name) for row in db.session.execute(stmt)]
+    return _rows("village", stmt)
 
 
 def school_options() -> list[tuple[Any, str]]:
     stmt = apply_scope(select(School.id, School.name).order_by(School.name), School, current_user)
-    return [(row.id, row.name) for row in db.session.execute(stmt)]
+    return _rows("school", stmt)
 
 
 def period_options() -> list[tuple[Any, str]]:
     stmt = select(AssessmentPeriod.id, AssessmentPeriod.name).order_by(
         AssessmentPeriod.end_on.desc()
     )
-    return [(row.id, row.name) for row in db.session.execute(stmt)]
+    return _rows("period", stmt)
 
 
 def period_range(period_id: int) -> tuple[Any, Any]:

@@ -3,6 +3,7 @@ and a village cadre's page speaking of 本村 (issue 13, items 8 and 9)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -42,3 +43,21 @@ def test_a_village_cadre_reads_their_village_first(app, client_as, period):
     assert "新华村" not in html
     assert 'id="rate-chart"' not in html  # one village: the table says it all
     assert "应入学：2026年度末在册" in html  # the footnote on 应入学 vs 合计
+
+
+def test_the_trend_compares_the_earlier_years(app, client_as, period):
+    """Both children in school at the end of 2025; in 2026 李小红 dropped out: the
+    township's 入学率 goes 100% (2 of 2) → 50% (1 of 2), marked ↓; the 学年 is not a year
+    and stays out of the row."""
+    with app.app_context():
+        f.make_period(name="2025年度", start_on=dt.date(2025, 1, 1), end_on=dt.date(2025, 12, 31))
+        f.make_period(
+            name="2025—2026学年", start_on=dt.date(2025, 9, 1), end_on=dt.date(2026, 8, 31)
+        )
+        db.session.commit()
+    html = client_as(Role.LEADER).get("/admin/").get_data(as_text=True)
+    trend = html.split('id="rate-trend"')[1].split("</table>")[0]
+    assert "<th>2025年度</th><th>2026年度</th>" in trend and "学年" not in trend
+    enrolment = trend.split("<td>入学率</td>")[1].split("</tr>")[0]
+    assert re.findall(r"([\d.]+)%", enrolment) == ["100.00", "50.00"]
+    assert "↓" in enrolment

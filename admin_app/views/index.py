@@ -27,7 +27,7 @@ from ..choices import AuditAction, ChildStatus, IndicatorMethod, Role
 from ..dataversion import cached
 from ..dates import COMPULSORY_AGE_MAX, COMPULSORY_AGE_MIN, local_today, school_year_cutoff
 from ..extensions import db
-from ..models import Child, Village
+from ..models import AssessmentPeriod, Child, Village
 from ..scope import apply_scope, scope_criterion
 from ..sqlutil import unindexed
 from ..verification import pending_children
@@ -35,6 +35,17 @@ from .case import case_watch_context
 
 #: 待核实 children listed on the home page; the rest are a link away.
 PENDING_SHOWN = 10
+#: Earlier periods shown in the home page's trend.
+TREND_PERIODS = 3
+
+
+def session_periods() -> list[AssessmentPeriod]:
+    return list(db.session.scalars(select(AssessmentPeriod).order_by(AssessmentPeriod.end_on)))
+
+
+def same_kind(a: AssessmentPeriod, b: AssessmentPeriod) -> bool:
+    """A year compares with years, a term with terms (a term is under 300 days)."""
+    return ((a.end_on - a.start_on).days >= 300) == ((b.end_on - b.start_on).days >= 300)
 
 
 def _safe_next(target: str | None) -> str:
@@ -163,7 +174,26 @@ class DashboardView(AdminIndexView):
             "indicator_total": total,
             "targets": targets,
             "rate_chart": rate_chart(rows, targets) if len(rows) > 1 else None,
+            "trend": self._trend(period, village_ids, total),
         }
+
+    def _trend(
+        self, period: Any, village_ids: list[int], total: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        """入学率 and 巩固率 of the user's villages in the earlier periods of the same kind
+        (years with years, terms with terms), oldest first, ending with the current one."""
+        earlier = [
+            p for p in session_periods() if p.end_on < period.start_on and same_kind(p, period)
+        ][-TREND_PERIODS:]
+        points = []
+        for past in earlier:
+            facts: dict[str, int] = {}
+            for counts in count_all(db.session, past, days=7, village_ids=village_ids).values():
+                for key, value in counts.facts.items():
+                    facts[key] = facts.get(key, 0) + value
+            row = dashboard_row(past.name, facts, {}, 0)
+            points.append({"name": past.name, **row})
+        return [*points, {**total, "name": period.name}] if points else []
 
     def _status_counts(self) -> dict[str, Any]:
         """Children of compulsory age by village and status, within the user's scope, in

@@ -158,7 +158,7 @@ def test_inspector_issues_accountability_sheet_and_downloads_it_again(app, clien
     assert response.mimetype == XLSX_MIMETYPE
     assert "attachment" in response.headers["Content-Disposition"]
     book = workbook(response.data)
-    assert book.sheetnames == ["问责台账", "汇总"]
+    assert book.sheetnames == ["问责台账", "问责台账（全部列）", "汇总"]
     sheet = book["问责台账"]
     assert sheet["A1"].value == "联合乡控辍保学问责台账"
     assert "2026年度" in sheet["A2"].value and "测试督导员" in sheet["A3"].value
@@ -243,6 +243,19 @@ def test_case_ledger_prints_at_nine_points_or_more_on_a4_landscape(client_as, da
     assert printed_size(paper) >= 9
     assert printed_size(full) < 6  # what the paper sheet spares the reader
     assert set(headers_of(paper)) < set(headers_of(full)) | {"序号"}
+
+
+def test_accountability_sheet_prints_at_nine_points_or_more_on_a4_landscape(client_as, data):
+    """Seventeen columns one page wide printed at 6 pt (LibreOffice): paper gets thirteen."""
+    book = workbook(issue(client_as(Role.INSPECTOR), "accountability", data["period"]).data)
+    paper, full = book.worksheets[:2]
+
+    def printed_size(sheet) -> float:
+        return FONT_SIZE * fit_scale(column_widths(sheet))
+
+    assert printed_size(paper) >= 9 and printed_size(full) < 7
+    assert "村代码" in headers_of(full) and "村代码" not in headers_of(paper)
+    assert {"问责措施", "政府线责任人", "学校线责任人", "扣分合计"} <= set(headers_of(paper))
 
 
 def test_assistance_ledger_sums_amounts_and_filters_villages(app, client_as, data, world):

@@ -186,7 +186,7 @@ def verify_not_in_school(
     *,
     on: dt.date | None,
     actor: User | None,
-    kind: CaseKind | None,
+    kind: CaseKind,
     reason: OutOfSchoolReason | None = None,
     note: str | None = None,
     today: dt.date | None = None,
@@ -197,14 +197,15 @@ def verify_not_in_school(
     """
     today = today or local_today()
     _check_pending(session, child, on, today)
+    assert on is not None  # _check_pending refuses a missing date
     try:
         return cases.open_case(
             session,
             child,
-            kind,  # type: ignore[arg-type]
+            kind,
             CaseSource.HIGHER_FEEDBACK,
             reason,
-            on=on,  # type: ignore[arg-type]
+            on=on,
             actor=actor,
             note=(note or "").strip() or "待核实儿童经核实不在校",
             today=today,

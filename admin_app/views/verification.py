@@ -196,7 +196,7 @@ class VerificationView(SecureView):
             child = self._child(request.args.get("id"))
             general = _attach(form, exc.errors)
             return self._render_child(
-                child, in_school=form, general=["未保存：", *general], status=400
+                child, in_school=form, general=["未保存，请改正标出的问题。", *general], status=400
             )
         flash(f"已核实：{child.name}{child.status.label}。", "success")
         return redirect(url_for(".index"))
@@ -229,7 +229,10 @@ class VerificationView(SecureView):
             child = self._child(request.args.get("id"))
             general = _attach(form, exc.errors)
             return self._render_child(
-                child, not_in_school=form, general=["未保存：", *general], status=400
+                child,
+                not_in_school=form,
+                general=["未保存，请改正标出的问题。", *general],
+                status=400,
             )
         flash(f"已立案（疑似）：{child.name}，请在案件中继续核查。", "success")
         return redirect(url_for("case.details_view", id=case.id))

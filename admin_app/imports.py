@@ -406,13 +406,15 @@ class HouseholdIndex:
 
     #: (village_id, 户主) -> ids of the register's households so named.
     by_head: dict[tuple[int, str], list[int]] = field(default_factory=dict)
-    #: Household id -> 户主 and the categories it holds today.
+    #: Household id -> its 户主, and the categories it holds today.
     heads: dict[int, str] = field(default_factory=dict)
     held: dict[int, set[HouseholdCategory]] = field(default_factory=dict)
     new: dict[tuple[int, str], set[HouseholdCategory]] = field(default_factory=dict)
     gains: dict[int, set[HouseholdCategory]] = field(default_factory=dict)
 
-    def remember(self, household_id: int, village_id: int, head: str, flags: Iterable[bool]):
+    def remember(
+        self, household_id: int, village_id: int, head: str, flags: Iterable[bool]
+    ) -> None:
         if household_id in self.heads:
             return
         self.heads[household_id] = head

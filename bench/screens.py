@@ -47,25 +47,14 @@ from sqlalchemy import func, select
 from admin_app import create_app
 from admin_app.extensions import db
 from admin_app.models import AssistanceRecord, Child
+from admin_app.views.child import ChildView
 
 DEFAULT_URLS = (
     "sqlite:////tmp/bench-screens-county.db",
     "postgresql+psycopg://root@127.0.0.1:5432/bench_screens",
 )
-CHILD_COLUMNS = (
-    "name",
-    "id_number",
-    "sex",
-    "birth_date",
-    "village",
-    "school",
-    "grade",
-    "class_name",
-    "status",
-    "status_reason",
-    "guardian_name",
-    "guardian_phone",
-)
+#: The children list's columns, as the project's view declares them.
+CHILD_COLUMNS = ChildView.column_list
 ASSISTANCE_COLUMNS = ("child", "child.village", "kind", "given_on", "amount", "person", "content")
 TARGETS = {"home": 0.150, "ranking": 0.250}
 

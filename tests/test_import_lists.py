@@ -29,7 +29,7 @@ from admin_app.models import (
 )
 from tests import factories as f
 from tests.forms import open_form
-from tests.spreadsheets import POVERTY_HEADER, xlsx
+from tests.spreadsheets import POVERTY_HEADER, poverty_row, xlsx
 
 BIRTH = dt.date(2016, 5, 20)
 HEADER = (*POVERTY_HEADER, "户主", "户类别")
@@ -51,7 +51,8 @@ def row(
     head: str = "",
     category: str = "",
 ) -> tuple[str, ...]:
-    return ("", name, number, "", "", village, school, grade, head, category)
+    """A poverty list's row (``tests.spreadsheets.poverty_row``) with 户主 and 户类别."""
+    return (*poverty_row(number, name, village, school, grade), head, category)
 
 
 def new_id(birth: dt.date = BIRTH) -> str:

@@ -61,7 +61,7 @@ from .base import (
     VersionField,
     enum_filter,
 )
-from .fields import LocalDateField
+from .fields import LocalDateField, place_errors
 from .options import village_options
 from .sections import Section, sections
 
@@ -766,7 +766,7 @@ class CaseView(SecureModelView):
         except CaseError as exc:
             db.session.rollback()
             case = self.get_one(case_id)
-            general = _attach(form, exc.errors)
+            general = place_errors(form, exc.errors)
             return self._render_case(case, (name, form, ["未保存：" + str(exc), *general]))
         except IntegrityError:
             db.session.rollback()
@@ -827,7 +827,7 @@ class CaseView(SecureModelView):
         except CaseError as exc:
             db.session.rollback()
             notice = self._scoped_notice()
-            general = _attach(form, exc.errors)
+            general = place_errors(form, exc.errors)
             return self._render_case(notice.case, (prefix, form, ["未保存：" + str(exc), *general]))
         flash(f"已记录《{notice.kind.label}》{notice.number}的送达情况", "success")
         return redirect(self.get_url(".details_view", id=notice.case_id))
@@ -840,17 +840,6 @@ class CaseView(SecureModelView):
             notice=notice,
             **notice_context(notice, cases.township_name()),
         )
-
-
-def _attach(form: Any, errors: dict[str, str]) -> list[str]:
-    """Put each message under its field; return those that belong to no field."""
-    general = []
-    for key, message in errors.items():
-        if key in form:
-            form[key].errors = [*form[key].errors, message]
-        elif key != "_":
-            general.append(message)
-    return general
 
 
 def _open_field(key: str) -> str:

@@ -75,3 +75,16 @@ class BoundedJSONField(JSONField):
         except (ValueError, RecursionError) as exc:
             self.data = None
             raise ValueError('参数不是有效的JSON，例如 {"target": 100}') from exc
+
+
+def place_errors(form: Any, errors: dict[str, str]) -> list[str]:
+    """Put each message of a refused business rule under its form field; return those
+    that belong to no field ("_" is the rule's message for the whole step, which the
+    caller shows with the refusal itself)."""
+    general = []
+    for key, message in errors.items():
+        if key in form:
+            form[key].errors = [*form[key].errors, message]
+        elif key != "_":
+            general.append(message)
+    return general

@@ -28,7 +28,7 @@ from ..models import Child, School
 from ..params import parse_id, parse_page
 from ..scope import apply_scope, scope_criterion
 from .base import TOWNSHIP_READERS, WRITERS, SecureView
-from .fields import LocalDateField
+from .fields import LocalDateField, place_errors
 
 #: Who settles a 待核实 child: the township's clerks and, in their village, its cadres.
 VERIFIERS = WRITERS | {Role.VILLAGE}
@@ -81,18 +81,6 @@ def school_choices() -> list[SelectChoice]:
     return [SelectChoice("", "（请选择）")] + [
         SelectChoice(str(i), name) for i, name in db.session.execute(stmt)
     ]
-
-
-def _attach(form: FlaskForm, errors: dict[str, str]) -> list[str]:
-    """Put each message on its field; return those that belong to no field."""
-    general = []
-    for name, message in errors.items():
-        field = getattr(form, name, None)
-        if field is not None and name != "_":
-            field.errors = [*field.errors, message]
-        else:
-            general.append(message)
-    return general
 
 
 class VerificationView(SecureView):
@@ -194,9 +182,9 @@ class VerificationView(SecureView):
         except verification.VerificationError as exc:
             db.session.rollback()
             child = self._child(request.args.get("id"))
-            general = _attach(form, exc.errors)
+            general = place_errors(form, exc.errors)
             return self._render_child(
-                child, in_school=form, general=["未保存，请改正标出的问题。", *general], status=400
+                child, in_school=form, general=[f"未保存：{exc}", *general], status=400
             )
         flash(f"已核实：{child.name}{child.status.label}。", "success")
         return redirect(url_for(".index"))
@@ -227,12 +215,9 @@ class VerificationView(SecureView):
         except verification.VerificationError as exc:
             db.session.rollback()
             child = self._child(request.args.get("id"))
-            general = _attach(form, exc.errors)
+            general = place_errors(form, exc.errors)
             return self._render_child(
-                child,
-                not_in_school=form,
-                general=["未保存，请改正标出的问题。", *general],
-                status=400,
+                child, not_in_school=form, general=[f"未保存：{exc}", *general], status=400
             )
         flash(f"已立案（疑似）：{child.name}，请在案件中继续核查。", "success")
         return redirect(url_for("case.details_view", id=case.id))

@@ -186,7 +186,16 @@ class Panel:
             except StaleElementReferenceException:
                 if attempt == 2:
                     raise
+        # The picked result closes the dropdown; until it has, its list lies over the
+        # fields below and takes the next click (the CI run saw 种类's picker refused so).
+        self.wait.until(lambda d: not self._dropdown_open())
         return label
+
+    def _dropdown_open(self) -> bool:
+        try:
+            return any(e.is_displayed() for e in self.driver.find_elements(By.ID, "select2-drop"))
+        except StaleElementReferenceException:
+            return False  # redrawn or removed: not the list that was open
 
     def _result(self, wanted: str) -> WebElement | bool:
         try:

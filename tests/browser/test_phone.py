@@ -4,6 +4,7 @@ name with the columns that tell children apart, and a home visit registered ther
 from __future__ import annotations
 
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ec
 
 from tests.browser.panel import PHONE, Panel
 from tests.browser.records import query
@@ -32,7 +33,9 @@ def test_village_cadre_looks_up_a_child_and_registers_a_visit_on_a_phone(panel: 
     box = panel.driver.find_element(By.NAME, "search")
     box.send_keys(child["name"][:2])
     box.submit()
-    panel.wait.until(lambda d: child["name"] in d.find_element(By.TAG_NAME, "body").text)
+    # The search reloads the page: wait for the new address, then read the new page.
+    panel.wait.until(ec.url_contains("search="))
+    panel.wait.until(lambda d: panel.row(child["name"]) is not None)
     row = panel.row(child["name"])
     assert row is not None
     cells = row.find_elements(By.TAG_NAME, "td")

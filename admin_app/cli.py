@@ -37,10 +37,13 @@ def init_db_command() -> None:
 @with_appcontext
 @click.option(
     "--scale",
-    type=click.Choice(["township", "county"]),
+    type=click.Choice(["township", "county", "province"]),
     default="township",
     show_default=True,
-    help="township: 联合乡, ~12 villages, ~1,500 children; county: 300 villages, 100,000 children.",
+    help=(
+        "township: 联合乡, ~12 villages, ~1,500 children; county: 300 villages, 100,000 "
+        "children; province (a trial on PostgreSQL): 3,000 villages, 1,000,000 children."
+    ),
 )
 @click.option("--if-empty", is_flag=True, help="Do nothing when children already exist.")
 @click.option("--seed", "random_seed", type=int, default=2026, show_default=True)

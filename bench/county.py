@@ -27,10 +27,10 @@ def ensure_database(url: str) -> None:
         engine.dispose()
 
 
-def county_database(url: str) -> None:
-    """Migrate ``url``, load the county data set (`seed-demo --scale county`) if it holds no
-    children yet, and refresh the planner's statistics (also for indexes a migration has
-    just added)."""
+def county_database(url: str, scale: str = "county") -> None:
+    """Migrate ``url``, load the data set of ``scale`` (`seed-demo --scale county`, or
+    ``province`` for the trial) if it holds no children yet, and refresh the planner's
+    statistics (also for indexes a migration has just added)."""
     from admin_app import create_app
     from admin_app.extensions import db
     from admin_app.models import Child
@@ -42,8 +42,8 @@ def county_database(url: str) -> None:
     with app.app_context():
         children = db.session.scalar(select(func.count(Child.id)))
     if not children:
-        print(f"seeding county data into {url} …", flush=True)
-        result = runner.invoke(args=["seed-demo", "--scale", "county"], catch_exceptions=False)
+        print(f"seeding {scale} data into {url} …", flush=True)
+        result = runner.invoke(args=["seed-demo", "--scale", scale], catch_exceptions=False)
         print(result.output.strip(), flush=True)
     with app.app_context():
         if db.engine.dialect.name == "postgresql":

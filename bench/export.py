@@ -225,12 +225,13 @@ def main() -> None:
     parser.add_argument("--url", default=DEFAULT_URL, help="database URL")
     parser.add_argument("--runs", type=int, default=3, help="runs of engine and bare (median)")
     parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--scale", default="county", choices=("county", "province"))
     parser.add_argument("--child", choices=METHODS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.url)
         return
-    county_database(args.url)
+    county_database(args.url, args.scale)
     methods = args.methods.split(",")
     # Engine and bare runs alternate, so that a busy moment of a shared machine hits both.
     samples: dict[str, list[dict[str, Any]]] = {m: [] for m in methods}
@@ -252,7 +253,7 @@ def main() -> None:
     base = {r["method"]: r["seconds"] for r in results}
     print()
     print(
-        f"{'method':<10}{'rows':>9}{'median s':>10}{'× bare':>8}{'× plain':>9}"
+        f"{'method':<10}{'rows':>9}{'median s':>10}{'rows/s':>9}{'× bare':>8}{'× plain':>9}"
         f"{'peak RSS MB':>13}{'at start MB':>13}{'file MB':>9}"
     )
     for r in results:
@@ -261,7 +262,8 @@ def main() -> None:
             for name in ("bare", "plain")
         ]
         print(
-            f"{r['method']:<10}{r['rows']:>9,}{r['seconds']:>10.2f}{ratios[0]:>8}{ratios[1]:>9}"
+            f"{r['method']:<10}{r['rows']:>9,}{r['seconds']:>10.2f}"
+            f"{r['rows'] / r['seconds']:>9,.0f}{ratios[0]:>8}{ratios[1]:>9}"
             f"{r['peak_mb']:>13.0f}{r['start_mb']:>13.0f}{r['size_mb']:>9.1f}"
         )
 

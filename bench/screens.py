@@ -56,7 +56,12 @@ DEFAULT_URLS = (
 #: The children list's columns, as the project's view declares them.
 CHILD_COLUMNS = ChildView.column_list
 ASSISTANCE_COLUMNS = ("child", "child.village", "kind", "given_on", "amount", "person", "content")
-TARGETS = {"home": 0.150, "ranking": 0.250}
+#: Issue 14's targets in seconds, per data set: the county (item 1, lists against stock by
+#: ratio) and the province-scale trial (item 3: every list and search ≤ 150 ms too).
+TARGETS = {
+    "county": {"home": 0.150, "ranking": 0.250},
+    "province": {"home": 0.300, "ranking": 2.0, "list": 0.150},
+}
 
 
 class StockChildView(ModelView):
@@ -205,8 +210,9 @@ def touch_one_child(app: Flask) -> Callable[[], None]:
     return write
 
 
-def bench(url: str, runs: int) -> list[tuple[str, str, float, float | None, str]]:
-    county_database(url)
+def bench(url: str, runs: int, scale: str) -> list[tuple[str, str, float, float | None, str]]:
+    county_database(url, scale)
+    targets = TARGETS[scale]
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     add_stock_admin(app)
     with app.app_context():
@@ -237,15 +243,17 @@ def bench(url: str, runs: int) -> list[tuple[str, str, float, float | None, str]
             f"{ours / stock:.2f}× (best of {runs}: {min(mine) / min(theirs):.2f}×; "
             f"Python calls {calls:.2f}×; bare stock {statistics.median(bare) * 1000:.0f} ms)"
         )
+        if "list" in targets:
+            note += f"; ≤{targets['list'] * 1000:.0f} ms {verdict(ours, targets['list'])}"
         rows.append((engine, name, ours, stock, note))
         print(f"  {engine} {name}: {ours * 1000:.0f} ms vs {stock * 1000:.0f} ms", flush=True)
     write = touch_one_child(app)
     for name, path in (("home", "/admin/"), ("ranking", "/admin/ranking/")):
         warm = timed(client, path, runs, None)
         cold = timed(client, path, runs, write)
-        target = TARGETS[name]
-        verdict = "ok" if warm <= target else "over"
-        rows.append((engine, f"{name} warm", warm, None, f"≤{target * 1000:.0f} ms {verdict}"))
+        target = targets[name]
+        note = f"≤{target * 1000:.0f} ms {verdict(warm, target)}"
+        rows.append((engine, f"{name} warm", warm, None, note))
         rows.append((engine, f"{name} cold (after a write)", cold, None, "full computation"))
         print(f"  {engine} {name}: warm {warm * 1000:.0f}, cold {cold * 1000:.0f} ms", flush=True)
     with app.app_context():
@@ -253,15 +261,25 @@ def bench(url: str, runs: int) -> list[tuple[str, str, float, float | None, str]
     return rows
 
 
+def verdict(seconds: float, target: float) -> str:
+    return "ok" if seconds <= target else "over"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", action="append", help="database URL (repeatable)")
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument(
+        "--scale",
+        default="county",
+        choices=tuple(TARGETS),
+        help="the data set seeded into an empty database, and the targets it is held to",
+    )
     args = parser.parse_args()
     rows: list[tuple[str, str, float, float | None, str]] = []
     loads = [os.getloadavg()[0]]
     for url in args.url or DEFAULT_URLS:
-        rows += bench(url, args.runs)
+        rows += bench(url, args.runs, args.scale)
         loads.append(os.getloadavg()[0])
     print()
     print(f"median of {args.runs} requests; load average (1 min) {min(loads):.1f}–{max(loads):.1f}")

@@ -89,7 +89,7 @@ from admin_app.validation import (
     check_plan,
     check_score,
 )
-from seed.names import TOWNSHIPS, NameMaker, group_names, village_names
+from seed.names import NameMaker, group_names, township_names, village_names
 from seed.reference import load_reference
 
 K = TypeVar("K")
@@ -125,6 +125,8 @@ class Scale:
 SCALES = {
     "township": Scale(1, 12, 700, 1_500, 3_000, verify_every=1),
     "county": Scale(15, 20, 50_000, 100_000, 300_000, verify_every=200),
+    # Ten counties' worth in one database: the trial of what one deployment could carry.
+    "province": Scale(150, 20, 500_000, 1_000_000, 3_000_000, verify_every=2_000),
 }
 CLASS_SIZE = 45
 #: Most 班主任 in rural schools are women.
@@ -692,7 +694,7 @@ class Places:
 def make_places(ctx: Context, size: Scale) -> Places:
     """Townships with their schools and villages; 统计用区划代码 follow the real layout."""
     places = Places()
-    for index, name in enumerate(TOWNSHIPS[: size.townships]):
+    for index, name in enumerate(township_names(size.townships)):
         township = DemoTownship(
             id=ctx.ids.next(Township),
             name=name,

@@ -92,6 +92,19 @@ TOWNSHIPS = (
     "江背镇",
     "双江镇",
 )
+#: The counties of the province-scale trial after the first (长沙县, whose townships are above):
+#: each repeats the list of townships, told apart by its county's name.
+OTHER_COUNTIES = (
+    "浏阳市",
+    "宁乡市",
+    "望城区",
+    "攸县",
+    "茶陵县",
+    "湘潭县",
+    "韶山市",
+    "衡山县",
+    "南岳区",
+)
 NUMERALS = ("一", "二", "三", "四", "五", "六", "七", "八", "九", "十", "十一", "十二")
 
 
@@ -101,6 +114,15 @@ def village_names(rng: random.Random, township_index: int, count: int) -> list[s
         own = list(LIANHE_VILLAGES[:count])
         return own + rng.sample(OTHER_VILLAGES, count - len(own))
     return rng.sample(LIANHE_VILLAGES + OTHER_VILLAGES, count)
+
+
+def township_names(count: int) -> list[str]:
+    """The first county's townships as they are; further counties' carry the county's name
+    (the database holds township names unique)."""
+    counties = ("", *OTHER_COUNTIES)
+    if count > len(counties) * len(TOWNSHIPS):
+        raise ValueError(f"at most {len(counties) * len(TOWNSHIPS)} townships can be named")
+    return [f"{counties[i // len(TOWNSHIPS)]}{TOWNSHIPS[i % len(TOWNSHIPS)]}" for i in range(count)]
 
 
 def group_names(count: int) -> list[str]:

@@ -628,6 +628,8 @@ class AssistanceRecord(TimestampMixin, Versioned, db.Model):
         CheckConstraint("amount >= 0", name="assistance_amount_non_negative"),
         # Holds the kind too: 帮扶覆盖率 probes "a support record in P" from the index alone.
         Index("ix_assistance_child_date", "child_id", "given_on", "kind"),
+        # The list's order (newest first, then id): its first and last pages from the index.
+        Index("ix_assistance_given_on_id", "given_on", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -638,7 +640,7 @@ class AssistanceRecord(TimestampMixin, Versioned, db.Model):
     kind: Mapped[AssistanceKind] = mapped_column(
         code_enum(AssistanceKind, "assistance_kind"), index=True
     )
-    given_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    given_on: Mapped[dt.date] = mapped_column(Date)
     person: Mapped[str | None] = mapped_column(String(50))
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0"))
     content: Mapped[str | None] = mapped_column(Text)

@@ -218,11 +218,13 @@ def bench(url: str, runs: int, scale: str) -> list[tuple[str, str, float, float 
     with app.app_context():
         engine = db.engine.dialect.name
         children = db.session.scalar(select(func.count(Child.id))) or 0
+        records = db.session.scalar(select(func.count(AssistanceRecord.id))) or 0
         number = db.session.scalar(
             select(Child.id_number).where(Child.id_number.is_not(None)).order_by(Child.id).limit(1)
         )
         db.session.remove()
     child_last = max(0, math.ceil(children / 20) - 1)
+    assistance_last = max(0, math.ceil(records / 20) - 1)
     client = app.test_client()
     log_in(client)
     lists = [
@@ -231,6 +233,7 @@ def bench(url: str, runs: int, scale: str) -> list[tuple[str, str, float, float 
         ("search 张", "child/?search=张"),
         ("search ID", f"child/?search={number}"),
         ("assistance p1", "assistance/"),
+        ("assistance last", f"assistance/?page={assistance_last}"),
     ]
     rows: list[tuple[str, str, float, float | None, str]] = []
     for name, path in lists:

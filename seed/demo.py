@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import itertools
 import math
 import random
 from collections import Counter, defaultdict
@@ -28,10 +27,12 @@ from typing import Any, TypeVar
 
 from faker import Faker
 from flask import current_app
-from sqlalchemy import Table, func, insert, inspect, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import MANYTOONE, Session, selectinload
 from stdnum.cn import ric
 
+from admin_app import dataversion
+from admin_app.bulk import insert_rows
 from admin_app.choices import (
     LEVEL_LINE,
     OUT_OF_SCHOOL_STATUSES,
@@ -53,7 +54,6 @@ from admin_app.choices import (
     Sex,
     Stage,
 )
-from admin_app.dataversion import bump as bump_data_version
 from admin_app.dates import local_today
 from admin_app.models import (
     AssessmentPeriod,
@@ -130,8 +130,6 @@ CLASS_SIZE = 45
 #: Most 班主任 in rural schools are women.
 TEACHER_SEX_SHARES = {Sex.FEMALE: 2, Sex.MALE: 1}
 INSPECTORS_PER_TOWNSHIP = 4
-#: Rows per executemany or COPY: enough to amortise the round trip, few enough for memory.
-CHUNK_SIZE = 10_000
 
 # --- Who the children are -------------------------------------------------------------------
 
@@ -476,7 +474,7 @@ def build_demo(
 
     verify(session, ctx.ids, size.verify_every)
     # COPY (PostgreSQL) writes through the driver's cursor, which the engine hook never sees.
-    bump_data_version(session)
+    dataversion.bump(session)
     session.commit()
     import_poverty_list(session, ctx, households)
     refresh_statistics(session)
@@ -2072,12 +2070,10 @@ TIMESTAMP_COLUMNS = ("created_at", "updated_at", "changed_at")
 
 
 class BulkWriter:
-    """Writes generated rows in chunks, and counts them.
+    """Writes generated rows (``admin_app.bulk``: COPY on PostgreSQL), and counts them.
 
-    PostgreSQL gets COPY, which halves the county load time there (executemany took
-    about 80 s); other databases get Core executemany. Either way the whole
-    load carries one timestamp: calling the columns' Python default for each of hundreds
-    of thousands of rows would cost seconds.
+    The whole load carries one timestamp: calling the columns' Python default for each of
+    hundreds of thousands of rows would cost seconds.
     """
 
     def __init__(self, session: Session) -> None:
@@ -2089,27 +2085,7 @@ class BulkWriter:
     def insert(self, model: type, rows: Iterable[Row]) -> None:
         table = model.__table__
         stamps = {name: self._written_at for name in TIMESTAMP_COLUMNS if name in table.c}
-        write = self._copy if self._dialect.name == "postgresql" else self._execute_many
-        self._counts[model] = 0
-        iterator = iter(rows)
-        while chunk := list(itertools.islice(iterator, CHUNK_SIZE)):
-            write(table, chunk, stamps)
-            self._counts[model] += len(chunk)
-
-    def _execute_many(self, table: Table, rows: list[Row], stamps: Row) -> None:
-        self._session.execute(insert(table).values(**stamps), rows)
-
-    def _copy(self, table: Table, rows: list[Row], stamps: Row) -> None:
-        # psycopg writes the enumeration members (StrEnum) as their codes, as wanted.
-        columns = list(rows[0])
-        quote = self._dialect.identifier_preparer.quote
-        names = ", ".join(quote(name) for name in [*columns, *stamps])
-        command = f"COPY {quote(table.name)} ({names}) FROM STDIN"
-        stamp_values = list(stamps.values())
-        connection = self._session.connection().connection.driver_connection
-        with connection.cursor() as cursor, cursor.copy(command) as copy:
-            for row in rows:
-                copy.write_row([*(row[name] for name in columns), *stamp_values])
+        self._counts[model] = insert_rows(self._session, table, rows, same_for_all=stamps)
 
     def sync_id_sequences(self, ids: IdAllocator) -> None:
         """Explicit keys leave PostgreSQL's sequences behind; move them past the rows."""

@@ -237,11 +237,13 @@ def agreement_in_force(window: Window) -> ColumnElement[bool]:
     Read from the dates, not today's status: an agreement now 已失效 still covered the
     period it was signed for (its later expiry does not undo that); a draft covers nothing.
     """
-    A = ResponsibilityAgreement
     return and_(
-        A.status.in_(WAS_SIGNED),
-        A.signed_on <= window.end,
-        or_(A.valid_until.is_(None), A.valid_until >= window.start),
+        ResponsibilityAgreement.status.in_(WAS_SIGNED),
+        ResponsibilityAgreement.signed_on <= window.end,
+        or_(
+            ResponsibilityAgreement.valid_until.is_(None),
+            ResponsibilityAgreement.valid_until >= window.start,
+        ),
     )
 
 
@@ -370,7 +372,6 @@ def profile_query(window: Window, probe: bool) -> Select[Any]:
         AssistanceRecord.given_on.between(window.start, window.end),
         AssistanceRecord.kind.in_(SUPPORT_KINDS),
     )
-    A = ResponsibilityAgreement
     span = HouseholdCategorySpan
     if probe:
         # SQLite evaluates CASE lazily and has no hash join: probing an index per child
@@ -379,10 +380,12 @@ def profile_query(window: Window, probe: bool) -> Select[Any]:
             span.household_id == Child.household_id, supported_during(window)
         )
         covered: ColumnElement[bool] = or_(
-            exists().where(A.child_id == Child.id, _valid_parent_agreement(window)),
             exists().where(
-                A.household_id == Child.household_id,
-                A.child_id.is_(None),
+                ResponsibilityAgreement.child_id == Child.id, _valid_parent_agreement(window)
+            ),
+            exists().where(
+                ResponsibilityAgreement.household_id == Child.household_id,
+                ResponsibilityAgreement.child_id.is_(None),
                 _valid_parent_agreement(window),
             ),
         )
@@ -393,10 +396,14 @@ def profile_query(window: Window, probe: bool) -> Select[Any]:
         # PostgreSQL hashes each id set once ("hashed SubPlan"): no join, no DISTINCT.
         covered = or_(
             Child.id.in_(
-                select(A.child_id).where(_valid_parent_agreement(window), A.child_id.is_not(None))
+                select(ResponsibilityAgreement.child_id).where(
+                    _valid_parent_agreement(window), ResponsibilityAgreement.child_id.is_not(None)
+                )
             ),
             Child.household_id.in_(
-                select(A.household_id).where(_valid_parent_agreement(window), A.child_id.is_(None))
+                select(ResponsibilityAgreement.household_id).where(
+                    _valid_parent_agreement(window), ResponsibilityAgreement.child_id.is_(None)
+                )
             ),
         )
         supported = Child.household_id.in_(
@@ -447,9 +454,8 @@ def count_profiles(session: Session, stmt: Select[Any]) -> list[tuple[int, int, 
 
     SQLite can only group by sorting, and building 100,000 result rows costs more than
     counting them: so the statement's rows are read from the driver's cursor and a Counter
-    does the grouping (the ranking took 0.54 s with the grouped statement, 0.38 s so, at
-    county scale). Every value in the statement is a date or a code of ours, rendered as
-    a literal.
+    does the grouping (faster at county scale; the figures are in docs/性能.md). Every
+    value in the statement is a date or a code of ours, rendered as a literal.
     """
     sql = str(stmt.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
     result = session.connection().exec_driver_sql(sql)
@@ -591,13 +597,12 @@ def village_cases(window: Window, before: dt.date, days: int, village_id: int) -
 
 def village_agreements(window: Window) -> Select[Any]:
     """Villages whose 乡政府—村委会 agreement was in force for the period."""
-    A = ResponsibilityAgreement
     return (
-        select(A.village_id)
+        select(ResponsibilityAgreement.village_id)
         .where(
-            A.level == AgreementLevel.TOWNSHIP_VILLAGE,
+            ResponsibilityAgreement.level == AgreementLevel.TOWNSHIP_VILLAGE,
             agreement_in_force(window),
-            A.village_id.is_not(None),
+            ResponsibilityAgreement.village_id.is_not(None),
         )
         .distinct()
     )

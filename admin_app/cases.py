@@ -18,7 +18,6 @@ they change anything where they can; after a ``CaseError`` the caller rolls back
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,45 +60,66 @@ from .models import (
 from .timeliness import first_visit_late
 from .validation import check_plan
 
-S = CaseStatus
-E = CaseEventKind
-
 #: Statuses in which the case is over; nothing more may be recorded on it.
 CLOSED_STATUSES = frozenset(
-    {S.ELSEWHERE, S.EXEMPTED, S.SUSPENDED, S.MOVED_OUT, S.IN_SCHOOL, S.CLOSED}
+    {
+        CaseStatus.ELSEWHERE,
+        CaseStatus.EXEMPTED,
+        CaseStatus.SUSPENDED,
+        CaseStatus.MOVED_OUT,
+        CaseStatus.IN_SCHOOL,
+        CaseStatus.CLOSED,
+    }
 )
 #: Statuses in which the child is still out of school as far as the case knows. 失联 is
 #: among them: nobody has seen the child in school, and the case must stay on the watch.
-UNRESOLVED_STATUSES = frozenset({S.SUSPECTED, S.VERIFYING, S.UNREACHED, S.CONFIRMED, S.PERSUADING})
+UNRESOLVED_STATUSES = frozenset(
+    {
+        CaseStatus.SUSPECTED,
+        CaseStatus.VERIFYING,
+        CaseStatus.UNREACHED,
+        CaseStatus.CONFIRMED,
+        CaseStatus.PERSUADING,
+    }
+)
 
 #: Lifecycle transitions: event → (statuses it may start from, status it leads to).
 TRANSITIONS: dict[CaseEventKind, tuple[frozenset[CaseStatus], CaseStatus]] = {
-    E.VERIFY: (frozenset({S.SUSPECTED}), S.VERIFYING),
+    CaseEventKind.VERIFY: (frozenset({CaseStatus.SUSPECTED}), CaseStatus.VERIFYING),
     # A 失联 child found again is either out of school (确认) or in school (核实在校).
-    E.CONFIRM: (frozenset({S.VERIFYING, S.UNREACHED}), S.CONFIRMED),
-    E.ELSEWHERE: (frozenset({S.VERIFYING}), S.ELSEWHERE),
-    E.EXEMPTED: (frozenset({S.VERIFYING}), S.EXEMPTED),
-    E.SUSPENDED: (frozenset({S.VERIFYING}), S.SUSPENDED),
-    E.MOVED_OUT: (frozenset({S.VERIFYING}), S.MOVED_OUT),
-    E.IN_SCHOOL: (frozenset({S.VERIFYING, S.UNREACHED}), S.IN_SCHOOL),
-    E.UNREACHED: (frozenset({S.VERIFYING}), S.UNREACHED),
-    E.PERSUADE: (frozenset({S.CONFIRMED}), S.PERSUADING),
-    E.RETURN: (frozenset({S.PERSUADING}), S.RETURNED),
-    E.FOLLOW_UP: (frozenset({S.RETURNED}), S.FOLLOW_UP),
-    E.CLOSE: (frozenset({S.FOLLOW_UP}), S.CLOSED),
-    E.RELAPSE: (frozenset({S.RETURNED, S.FOLLOW_UP}), S.PERSUADING),
+    CaseEventKind.CONFIRM: (
+        frozenset({CaseStatus.VERIFYING, CaseStatus.UNREACHED}),
+        CaseStatus.CONFIRMED,
+    ),
+    CaseEventKind.ELSEWHERE: (frozenset({CaseStatus.VERIFYING}), CaseStatus.ELSEWHERE),
+    CaseEventKind.EXEMPTED: (frozenset({CaseStatus.VERIFYING}), CaseStatus.EXEMPTED),
+    CaseEventKind.SUSPENDED: (frozenset({CaseStatus.VERIFYING}), CaseStatus.SUSPENDED),
+    CaseEventKind.MOVED_OUT: (frozenset({CaseStatus.VERIFYING}), CaseStatus.MOVED_OUT),
+    CaseEventKind.IN_SCHOOL: (
+        frozenset({CaseStatus.VERIFYING, CaseStatus.UNREACHED}),
+        CaseStatus.IN_SCHOOL,
+    ),
+    CaseEventKind.UNREACHED: (frozenset({CaseStatus.VERIFYING}), CaseStatus.UNREACHED),
+    CaseEventKind.PERSUADE: (frozenset({CaseStatus.CONFIRMED}), CaseStatus.PERSUADING),
+    CaseEventKind.RETURN: (frozenset({CaseStatus.PERSUADING}), CaseStatus.RETURNED),
+    CaseEventKind.FOLLOW_UP: (frozenset({CaseStatus.RETURNED}), CaseStatus.FOLLOW_UP),
+    CaseEventKind.CLOSE: (frozenset({CaseStatus.FOLLOW_UP}), CaseStatus.CLOSED),
+    CaseEventKind.RELAPSE: (
+        frozenset({CaseStatus.RETURNED, CaseStatus.FOLLOW_UP}),
+        CaseStatus.PERSUADING,
+    ),
 }
 #: Steps that do not change the case's status, and where they may be taken.
-ESCALATION_FROM = frozenset({S.PERSUADING})
-NOTICE_FROM = frozenset({S.CONFIRMED, S.PERSUADING})
+ESCALATION_FROM = frozenset({CaseStatus.PERSUADING})
+NOTICE_FROM = frozenset({CaseStatus.CONFIRMED, CaseStatus.PERSUADING})
 VISIT_FROM = frozenset(set(CaseStatus) - CLOSED_STATUSES)
 
 #: The child's status once a case closes as verified / confirmed.
 CHILD_STATUS_AFTER = {
-    E.ELSEWHERE: ChildStatus.ELSEWHERE,
-    E.EXEMPTED: ChildStatus.EXEMPTED,
-    E.SUSPENDED: ChildStatus.SUSPENDED,
-    E.MOVED_OUT: ChildStatus.MOVED_OUT,
+    CaseEventKind.ELSEWHERE: ChildStatus.ELSEWHERE,
+    CaseEventKind.EXEMPTED: ChildStatus.EXEMPTED,
+    CaseEventKind.SUSPENDED: ChildStatus.SUSPENDED,
+    CaseEventKind.MOVED_OUT: ChildStatus.MOVED_OUT,
 }
 #: Notices a clerk issues directly, per case kind; 责令限期改正通知书 comes with that step.
 NOTICE_FOR_KIND = {CaseKind.NOT_ENROLLED: NoticeKind.ENROLMENT, CaseKind.DROPOUT: NoticeKind.RETURN}
@@ -213,10 +233,18 @@ def open_case(
         village_person=_text(village_person),
         school_person=_text(school_person),
         discovered_on=on,
-        status=S.SUSPECTED,
+        status=CaseStatus.SUSPECTED,
     )
     session.add(case)
-    _event(session, case, E.OPEN, on, actor, note or f"来源：{source.label}", to_status=S.SUSPECTED)
+    _event(
+        session,
+        case,
+        CaseEventKind.OPEN,
+        on,
+        actor,
+        note or f"来源：{source.label}",
+        to_status=CaseStatus.SUSPECTED,
+    )
     session.flush()
     return case
 
@@ -228,21 +256,25 @@ def start_verification(
     session: Session, case: DropoutCase, *, on: dt.date, actor: User | None, note: str | None = None
 ) -> CaseEvent:
     """疑似 → 核查中."""
-    return _transition(session, case, E.VERIFY, on=on, actor=actor, note=note)
+    return _transition(session, case, CaseEventKind.VERIFY, on=on, actor=actor, note=note)
 
 
 def close_as_elsewhere(
     session: Session, case: DropoutCase, *, on: dt.date, actor: User | None, note: str | None
 ) -> CaseEvent:
     """核查中 → 异地就读 (closed): the child attends school elsewhere; push the 学籍 transfer."""
-    return _close_verified(session, case, E.ELSEWHERE, on, actor, note, "请写明就读学校或地点")
+    return _close_verified(
+        session, case, CaseEventKind.ELSEWHERE, on, actor, note, "请写明就读学校或地点"
+    )
 
 
 def close_as_exempted(
     session: Session, case: DropoutCase, *, on: dt.date, actor: User | None, note: str | None
 ) -> CaseEvent:
     """核查中 → 免缓学 (closed): an approved exemption or deferral."""
-    return _close_verified(session, case, E.EXEMPTED, on, actor, note, "请写明批准机关和文号")
+    return _close_verified(
+        session, case, CaseEventKind.EXEMPTED, on, actor, note, "请写明批准机关和文号"
+    )
 
 
 def close_as_suspended(
@@ -251,7 +283,9 @@ def close_as_suspended(
     """核查中 → 休学 (closed): an approved suspension (义务教育法第十一条第二款), a lawful
     closure beside 免缓学; the child's status becomes 休学(批准) so the rates count it as
     such, not as an unexplained absence."""
-    return _close_verified(session, case, E.SUSPENDED, on, actor, note, "请写明批准机关和文号")
+    return _close_verified(
+        session, case, CaseEventKind.SUSPENDED, on, actor, note, "请写明批准机关和文号"
+    )
 
 
 def close_as_in_school(
@@ -265,7 +299,7 @@ def close_as_in_school(
     record and the finding would contradict each other, so the clerk corrects the record
     (or closes as 异地就读) instead.
     """
-    _check_allowed(case, E.IN_SCHOOL)
+    _check_allowed(case, CaseEventKind.IN_SCHOOL)
     errors: dict[str, str] = {}
     if not _text(note):
         errors["note"] = "请写明核实情况（就读学校、班级及核实方式）"
@@ -276,7 +310,7 @@ def close_as_in_school(
         )
     if errors:
         raise CaseError(errors)
-    event = _transition(session, case, E.IN_SCHOOL, on=on, actor=actor, note=note)
+    event = _transition(session, case, CaseEventKind.IN_SCHOOL, on=on, actor=actor, note=note)
     case.closed_on, case.outcome = on, f"误报，核实在校：{_text(note)}"
     return event
 
@@ -291,7 +325,7 @@ def mark_unreachable(
     nothing was established. At least one visit must be logged first: 失联 means "not
     found where we looked", and the log shows where.
     """
-    _check_allowed(case, E.UNREACHED)
+    _check_allowed(case, CaseEventKind.UNREACHED)
     errors: dict[str, str] = {}
     if not case.visits:
         errors["_"] = "尚未登记走访：须入户走访查找未果后方可登记失联"
@@ -299,14 +333,16 @@ def mark_unreachable(
         errors["note"] = "请写明查找经过（走访、电话、亲属及村组了解情况）"
     if errors:
         raise CaseError(errors)
-    return _transition(session, case, E.UNREACHED, on=on, actor=actor, note=note)
+    return _transition(session, case, CaseEventKind.UNREACHED, on=on, actor=actor, note=note)
 
 
 def close_as_moved_out(
     session: Session, case: DropoutCase, *, on: dt.date, actor: User | None, note: str | None
 ) -> CaseEvent:
     """核查中 → 迁出/死亡 (closed)."""
-    return _close_verified(session, case, E.MOVED_OUT, on, actor, note, "请写明迁往何处或核实情况")
+    return _close_verified(
+        session, case, CaseEventKind.MOVED_OUT, on, actor, note, "请写明迁往何处或核实情况"
+    )
 
 
 def confirm_case(
@@ -328,14 +364,14 @@ def confirm_case(
     elif reason == OutOfSchoolReason.OTHER and not reason_note:
         errors["reason_note"] = "原因为“其他”时须写明具体情况"
     if errors:
-        _check_allowed(case, E.CONFIRM)
+        _check_allowed(case, CaseEventKind.CONFIRM)
         raise CaseError(errors)
     case.reason, case.reason_note = reason, reason_note
     child_status = ChildStatus(case.kind.value)
     return _transition(
         session,
         case,
-        E.CONFIRM,
+        CaseEventKind.CONFIRM,
         on=on,
         actor=actor,
         note=note,
@@ -347,7 +383,7 @@ def start_persuasion(
     session: Session, case: DropoutCase, *, on: dt.date, actor: User | None, note: str | None = None
 ) -> CaseEvent:
     """确认 → 劝返中."""
-    return _transition(session, case, E.PERSUADE, on=on, actor=actor, note=note)
+    return _transition(session, case, CaseEventKind.PERSUADE, on=on, actor=actor, note=note)
 
 
 def record_return(
@@ -363,7 +399,7 @@ def record_return(
     note: str | None = None,
 ) -> CaseEvent:
     """劝返中 → 已复学, with the placement (安置); the child's status becomes the placement."""
-    _check_allowed(case, E.RETURN)
+    _check_allowed(case, CaseEventKind.RETURN)
     child = case.child
     errors: dict[str, str] = {}
     if placement not in PLACEMENT_STATUSES:
@@ -387,7 +423,7 @@ def record_return(
     return _transition(
         session,
         case,
-        E.RETURN,
+        CaseEventKind.RETURN,
         on=on,
         actor=actor,
         note=note or f"安置方式：{placement.label}",
@@ -407,9 +443,11 @@ def start_follow_up(
     """已复学 → 巩固跟踪, watched until ``until`` (by default about one school term)."""
     until = until or (on + dt.timedelta(days=FOLLOW_UP_DAYS) if on else None)
     if on is not None and until is not None and until <= on:
-        _check_allowed(case, E.FOLLOW_UP)
+        _check_allowed(case, CaseEventKind.FOLLOW_UP)
         raise CaseError({"until": "跟踪截止日期须晚于开始日期"})
-    event = _transition(session, case, E.FOLLOW_UP, on=on, actor=actor, note=note, deadline=until)
+    event = _transition(
+        session, case, CaseEventKind.FOLLOW_UP, on=on, actor=actor, note=note, deadline=until
+    )
     case.follow_up_until = until
     return event
 
@@ -424,12 +462,14 @@ def close_case(
     today: dt.date | None = None,
 ) -> CaseEvent:
     """巩固跟踪 → 销号: only once the term is over and while the child is still in school."""
-    _check_allowed(case, E.CLOSE)
+    _check_allowed(case, CaseEventKind.CLOSE)
     if case.follow_up_until is not None and on is not None and on < case.follow_up_until:
         raise CaseError({"on": f"巩固跟踪期至{case.follow_up_until:%Y-%m-%d}，期满后方可销号"})
     if case.child.status not in IN_SCHOOL_STATUSES:
         raise CaseError(f"儿童当前状态为“{case.child.status.label}”，不能销号")
-    event = _transition(session, case, E.CLOSE, on=on, actor=actor, note=note, today=today)
+    event = _transition(
+        session, case, CaseEventKind.CLOSE, on=on, actor=actor, note=note, today=today
+    )
     case.closed_on = on
     case.outcome = _text(note) or "巩固跟踪期满，在校就读，销号"
     return event
@@ -465,7 +505,7 @@ def record_relapse(
     the 责令限期改正 deadline, and a fresh 劝返复学通知书 (with a new deadline) may be issued
     as 劝返中 allows. Once 劝返中 again, the case is unresolved for the overdue watch.
     """
-    _check_allowed(case, E.RELAPSE)
+    _check_allowed(case, CaseEventKind.RELAPSE)
     today = today or local_today()
     reason_note = _text(reason_note)
     child = case.child
@@ -482,7 +522,7 @@ def record_relapse(
     event = _transition(
         session,
         case,
-        E.RELAPSE,
+        CaseEventKind.RELAPSE,
         on=on,
         actor=actor,
         note=f"{summary}；{_text(note)}" if _text(note) else summary,
@@ -532,14 +572,14 @@ def escalate(
     missing = [s.label for s in ESCALATION_STEPS[reached + 1 : order]]
     if missing and not _text(skip_reason):
         errors["skip_reason"] = f"尚未记录“{'、'.join(missing)}”：须先记录，或写明跳过的理由"
-    if step == E.RECTIFY:
+    if step == CaseEventKind.RECTIFY:
         if deadline is None:
             errors["deadline"] = "责令限期改正须填写改正期限"
         elif on is not None and deadline <= on:
             errors["deadline"] = "改正期限须晚于责令日期"
-    rectified = recorded.get(E.RECTIFY)
+    rectified = recorded.get(CaseEventKind.RECTIFY)
     if (
-        step == E.JUDICIAL
+        step == CaseEventKind.JUDICIAL
         and rectified is not None
         and rectified.deadline is not None
         and on is not None
@@ -548,14 +588,16 @@ def escalate(
         errors["on"] = (
             f"责令限期改正的期限（{rectified.deadline:%Y-%m-%d}）尚未届满，逾期不改的方可进入司法程序"
         )
-    if step in (E.JUDICIAL, E.ACCOUNTABILITY) and not _text(note):
+    if step in (CaseEventKind.JUDICIAL, CaseEventKind.ACCOUNTABILITY) and not _text(note):
         errors["note"] = (
-            "请写明司法文书的名称、文号和出具机关" if step == E.JUDICIAL else "请写明追责情况"
+            "请写明司法文书的名称、文号和出具机关"
+            if step == CaseEventKind.JUDICIAL
+            else "请写明追责情况"
         )
     if errors:
         raise CaseError(errors)
     notice = None
-    if step == E.RECTIFY:
+    if step == CaseEventKind.RECTIFY:
         notice = _new_notice(session, case, NoticeKind.RECTIFY, on, deadline, actor)
     return _event(
         session,
@@ -636,7 +678,16 @@ def issue_notice(
     if errors:
         raise CaseError(errors)
     notice = _new_notice(session, case, kind, issued_on, deadline, actor)
-    _event(session, case, E.NOTICE, issued_on, actor, note, deadline=deadline, notice=notice)
+    _event(
+        session,
+        case,
+        CaseEventKind.NOTICE,
+        issued_on,
+        actor,
+        note,
+        deadline=deadline,
+        notice=notice,
+    )
     session.flush()
     return notice
 
@@ -670,7 +721,9 @@ def record_notice_result(
     summary = f"《{notice.kind.label}》{notice.number}送达{notice.served_to}{compliance}"
     if notice.result:
         summary += f"：{notice.result}"
-    return _event(session, notice.case, E.SERVED, served_on, actor, summary, notice=notice)
+    return _event(
+        session, notice.case, CaseEventKind.SERVED, served_on, actor, summary, notice=notice
+    )
 
 
 def add_plan(
@@ -819,7 +872,7 @@ class Watch:
     @property
     def unreachable(self) -> int:
         """失联 cases, to be reported to the 县政府."""
-        return self.by_status[S.UNREACHED]
+        return self.by_status[CaseStatus.UNREACHED]
 
     @property
     def open_total(self) -> int:
@@ -857,7 +910,7 @@ def false_alarms_by_source(session: Session, scope: ColumnElement[bool]) -> dict
     counts = dict.fromkeys(CaseSource, 0)
     for source, n in session.execute(
         select(DropoutCase.source, func.count(DropoutCase.id))
-        .where(scope, DropoutCase.status == S.IN_SCHOOL)
+        .where(scope, DropoutCase.status == CaseStatus.IN_SCHOOL)
         .group_by(DropoutCase.source)
     ):
         counts[source] = n
@@ -926,7 +979,7 @@ def _date_errors(
 
 
 def _last_event_date(case: DropoutCase) -> dt.date | None:
-    dates = [e.happened_on for e in case.events if e.kind != E.SERVED]
+    dates = [e.happened_on for e in case.events if e.kind != CaseEventKind.SERVED]
     return max(dates, default=case.discovered_on)
 
 
@@ -1070,13 +1123,3 @@ def _event(
     session.add(event)
     session.flush()
     return event
-
-
-def cases_of(session: Session, child_ids: Iterable[int]) -> dict[int, DropoutCase]:
-    """The latest case per child (for links from children to their cases)."""
-    rows = session.scalars(
-        select(DropoutCase)
-        .where(DropoutCase.child_id.in_(list(child_ids)))
-        .order_by(DropoutCase.discovered_on, DropoutCase.id)
-    )
-    return {case.child_id: case for case in rows}

@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from . import accountability as acc
+from . import accountability
 from .archive import issue
 from .assessment import IndicatorScore, VillageResult, active_indicators, ranking_with_change
 from .cases import visit_days
@@ -201,11 +201,11 @@ def accountability_rows(session: Session, request: ReportRequest) -> Iterable[An
     assert period is not None
     results = ranking_with_change(session, period, request.village_ids)
     ids = [r.village_id for r in results]
-    persons = acc.responsible_persons(session, period.end_on.year, ids)
-    overdue = acc.overdue_cases(session, period, visit_days(session), ids)
-    actions = acc.actions_by_village(session, period, ids)
+    persons = accountability.responsible_persons(session, period.end_on.year, ids)
+    overdue = accountability.overdue_cases(session, period, visit_days(session), ids)
+    actions = accountability.actions_by_village(session, period, ids)
     for result in results:
-        responsible = persons.get(result.village_id, acc.Responsible())
+        responsible = persons.get(result.village_id, accountability.Responsible())
         records = actions.get(result.village_id, [])
         cases = overdue.get(result.village_id, [])
         yield SimpleNamespace(
@@ -223,8 +223,8 @@ def accountability_rows(session: Session, request: ReportRequest) -> Iterable[An
             deduction=sum((s.deduction for s in result.scores), 0),
             overdue=len(cases),
             overdue_names=joined((name for _, name in cases), "、"),
-            government=joined(str(p) for p in responsible.government) or acc.NO_PERSON,
-            school=joined(str(p) for p in responsible.school) or acc.NO_PERSON,
+            government=joined(str(p) for p in responsible.government) or accountability.NO_PERSON,
+            school=joined(str(p) for p in responsible.school) or accountability.NO_PERSON,
             village_agreement="已签订" if result.counts.village_agreement else "未签订",
             actions=joined(
                 f"{r.person}：{r.action.label}（{r.status.label}）{r.problem}" for r in records
@@ -460,25 +460,24 @@ ASSISTANCE_COLUMNS = (
 def assistance_rows(session: Session, request: ReportRequest) -> Iterable[Any]:
     period = request.period
     assert period is not None
-    R = AssistanceRecord
     stmt = (
         select(
             Village.name.label("village"),
             Child.name.label("child"),
             Child.id_number,
-            R.kind,
-            R.given_on,
-            R.person,
-            R.amount,
-            R.content,
-            R.outcome,
+            AssistanceRecord.kind,
+            AssistanceRecord.given_on,
+            AssistanceRecord.person,
+            AssistanceRecord.amount,
+            AssistanceRecord.content,
+            AssistanceRecord.outcome,
         )
-        .join(Child, Child.id == R.child_id)
+        .join(Child, Child.id == AssistanceRecord.child_id)
         .join(Village, Village.id == Child.village_id)
-        .where(R.given_on.between(period.start_on, period.end_on))
-        .order_by(Child.village_id, R.given_on, R.id)
+        .where(AssistanceRecord.given_on.between(period.start_on, period.end_on))
+        .order_by(Child.village_id, AssistanceRecord.given_on, AssistanceRecord.id)
     )
-    stmt = apply_scope(in_villages(stmt, Child.village_id, request), R, request.user)
+    stmt = apply_scope(in_villages(stmt, Child.village_id, request), AssistanceRecord, request.user)
     return stream(session, stmt)
 
 
@@ -509,32 +508,43 @@ def agreement_rows(session: Session, request: ReportRequest) -> Iterable[Any]:
     (school-line agreements of teachers name no village and are then left out)."""
     period = request.period
     assert period is not None
-    A = ResponsibilityAgreement
     stmt = (
         select(
-            A.year,
-            A.line,
-            A.level,
-            A.party_a_name,
-            A.party_a_org,
-            A.party_b_name,
-            A.party_b_org,
+            ResponsibilityAgreement.year,
+            ResponsibilityAgreement.line,
+            ResponsibilityAgreement.level,
+            ResponsibilityAgreement.party_a_name,
+            ResponsibilityAgreement.party_a_org,
+            ResponsibilityAgreement.party_b_name,
+            ResponsibilityAgreement.party_b_org,
             Village.name.label("village"),
             School.name.label("school"),
             Child.name.label("child"),
-            A.target_enrolment_rate,
-            A.target_retention_rate,
-            A.signed_on,
-            A.valid_until,
-            A.status,
+            ResponsibilityAgreement.target_enrolment_rate,
+            ResponsibilityAgreement.target_retention_rate,
+            ResponsibilityAgreement.signed_on,
+            ResponsibilityAgreement.valid_until,
+            ResponsibilityAgreement.status,
         )
-        .outerjoin(Village, Village.id == A.village_id)
-        .outerjoin(School, School.id == A.school_id)
-        .outerjoin(Child, Child.id == A.child_id)
-        .where(A.year == period.end_on.year)
-        .order_by(A.level, A.village_id, A.school_id, A.id)
+        .outerjoin(Village, Village.id == ResponsibilityAgreement.village_id)
+        .outerjoin(School, School.id == ResponsibilityAgreement.school_id)
+        .outerjoin(Child, Child.id == ResponsibilityAgreement.child_id)
+        .where(ResponsibilityAgreement.year == period.end_on.year)
+        .order_by(
+            ResponsibilityAgreement.level,
+            ResponsibilityAgreement.village_id,
+            ResponsibilityAgreement.school_id,
+            ResponsibilityAgreement.id,
+        )
     )
-    return stream(session, apply_scope(in_villages(stmt, A.village_id, request), A, request.user))
+    return stream(
+        session,
+        apply_scope(
+            in_villages(stmt, ResponsibilityAgreement.village_id, request),
+            ResponsibilityAgreement,
+            request.user,
+        ),
+    )
 
 
 # --- The catalogue ----------------------------------------------------------------------------

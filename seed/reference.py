@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admin_app.choices import IndicatorMethod as M
+from admin_app.choices import IndicatorMethod
 from admin_app.models import AssessmentIndicator, InspectionItem
 
 #: Default 督导检查 items (DESIGN.md §2), 100 points in all before normalisation.
@@ -22,21 +22,27 @@ INSPECTION_ITEMS: list[tuple[str, int]] = [
 ]
 
 #: The default village assessment scheme of DESIGN.md §5 (100 points).
-INDICATORS: list[tuple[str, str, int, M, dict[str, object]]] = [
-    ("enrolment", "入学率", 15, M.ENROLMENT_RATE, {"target": 100, "deduct_per_child": 3}),
+INDICATORS: list[tuple[str, str, int, IndicatorMethod, dict[str, object]]] = [
+    (
+        "enrolment",
+        "入学率",
+        15,
+        IndicatorMethod.ENROLMENT_RATE,
+        {"target": 100, "deduct_per_child": 3},
+    ),
     (
         "retention",
         "巩固率",
         15,
-        M.RETENTION_RATE,
+        IndicatorMethod.RETENTION_RATE,
         {"target": 99, "step_pp": 0.5, "deduct_per_step": 5},
     ),
-    ("dropout_return", "辍学劝返", 15, M.DROPOUT_RETURN, {"deduct_per_child": 5}),
-    ("agreement", "责任书", 10, M.AGREEMENT_COVERAGE, {}),
-    ("ledger", "台账", 10, M.LEDGER_COMPLETENESS, {}),
-    ("assistance", "帮扶", 10, M.ASSISTANCE_COVERAGE, {}),
-    ("visit_timeliness", "劝返及时", 10, M.VISIT_TIMELINESS, {"days": 7}),
-    ("inspection", "督导检查", 15, M.INSPECTION_SCORE, {}),
+    ("dropout_return", "辍学劝返", 15, IndicatorMethod.DROPOUT_RETURN, {"deduct_per_child": 5}),
+    ("agreement", "责任书", 10, IndicatorMethod.AGREEMENT_COVERAGE, {}),
+    ("ledger", "台账", 10, IndicatorMethod.LEDGER_COMPLETENESS, {}),
+    ("assistance", "帮扶", 10, IndicatorMethod.ASSISTANCE_COVERAGE, {}),
+    ("visit_timeliness", "劝返及时", 10, IndicatorMethod.VISIT_TIMELINESS, {"days": 7}),
+    ("inspection", "督导检查", 15, IndicatorMethod.INSPECTION_SCORE, {}),
 ]
 
 

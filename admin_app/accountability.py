@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from .assessment import VillageResult, active_indicators, method_params, ranking_with_change
+from .assessment import VillageResult, ranking_with_change, scheme_param
 from .cases import UNRESOLVED_STATUSES, deadline_overdue, visit_days
 from .choices import (
     AccountabilityAction,
@@ -164,10 +164,8 @@ def overdue_cases(
 
 
 def retention_target(session: Session) -> float:
-    for indicator in active_indicators(session):
-        if indicator.method == IndicatorMethod.RETENTION_RATE:
-            return float(method_params(indicator)["target"])
-    return 99.0
+    """The 巩固率 target of the scheme (``scheme_param``): below it, 约谈."""
+    return scheme_param(session, IndicatorMethod.RETENTION_RATE, "target")
 
 
 # --- Proposals ----------------------------------------------------------------------------

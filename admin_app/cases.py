@@ -27,7 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from .assessment import method_params
+from .assessment import scheme_param
 from .choices import (
     ESCALATION_STEPS,
     IN_SCHOOL_STATUSES,
@@ -45,7 +45,6 @@ from .choices import (
 )
 from .dates import local_today
 from .models import (
-    AssessmentIndicator,
     AssistancePlan,
     CaseEvent,
     CaseVisit,
@@ -125,8 +124,6 @@ CHILD_STATUS_AFTER = {
 NOTICE_FOR_KIND = {CaseKind.NOT_ENROLLED: NoticeKind.ENROLMENT, CaseKind.DROPOUT: NoticeKind.RETURN}
 #: A 巩固跟踪 term, when the clerk does not give its end (about one school term).
 FOLLOW_UP_DAYS = 120
-#: Days within which an opened case should have its first visit, when no indicator says.
-DEFAULT_VISIT_DAYS = 7
 #: Overdue cases listed on the dashboard (the rest are one click away, on the case list).
 OVERDUE_LISTED = 10
 
@@ -811,16 +808,8 @@ def notice_number(township: str, year: int, seq: int) -> str:
 
 def visit_days(session: Session) -> int:
     """N of the overdue watch: the 首次走访期限 of the 劝返及时率 indicator (admins set it at
-    考核指标), so the watch and the ranking count days alike; 7 when there is no such row."""
-    indicator = session.scalar(
-        select(AssessmentIndicator)
-        .where(AssessmentIndicator.method == IndicatorMethod.VISIT_TIMELINESS)
-        .order_by(AssessmentIndicator.active.desc(), AssessmentIndicator.id)
-        .limit(1)
-    )
-    if indicator is None:
-        return DEFAULT_VISIT_DAYS
-    return int(method_params(indicator)["days"])
+    考核指标), so the watch and the ranking count days alike (``scheme_param``)."""
+    return int(scheme_param(session, IndicatorMethod.VISIT_TIMELINESS, "days"))
 
 
 def visit_overdue(today: dt.date, days: int) -> ColumnElement[bool]:

@@ -53,6 +53,7 @@ from .models import (
     DropoutCase,
     Notice,
     NoticeCounter,
+    Township,
     User,
     Village,
 )
@@ -792,14 +793,16 @@ def next_notice_seq(session: Session, township_id: int, year: int) -> int:
 
 
 def township_name() -> str:
-    """The issuing township's name (config ``TOWNSHIP_NAME``)."""
+    """The panel's township name (config ``TOWNSHIP_NAME``), for titles; a notice's
+    number and issuer name its own Township row (``notices.notice_context``)."""
     if has_app_context():
         return str(current_app.config.get("TOWNSHIP_NAME") or "联合乡")
     return "联合乡"
 
 
 def notice_number(township: str, year: int, seq: int) -> str:
-    """联合乡控辍〔2026〕第12号."""
+    """联合乡控辍〔2026〕第12号: the name of the township whose counter drew ``seq``, so
+    two townships' first notices of a year differ (``notice.number`` is unique)."""
     return f"{township}控辍〔{year}〕第{seq}号"
 
 
@@ -1071,16 +1074,20 @@ def _new_notice(
     actor: User | None,
 ) -> Notice:
     child = case.child
-    township_id = session.scalar(select(Village.township_id).where(Village.id == child.village_id))
+    township = session.scalars(
+        select(Township)
+        .join(Village, Village.township_id == Township.id)
+        .where(Village.id == child.village_id)
+    ).one()
     year = issued_on.year
-    seq = next_notice_seq(session, township_id, year)
+    seq = next_notice_seq(session, township.id, year)
     notice = Notice(
         case=case,
-        township_id=township_id,
+        township=township,
         kind=kind,
         year=year,
         seq=seq,
-        number=notice_number(township_name(), year, seq),
+        number=notice_number(township.name, year, seq),
         issued_on=issued_on,
         deadline=deadline,
         addressee=child.guardian_name,

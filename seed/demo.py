@@ -33,6 +33,7 @@ from stdnum.cn import ric
 
 from admin_app import dataversion
 from admin_app.bulk import insert_rows
+from admin_app.cases import notice_number
 from admin_app.choices import (
     LEVEL_LINE,
     OUT_OF_SCHOOL_STATUSES,
@@ -1582,7 +1583,7 @@ class CaseLifecycle:
             "kind": kind,
             "year": issued.year,
             "seq": seq,
-            "number": f"{township.name}控辍〔{issued.year}〕第{seq}号",
+            "number": notice_number(township.name, issued.year, seq),
             "issued_on": issued,
             "deadline": deadline,
             "served_to": child.row["guardian_name"],

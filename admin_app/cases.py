@@ -125,6 +125,8 @@ CHILD_STATUS_AFTER = {
 NOTICE_FOR_KIND = {CaseKind.NOT_ENROLLED: NoticeKind.ENROLMENT, CaseKind.DROPOUT: NoticeKind.RETURN}
 #: A 巩固跟踪 term, when the clerk does not give its end (about one school term).
 FOLLOW_UP_DAYS = 120
+#: The outcome of a case closed (销号) without a note.
+CLOSED_OUTCOME = "巩固跟踪期满，在校就读，销号"
 #: Overdue cases listed on the dashboard (the rest are one click away, on the case list).
 OVERDUE_LISTED = 10
 
@@ -424,7 +426,7 @@ def record_return(
         CaseEventKind.RETURN,
         on=on,
         actor=actor,
-        note=note or f"安置方式：{placement.label}",
+        note=note or placement_note(placement),
         child_change=(placement, None, None),
     )
 
@@ -439,7 +441,7 @@ def start_follow_up(
     note: str | None = None,
 ) -> CaseEvent:
     """已复学 → 巩固跟踪, watched until ``until`` (by default about one school term)."""
-    until = until or (on + dt.timedelta(days=FOLLOW_UP_DAYS) if on else None)
+    until = until or (follow_up_end(on) if on else None)
     if on is not None and until is not None and until <= on:
         _check_allowed(case, CaseEventKind.FOLLOW_UP)
         raise CaseError({"until": "跟踪截止日期须晚于开始日期"})
@@ -469,7 +471,7 @@ def close_case(
         session, case, CaseEventKind.CLOSE, on=on, actor=actor, note=note, today=today
     )
     case.closed_on = on
-    case.outcome = _text(note) or "巩固跟踪期满，在校就读，销号"
+    case.outcome = _text(note) or CLOSED_OUTCOME
     return event
 
 
@@ -975,11 +977,28 @@ def _last_event_date(case: DropoutCase) -> dt.date | None:
     return max(dates, default=case.discovered_on)
 
 
-def _check_allowed(case: DropoutCase, kind: CaseEventKind) -> None:
-    allowed_from, _ = TRANSITIONS[kind]
-    if case.status not in allowed_from:
+def status_after(kind: CaseEventKind, status: CaseStatus) -> CaseStatus:
+    """The status a lifecycle step leads to from ``status`` (``TRANSITIONS``); CaseError
+    when the step may not be taken there. The demo seed steps its cases through this too."""
+    allowed_from, leads_to = TRANSITIONS[kind]
+    if status not in allowed_from:
         needed = "、".join(f"“{s.label}”" for s in allowed_from)
-        raise CaseError(f"案件当前为“{case.status.label}”，不能{kind.label}（须在{needed}状态下）")
+        raise CaseError(f"案件当前为“{status.label}”，不能{kind.label}（须在{needed}状态下）")
+    return leads_to
+
+
+def follow_up_end(started_on: dt.date) -> dt.date:
+    """The default end of a 巩固跟踪 term begun on ``started_on``; 销号 not before it."""
+    return started_on + dt.timedelta(days=FOLLOW_UP_DAYS)
+
+
+def placement_note(placement: ChildStatus) -> str:
+    """The note of a 复学 step recorded without one: how the child was placed."""
+    return f"安置方式：{placement.label}"
+
+
+def _check_allowed(case: DropoutCase, kind: CaseEventKind) -> None:
+    status_after(kind, case.status)
 
 
 def allowed_steps(case: DropoutCase) -> list[CaseEventKind]:

@@ -32,8 +32,17 @@ from sqlalchemy.orm import MANYTOONE, Session, selectinload
 from stdnum.cn import ric
 
 from admin_app import dataversion
+from admin_app.assessment import PARAMS
 from admin_app.bulk import insert_rows
-from admin_app.cases import notice_number
+from admin_app.cases import (
+    CLOSED_OUTCOME,
+    ESCALATION_FROM,
+    NOTICE_FOR_KIND,
+    follow_up_end,
+    notice_number,
+    placement_note,
+    status_after,
+)
 from admin_app.choices import (
     LEVEL_LINE,
     OUT_OF_SCHOOL_STATUSES,
@@ -47,7 +56,7 @@ from admin_app.choices import (
     ChildStatus,
     HouseholdCategory,
     ImportSource,
-    NoticeKind,
+    IndicatorMethod,
     OutOfSchoolReason,
     PlanStatus,
     Role,
@@ -286,8 +295,10 @@ CASE_SOURCES = {
     CaseKind.DROPOUT: (CaseSource.SCHOOL_REPORT, CaseSource.ROSTER_COMPARISON),
     CaseKind.NOT_ENROLLED: (CaseSource.HOUSEHOLD_CHECK, CaseSource.ROSTER_COMPARISON),
 }
-#: Share of cases whose first visit came within the 7 days 劝返及时率 asks for.
+#: Share of cases whose first visit came within the N days 劝返及时率 asks for.
 TIMELY_FIRST_VISIT_RATE = 0.85
+#: N of 劝返及时率 in the scheme the demo loads (the method's declared default).
+VISIT_DAYS = int(PARAMS[IndicatorMethod.VISIT_TIMELINESS]["days"].default)
 VISIT_RESULTS = (
     "与家长和孩子面谈，宣讲义务教育法，家长表示会做孩子工作",
     "孩子仍不愿返校，约定一周后再访",
@@ -1317,8 +1328,12 @@ SUPPORT_LABELS = {
 def case_visits(
     ctx: Context, case_id: int, discovered: dt.date, count: int, persons: str
 ) -> list[Row]:
-    """劝返 visits; most cases get their first within the 7 days 劝返及时率 counts."""
-    first_delay = (1, 6) if ctx.chance(TIMELY_FIRST_VISIT_RATE) else (8, 15)
+    """劝返 visits; most cases get their first within the N days 劝返及时率 counts."""
+    first_delay = (
+        (1, VISIT_DAYS - 1)
+        if ctx.chance(TIMELY_FIRST_VISIT_RATE)
+        else (VISIT_DAYS + 1, VISIT_DAYS + 8)
+    )
     visited = discovered + dt.timedelta(days=ctx.rng.randint(*first_delay))
     visits = []
     for seq in range(1, count + 1):
@@ -1402,9 +1417,8 @@ RETURN_REASONS = (
     OutOfSchoolReason.WORK,
     OutOfSchoolReason.PARENT_ATTITUDE,
 )
-#: Days from the 劝返复学通知书 to its deadline; the 巩固跟踪 term after the return.
+#: Days from the 劝返复学通知书 to its deadline (the 巩固跟踪 term is ``follow_up_end``).
 NOTICE_DAYS = 7
-FOLLOW_UP_TERM = dt.timedelta(days=120)
 #: Every n-th case in 劝返中 has had its guardians criticised (批评教育) already.
 CRITICISED_EVERY = 3
 
@@ -1440,7 +1454,7 @@ def make_returned_cases(
         reason = rng.choice([r for r in RETURN_REASONS if reason_fits(r, age)])
         discovered = left + dt.timedelta(days=rng.randint(3, 6))
         school_person = child.teacher or child.village.primary_school.principal
-        until = back + dt.timedelta(days=1) + FOLLOW_UP_TERM
+        until = follow_up_end(back + dt.timedelta(days=1))
         closed = status is CaseStatus.CLOSED and until <= ctx.latest
         status = CaseStatus.FOLLOW_UP if status is CaseStatus.CLOSED and not closed else status
         row = {
@@ -1456,7 +1470,7 @@ def make_returned_cases(
             "school_person": school_person,
             "status": status,
             "closed_on": until if closed else None,
-            "outcome": "巩固跟踪期满，在校就读，销号" if closed else None,
+            "outcome": CLOSED_OUTCOME if closed else None,
             "follow_up_until": None if status is CaseStatus.RETURNED else until,
         }
         persons = f"{child.village.chief}、{school_person}"
@@ -1519,6 +1533,21 @@ class CaseLifecycle:
             }
         )
 
+    def step(
+        self,
+        ctx: Context,
+        case: DemoCase,
+        kind: CaseEventKind,
+        day: dt.date,
+        status: CaseStatus,
+        **kw: Any,
+    ) -> CaseStatus:
+        """Record a lifecycle step from ``status``; the status it leads to, by the rule of
+        ``admin_app.cases`` (which refuses a step the status does not allow)."""
+        after = status_after(kind, status)
+        self.event(ctx, case, kind, day, from_status=status, to_status=after, **kw)
+        return after
+
     def add_steps(
         self,
         ctx: Context,
@@ -1529,50 +1558,36 @@ class CaseLifecycle:
         row, child = case.row, case.child
         status = row["status"]
         found = row["discovered_on"]
-        s = CaseStatus
+        now = CaseStatus.SUSPECTED
         self.event(
             ctx,
             case,
             CaseEventKind.OPEN,
             found,
-            to_status=s.SUSPECTED,
+            to_status=now,
             note=f"来源：{row['source'].label}",
         )
-        if status is s.SUSPECTED:
+        if status is now:
             return
-        self.event(
-            ctx,
-            case,
-            CaseEventKind.VERIFY,
-            found + dt.timedelta(days=1),
-            from_status=s.SUSPECTED,
-            to_status=s.VERIFYING,
-            note="入户核实",
+        now = self.step(
+            ctx, case, CaseEventKind.VERIFY, found + dt.timedelta(days=1), now, note="入户核实"
         )
-        if status is s.VERIFYING:
+        if status is now:
             return
-        self.event(
+        now = self.step(
             ctx,
             case,
             CaseEventKind.CONFIRM,
             found + dt.timedelta(days=2),
-            from_status=s.VERIFYING,
-            to_status=s.CONFIRMED,
+            now,
             note=row["reason_note"],
         )
-        self.event(
-            ctx,
-            case,
-            CaseEventKind.PERSUADE,
-            found + dt.timedelta(days=3),
-            from_status=s.CONFIRMED,
-            to_status=s.PERSUADING,
-        )
+        now = self.step(ctx, case, CaseEventKind.PERSUADE, found + dt.timedelta(days=3), now)
         issued = min(found + dt.timedelta(days=4), ctx.latest)
         township = child.village.township
         seqs[(township.id, issued.year)] += 1
         seq = seqs[(township.id, issued.year)]
-        kind = NoticeKind.RETURN if row["kind"] is CaseKind.DROPOUT else NoticeKind.ENROLMENT
+        kind = NOTICE_FOR_KIND[row["kind"]]
         deadline = issued + dt.timedelta(days=NOTICE_DAYS)
         returned = getattr(case, "returned_on", None)
         served = min(issued + dt.timedelta(days=1), ctx.latest)
@@ -1606,7 +1621,12 @@ class CaseLifecycle:
             notice_id=notice["id"],
             note=f"《{kind.label}》{notice['number']}送达{notice['served_to']}",
         )
-        if criticised and status is s.PERSUADING and deadline + dt.timedelta(days=1) <= ctx.latest:
+        if (
+            criticised
+            and status is now
+            and now in ESCALATION_FROM
+            and deadline + dt.timedelta(days=1) <= ctx.latest
+        ):
             self.event(
                 ctx,
                 case,
@@ -1616,36 +1636,26 @@ class CaseLifecycle:
             )
         if returned is None:
             return
-        self.event(
+        now = self.step(
             ctx,
             case,
             CaseEventKind.RETURN,
             returned,
-            from_status=s.PERSUADING,
-            to_status=s.RETURNED,
-            note="安置方式：在校就读",
+            now,
+            note=placement_note(ChildStatus.ENROLLED),
         )
-        if status is s.RETURNED:
+        if status is now:
             return
-        self.event(
+        now = self.step(
             ctx,
             case,
             CaseEventKind.FOLLOW_UP,
             returned + dt.timedelta(days=1),
-            from_status=s.RETURNED,
-            to_status=s.FOLLOW_UP,
+            now,
             deadline=row["follow_up_until"],
         )
-        if status is s.CLOSED:
-            self.event(
-                ctx,
-                case,
-                CaseEventKind.CLOSE,
-                row["closed_on"],
-                from_status=s.FOLLOW_UP,
-                to_status=s.CLOSED,
-                note=row["outcome"],
-            )
+        if status is CaseStatus.CLOSED:
+            self.step(ctx, case, CaseEventKind.CLOSE, row["closed_on"], now, note=row["outcome"])
 
 
 # --- Assistance records ---------------------------------------------------------------------

@@ -338,25 +338,29 @@ FACT_COLUMNS = (
 @lru_cache(maxsize=4096)
 def child_flags(bits: int) -> dict[str, bool]:
     """Which numerators and denominators of DESIGN.md §4 a child with this profile counts in."""
-    p = Profile.decode(bits)
-    due = p.school_age and p.end_status not in NOT_DUE
-    present = p.end_status != ChildStatus.MOVED_OUT
-    enrolled_at_start = p.school_age and p.start_in_school and p.end_status not in LEFT_COHORT
-    dropout = due and p.end_status in OUT_OF_SCHOOL
-    ledger_ok = p.record_complete and (p.end_status not in LOCAL_SCHOOL or p.enrolment_complete)
+    profile = Profile.decode(bits)
+    due = profile.school_age and profile.end_status not in NOT_DUE
+    present = profile.end_status != ChildStatus.MOVED_OUT
+    enrolled_at_start = (
+        profile.school_age and profile.start_in_school and profile.end_status not in LEFT_COHORT
+    )
+    dropout = due and profile.end_status in OUT_OF_SCHOOL
+    ledger_ok = profile.record_complete and (
+        profile.end_status not in LOCAL_SCHOOL or profile.enrolment_complete
+    )
     return {
         "due": due,
-        "lawful_absence": p.school_age and p.end_status in LAWFUL_ABSENCE,
-        "enrolled": due and p.end_status in IN_SCHOOL_STATUSES,
+        "lawful_absence": profile.school_age and profile.end_status in LAWFUL_ABSENCE,
+        "enrolled": due and profile.end_status in IN_SCHOOL_STATUSES,
         "enrolled_at_start": enrolled_at_start,
-        "retained": enrolled_at_start and p.end_status in RETAINED,
+        "retained": enrolled_at_start and profile.end_status in RETAINED,
         "dropout": dropout,
-        "poor_dropout": p.school_age and p.poor_during,
-        "covered": due and p.covered,
+        "poor_dropout": profile.school_age and profile.poor_during,
+        "covered": due and profile.covered,
         "registered": present,
         "ledger_ok": present and ledger_ok,
-        "supported": due and p.supported,
-        "assisted": due and p.supported and p.assisted,
+        "supported": due and profile.supported,
+        "assisted": due and profile.supported and profile.assisted,
     }
 
 

@@ -231,10 +231,10 @@ class ImportPlan:
         return {action: counted.get(action, 0) for action in RowAction}
 
     def summary(self) -> str:
-        c = self.counts
+        counts = self.counts
         return (
-            f"共{len(self.rows)}行：新增{c[RowAction.CREATE]}，更新{c[RowAction.UPDATE]}，"
-            f"无变化{c[RowAction.UNCHANGED]}，有错误{c[RowAction.ERROR]}"
+            f"共{len(self.rows)}行：新增{counts[RowAction.CREATE]}，更新{counts[RowAction.UPDATE]}，"
+            f"无变化{counts[RowAction.UNCHANGED]}，有错误{counts[RowAction.ERROR]}"
         )
 
 
@@ -275,8 +275,8 @@ def parse_date(value: Any) -> tuple[dt.date | None, tuple[int, int] | None, str 
     digits = DIGITS_RE.findall(text)
     try:
         if len(digits) == 1 and len(digits[0]) == 8:
-            d = digits[0]
-            return dt.date(int(d[:4]), int(d[4:6]), int(d[6:])), None, None
+            compact = digits[0]
+            return dt.date(int(compact[:4]), int(compact[4:6]), int(compact[6:])), None, None
         if len(digits) == 1 and isinstance(value, int | float) and 1 < float(value) < 80000:
             return dt.date(1899, 12, 30) + dt.timedelta(days=int(value)), None, None
         if len(digits) == 3 and len(digits[0]) == 4:

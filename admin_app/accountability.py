@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from .assessment import VillageResult, method_params, ranking_with_change
-from .assessment import active_indicators as indicators_of
+from .assessment import VillageResult, ranking_with_change, scheme_param
 from .cases import UNRESOLVED_STATUSES, deadline_overdue, visit_days
 from .choices import (
     AccountabilityAction,
@@ -70,19 +69,31 @@ def responsible_persons(
     session: Session, year: int, village_ids: Iterable[int] | None = None
 ) -> dict[int, Responsible]:
     """Both lines' responsible persons per village, from the agreements of ``year``."""
-    A = ResponsibilityAgreement
     wanted = None if village_ids is None else list(village_ids)
     result: dict[int, Responsible] = defaultdict(Responsible)
     village_stmt = (
-        select(A.village_id, A.party_a_name, A.party_a_org, A.party_b_name, A.party_b_org)
-        .where(A.year == year, A.level == AgreementLevel.TOWNSHIP_VILLAGE)
-        .where(A.village_id.is_not(None))
+        select(
+            ResponsibilityAgreement.village_id,
+            ResponsibilityAgreement.party_a_name,
+            ResponsibilityAgreement.party_a_org,
+            ResponsibilityAgreement.party_b_name,
+            ResponsibilityAgreement.party_b_org,
+        )
+        .where(
+            ResponsibilityAgreement.year == year,
+            ResponsibilityAgreement.level == AgreementLevel.TOWNSHIP_VILLAGE,
+        )
+        .where(ResponsibilityAgreement.village_id.is_not(None))
         # The signed agreement's parties first (now 已失效 or not), then drafts (who is
         # yet to sign).
-        .order_by(A.village_id, A.status == AgreementStatus.DRAFT, A.id)
+        .order_by(
+            ResponsibilityAgreement.village_id,
+            ResponsibilityAgreement.status == AgreementStatus.DRAFT,
+            ResponsibilityAgreement.id,
+        )
     )
     if wanted is not None:
-        village_stmt = village_stmt.where(A.village_id.in_(wanted))
+        village_stmt = village_stmt.where(ResponsibilityAgreement.village_id.in_(wanted))
     for village_id, a_name, a_org, b_name, b_org in session.execute(village_stmt):
         persons = result[village_id]
         for person in (
@@ -98,9 +109,12 @@ def responsible_persons(
     village_schools = session.execute(schools_stmt.distinct()).all()
     principals: dict[int, set[tuple[str, str]]] = defaultdict(set)
     principal_stmt = (
-        select(A.school_id, A.party_a_name, School.name)
-        .join(School, School.id == A.school_id)
-        .where(A.year == year, A.level == AgreementLevel.SCHOOL_TEACHER)
+        select(ResponsibilityAgreement.school_id, ResponsibilityAgreement.party_a_name, School.name)
+        .join(School, School.id == ResponsibilityAgreement.school_id)
+        .where(
+            ResponsibilityAgreement.year == year,
+            ResponsibilityAgreement.level == AgreementLevel.SCHOOL_TEACHER,
+        )
         .distinct()
     )
     for school_id, name, school_name in session.execute(principal_stmt):
@@ -150,10 +164,8 @@ def overdue_cases(
 
 
 def retention_target(session: Session) -> float:
-    for indicator in indicators_of(session):
-        if indicator.method == IndicatorMethod.RETENTION_RATE:
-            return float(method_params(indicator)["target"])
-    return 99.0
+    """The 巩固率 target of the scheme (``scheme_param``): below it, 约谈."""
+    return scheme_param(session, IndicatorMethod.RETENTION_RATE, "target")
 
 
 # --- Proposals ----------------------------------------------------------------------------

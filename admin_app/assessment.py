@@ -16,7 +16,7 @@ import copy
 import datetime as dt
 import math
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -75,72 +75,16 @@ RETAINED = (*IN_SCHOOL_STATUSES, ChildStatus.COMPLETED)
 
 @dataclass(frozen=True)
 class Param:
+    """One parameter of a scoring method: its Chinese label, default and bounds."""
+
     label: str
     default: float
     minimum: float = 0.0
     maximum: float | None = None
     integer: bool = False
-
-
-PARAMS: dict[IndicatorMethod, dict[str, Param]] = {
-    IndicatorMethod.ENROLMENT_RATE: {
-        "target": Param("目标入学率(%)", 100, 0, 100),
-        "deduct_per_child": Param("每差1人扣分", 3),
-    },
-    IndicatorMethod.RETENTION_RATE: {
-        "target": Param("目标巩固率(%)", 99, 0, 100),
-        "step_pp": Param("每低于目标多少个百分点为一档", 0.5, 0.01, 100),
-        "deduct_per_step": Param("每档扣分", 5),
-    },
-    IndicatorMethod.DROPOUT_RETURN: {"deduct_per_child": Param("每名未劝返辍学儿童扣分", 5)},
-    IndicatorMethod.AGREEMENT_COVERAGE: {
-        "village_agreement_deduct": Param("未签乡政府—村委会责任书扣分", 0),
-    },
-    IndicatorMethod.LEDGER_COMPLETENESS: {},
-    IndicatorMethod.ASSISTANCE_COVERAGE: {},
-    IndicatorMethod.VISIT_TIMELINESS: {"days": Param("首次走访期限(天)", 7, 1, 90, integer=True)},
-    IndicatorMethod.INSPECTION_SCORE: {},
-}
-
-#: How each method turns its number into points, shown on the drill-down.
-FORMULAS: dict[IndicatorMethod, str] = {
-    IndicatorMethod.ENROLMENT_RATE: (
-        "入学率 = 应入学儿童中在校（在校就读、异地就读、随班就读、送教上门、特教学校）人数 ÷ "
-        "应入学人数（6–15周岁，不含依法休学、免缓学、迁出/死亡、已完成义务教育）；"
-        "低于目标时每差1人扣{deduct_per_child}分"
-    ),
-    IndicatorMethod.RETENTION_RATE: (
-        "巩固率 = 期初在校且期末仍在校（含已完成义务教育、异地就读）人数 ÷ 期初在校人数"
-        "（不含期末迁出/死亡或依法休学、免缓学的）；"
-        "低于{target}%时每低{step_pp}个百分点扣{deduct_per_step}分"
-        "（不足一档按一档计）"
-    ),
-    IndicatorMethod.DROPOUT_RETURN: (
-        "期末仍为辍学或未入学（既未劝返复学也未依法安置）的应入学儿童，每人扣{deduct_per_child}分"
-    ),
-    IndicatorMethod.AGREEMENT_COVERAGE: (
-        "责任书覆盖率 = 监护人在期末前签订、本期内有效的家长责任书（任一条线；其后失效不影响）"
-        "的应入学儿童 ÷ 应入学人数；"
-        "得分 = 分值 × 覆盖率；未签乡政府—村委会责任书另扣{village_agreement_deduct}分"
-    ),
-    IndicatorMethod.LEDGER_COMPLETENESS: (
-        "台账完整率 = 必填项齐全的儿童 ÷ 本村在册儿童（身份证号或无证原因、监护人、监护人电话、"
-        "家庭户；在本地学校就读的另需学校、年级、班级）；得分 = 分值 × 完整率"
-    ),
-    IndicatorMethod.ASSISTANCE_COVERAGE: (
-        "帮扶覆盖率 = 本期得到帮扶（资助、补助、学习帮扶、心理辅导、送教上门、社会救助、法律援助；"
-        "走访不算）的脱贫/监测/低保/特困/残疾家庭（本期内属此类）应入学儿童 ÷ 此类儿童；"
-        "得分 = 分值 × 覆盖率"
-    ),
-    IndicatorMethod.VISIT_TIMELINESS: (
-        "劝返及时率 = 本期发现、到期末{days}天期限已满的控辍案件中{days}天内首次走访的 ÷ "
-        "本期发现、期限已满的案件（发现未满{days}天的案件既不算及时也不算逾期）；"
-        "得分 = 分值 × 及时率"
-    ),
-    IndicatorMethod.INSPECTION_SCORE: (
-        "督导检查得分率 = 检查日期在本期内的各次督导评分之和 ÷ 满分之和；得分 = 分值 × 得分率"
-    ),
-}
+    #: Written into the default scheme's row (``default_params``); False for a deduction
+    #: that is off (0) unless an admin turns it on.
+    seeded: bool = True
 
 
 def method_params(indicator: AssessmentIndicator) -> dict[str, float]:
@@ -148,8 +92,44 @@ def method_params(indicator: AssessmentIndicator) -> dict[str, float]:
     given = indicator.params or {}
     return {
         key: float(given.get(key, spec.default))
-        for key, spec in PARAMS[IndicatorMethod(indicator.method)].items()
+        for key, spec in METHODS[IndicatorMethod(indicator.method)].params.items()
     }
+
+
+def default_params(method: IndicatorMethod) -> dict[str, float]:
+    """The parameters the default scheme's row of this method is seeded with."""
+    return {key: spec.default for key, spec in METHODS[method].params.items() if spec.seeded}
+
+
+def pick_param(
+    indicators: Iterable[AssessmentIndicator], method: IndicatorMethod, key: str
+) -> float:
+    """``key`` of the first of ``indicators`` scored by ``method``, or the method's default."""
+    for indicator in indicators:
+        if indicator.method == method:
+            return method_params(indicator)[key]
+    return float(METHODS[method].params[key].default)
+
+
+def scheme_param(session: Session, method: IndicatorMethod, key: str) -> float:
+    """A parameter of the configured scheme: that of the method's indicator, or its default.
+
+    The one reader for every place outside the ranking that needs a number of the
+    scheme — the dashboard's 入学率/巩固率 targets, the overdue watch's N days (and 问责's),
+    the 巩固率 target of the proposals — so they read what an admin set at 考核指标.
+    An active indicator wins (the first in the scheme's order); an inactive one still
+    holds its setting (an admin who stops scoring 劝返及时率 keeps the watch's N days).
+    """
+    indicators = session.scalars(
+        select(AssessmentIndicator)
+        .where(AssessmentIndicator.method == method)
+        .order_by(
+            AssessmentIndicator.active.desc(),
+            AssessmentIndicator.sort_order,
+            AssessmentIndicator.id,
+        )
+    )
+    return pick_param(indicators, method, key)
 
 
 def _finite(value: float) -> bool:
@@ -166,7 +146,7 @@ def check_params(method: IndicatorMethod, params: Any) -> str | None:
         return None
     if not isinstance(params, dict):
         return '参数应为键值对，例如 {"target": 100}'
-    specs = PARAMS[method]
+    specs = METHODS[method].params
     unknown = sorted(set(params) - set(specs))
     if unknown:
         allowed = "、".join(f"{k}（{s.label}）" for k, s in specs.items()) or "无"
@@ -179,7 +159,7 @@ def param_errors(method: IndicatorMethod, params: dict[str, Any]) -> dict[str, s
     """Each known parameter's problem by its key (the form shows it at that field)."""
     problems: dict[str, str] = {}
     for key, value in params.items():
-        spec = PARAMS[method].get(key)
+        spec = METHODS[method].params.get(key)
         if spec is None:
             continue
         if isinstance(value, bool) or not isinstance(value, int | float):
@@ -237,11 +217,13 @@ def agreement_in_force(window: Window) -> ColumnElement[bool]:
     Read from the dates, not today's status: an agreement now 已失效 still covered the
     period it was signed for (its later expiry does not undo that); a draft covers nothing.
     """
-    A = ResponsibilityAgreement
     return and_(
-        A.status.in_(WAS_SIGNED),
-        A.signed_on <= window.end,
-        or_(A.valid_until.is_(None), A.valid_until >= window.start),
+        ResponsibilityAgreement.status.in_(WAS_SIGNED),
+        ResponsibilityAgreement.signed_on <= window.end,
+        or_(
+            ResponsibilityAgreement.valid_until.is_(None),
+            ResponsibilityAgreement.valid_until >= window.start,
+        ),
     )
 
 
@@ -283,11 +265,31 @@ def supported_during(window: Window) -> ColumnElement[bool]:
 
 STATUS_CODE = {status: code for code, status in enumerate(ChildStatus)}
 CODE_STATUS = dict(enumerate(ChildStatus))
-SCHOOL_AGE, START_IN_SCHOOL, POOR_DURING, COVERED = 1, 1 << 5, 1 << 6, 1 << 7
-RECORD_COMPLETE, ENROLMENT_COMPLETE, SUPPORTED, ASSISTED = 1 << 8, 1 << 9, 1 << 10, 1 << 11
-STATUS_SHIFT, STATUS_MASK = 1, 0b1111
-# A status that did not fit its four bits would be read back as another status.
-assert len(ChildStatus) <= STATUS_MASK + 1, "widen STATUS_MASK and move the flag bits"
+#: Bit 0 is SCHOOL_AGE, then the end status's code in STATUS_BITS bits, then the flags.
+STATUS_SHIFT, STATUS_BITS = 1, 4
+STATUS_MASK = (1 << STATUS_BITS) - 1
+_FLAGS = STATUS_SHIFT + STATUS_BITS
+SCHOOL_AGE = 1
+START_IN_SCHOOL, POOR_DURING, COVERED = 1 << _FLAGS, 1 << (_FLAGS + 1), 1 << (_FLAGS + 2)
+RECORD_COMPLETE, ENROLMENT_COMPLETE = 1 << (_FLAGS + 3), 1 << (_FLAGS + 4)
+SUPPORTED, ASSISTED = 1 << (_FLAGS + 5), 1 << (_FLAGS + 6)
+
+
+def check_status_capacity(statuses: int) -> None:
+    """Refuse to start when the statuses do not fit their bits of the profile.
+
+    A status code over STATUS_MASK would spill into START_IN_SCHOOL and be read back as
+    another status: every indicator would silently count the wrong children. Widen
+    STATUS_BITS (the flags move with it) when ChildStatus grows past 16 members.
+    """
+    if statuses > STATUS_MASK + 1:
+        raise RuntimeError(
+            f"{statuses} child statuses do not fit the profile's {STATUS_BITS} status bits: "
+            "widen assessment.STATUS_BITS"
+        )
+
+
+check_status_capacity(len(ChildStatus))
 
 
 @dataclass(frozen=True)
@@ -336,25 +338,29 @@ FACT_COLUMNS = (
 @lru_cache(maxsize=4096)
 def child_flags(bits: int) -> dict[str, bool]:
     """Which numerators and denominators of DESIGN.md §4 a child with this profile counts in."""
-    p = Profile.decode(bits)
-    due = p.school_age and p.end_status not in NOT_DUE
-    present = p.end_status != ChildStatus.MOVED_OUT
-    enrolled_at_start = p.school_age and p.start_in_school and p.end_status not in LEFT_COHORT
-    dropout = due and p.end_status in OUT_OF_SCHOOL
-    ledger_ok = p.record_complete and (p.end_status not in LOCAL_SCHOOL or p.enrolment_complete)
+    profile = Profile.decode(bits)
+    due = profile.school_age and profile.end_status not in NOT_DUE
+    present = profile.end_status != ChildStatus.MOVED_OUT
+    enrolled_at_start = (
+        profile.school_age and profile.start_in_school and profile.end_status not in LEFT_COHORT
+    )
+    dropout = due and profile.end_status in OUT_OF_SCHOOL
+    ledger_ok = profile.record_complete and (
+        profile.end_status not in LOCAL_SCHOOL or profile.enrolment_complete
+    )
     return {
         "due": due,
-        "lawful_absence": p.school_age and p.end_status in LAWFUL_ABSENCE,
-        "enrolled": due and p.end_status in IN_SCHOOL_STATUSES,
+        "lawful_absence": profile.school_age and profile.end_status in LAWFUL_ABSENCE,
+        "enrolled": due and profile.end_status in IN_SCHOOL_STATUSES,
         "enrolled_at_start": enrolled_at_start,
-        "retained": enrolled_at_start and p.end_status in RETAINED,
+        "retained": enrolled_at_start and profile.end_status in RETAINED,
         "dropout": dropout,
-        "poor_dropout": p.school_age and p.poor_during,
-        "covered": due and p.covered,
+        "poor_dropout": profile.school_age and profile.poor_during,
+        "covered": due and profile.covered,
         "registered": present,
         "ledger_ok": present and ledger_ok,
-        "supported": due and p.supported,
-        "assisted": due and p.supported and p.assisted,
+        "supported": due and profile.supported,
+        "assisted": due and profile.supported and profile.assisted,
     }
 
 
@@ -370,7 +376,6 @@ def profile_query(window: Window, probe: bool) -> Select[Any]:
         AssistanceRecord.given_on.between(window.start, window.end),
         AssistanceRecord.kind.in_(SUPPORT_KINDS),
     )
-    A = ResponsibilityAgreement
     span = HouseholdCategorySpan
     if probe:
         # SQLite evaluates CASE lazily and has no hash join: probing an index per child
@@ -379,10 +384,12 @@ def profile_query(window: Window, probe: bool) -> Select[Any]:
             span.household_id == Child.household_id, supported_during(window)
         )
         covered: ColumnElement[bool] = or_(
-            exists().where(A.child_id == Child.id, _valid_parent_agreement(window)),
             exists().where(
-                A.household_id == Child.household_id,
-                A.child_id.is_(None),
+                ResponsibilityAgreement.child_id == Child.id, _valid_parent_agreement(window)
+            ),
+            exists().where(
+                ResponsibilityAgreement.household_id == Child.household_id,
+                ResponsibilityAgreement.child_id.is_(None),
                 _valid_parent_agreement(window),
             ),
         )
@@ -393,10 +400,14 @@ def profile_query(window: Window, probe: bool) -> Select[Any]:
         # PostgreSQL hashes each id set once ("hashed SubPlan"): no join, no DISTINCT.
         covered = or_(
             Child.id.in_(
-                select(A.child_id).where(_valid_parent_agreement(window), A.child_id.is_not(None))
+                select(ResponsibilityAgreement.child_id).where(
+                    _valid_parent_agreement(window), ResponsibilityAgreement.child_id.is_not(None)
+                )
             ),
             Child.household_id.in_(
-                select(A.household_id).where(_valid_parent_agreement(window), A.child_id.is_(None))
+                select(ResponsibilityAgreement.household_id).where(
+                    _valid_parent_agreement(window), ResponsibilityAgreement.child_id.is_(None)
+                )
             ),
         )
         supported = Child.household_id.in_(
@@ -447,9 +458,8 @@ def count_profiles(session: Session, stmt: Select[Any]) -> list[tuple[int, int, 
 
     SQLite can only group by sorting, and building 100,000 result rows costs more than
     counting them: so the statement's rows are read from the driver's cursor and a Counter
-    does the grouping (the ranking took 0.54 s with the grouped statement, 0.38 s so, at
-    county scale). Every value in the statement is a date or a code of ours, rendered as
-    a literal.
+    does the grouping (faster at county scale; the figures are in docs/性能.md). Every
+    value in the statement is a date or a code of ours, rendered as a literal.
     """
     sql = str(stmt.compile(session.get_bind(), compile_kwargs={"literal_binds": True}))
     result = session.connection().exec_driver_sql(sql)
@@ -483,12 +493,15 @@ class VillageCounts:
 def count_all(
     session: Session,
     period: AssessmentPeriod,
-    days: int,
+    days: int | None = None,
     village_ids: Iterable[int] | None = None,
     today: dt.date | None = None,
 ) -> dict[int, VillageCounts]:
     """Every village's counts for the period (or those of ``village_ids``), in a constant
-    number of queries. ``today`` bounds which cases can be judged for 劝返及时率."""
+    number of queries. ``days`` is 劝返及时率's N (by default the scheme's); ``today``
+    bounds which cases can be judged."""
+    if days is None:
+        days = int(scheme_param(session, IndicatorMethod.VISIT_TIMELINESS, "days"))
     window = Window.of(period)
     counts: dict[int, VillageCounts] = defaultdict(VillageCounts)
     probe = probes_cheaply(session)
@@ -591,13 +604,12 @@ def village_cases(window: Window, before: dt.date, days: int, village_id: int) -
 
 def village_agreements(window: Window) -> Select[Any]:
     """Villages whose 乡政府—村委会 agreement was in force for the period."""
-    A = ResponsibilityAgreement
     return (
-        select(A.village_id)
+        select(ResponsibilityAgreement.village_id)
         .where(
-            A.level == AgreementLevel.TOWNSHIP_VILLAGE,
+            ResponsibilityAgreement.level == AgreementLevel.TOWNSHIP_VILLAGE,
             agreement_in_force(window),
-            A.village_id.is_not(None),
+            ResponsibilityAgreement.village_id.is_not(None),
         )
         .distinct()
     )
@@ -669,54 +681,202 @@ def _floor(value: Fraction) -> Fraction:
     return max(Fraction(0), value)
 
 
-def _proportional(
-    points: Decimal, numerator: int | Decimal, denominator: int | Decimal
-) -> Fraction:
-    return Fraction(points) * Fraction(numerator) / Fraction(denominator)
-
-
 def _param(value: float) -> Fraction:
     return Fraction(str(value))
 
 
-#: Why each method has nothing to score (DESIGN.md §4: an indicator with no data in P).
-NO_DATA: dict[IndicatorMethod, str] = {
-    IndicatorMethod.ENROLMENT_RATE: "无应入学儿童",
-    IndicatorMethod.RETENTION_RATE: "期初无在校儿童",
-    IndicatorMethod.DROPOUT_RETURN: "无应入学儿童",
-    IndicatorMethod.AGREEMENT_COVERAGE: "无应入学儿童",
-    IndicatorMethod.LEDGER_COMPLETENESS: "无在册儿童",
-    IndicatorMethod.ASSISTANCE_COVERAGE: "无脱贫/监测/低保/特困/残疾家庭应入学儿童",
-    IndicatorMethod.VISIT_TIMELINESS: "本期无走访期限已满的控辍案件",
-    IndicatorMethod.INSPECTION_SCORE: "本期无督导检查评分",
+Number = int | Decimal
+
+
+def _score_enrolment(
+    full: Fraction, numerator: Number, denominator: Number, p: dict[str, Fraction], _: Any
+) -> tuple[Fraction, str]:
+    required = math.ceil(Fraction(denominator) * p["target"] / 100)
+    short = max(0, required - int(numerator))
+    return full - p["deduct_per_child"] * short, f"差{short}人" if short else ""
+
+
+def _score_retention(
+    full: Fraction, numerator: Number, denominator: Number, p: dict[str, Fraction], _: Any
+) -> tuple[Fraction, str]:
+    gap = p["target"] - Fraction(numerator) * 100 / Fraction(denominator)
+    if gap <= 0:
+        return full, ""
+    steps = math.ceil(gap / p["step_pp"])
+    return full - p["deduct_per_step"] * steps, f"低于目标{steps}档"
+
+
+def _score_dropout_return(
+    full: Fraction, numerator: Number, _denominator: Number, p: dict[str, Fraction], _: Any
+) -> tuple[Fraction, str]:
+    note = f"{numerator}人未劝返" if numerator else ""
+    return full - p["deduct_per_child"] * int(numerator), note
+
+
+def _score_proportional(
+    full: Fraction, numerator: Number, denominator: Number, _p: Any, _: Any
+) -> tuple[Fraction, str]:
+    return full * Fraction(numerator) / Fraction(denominator), ""
+
+
+def _score_agreement(
+    full: Fraction,
+    numerator: Number,
+    denominator: Number,
+    p: dict[str, Fraction],
+    counts: VillageCounts,
+) -> tuple[Fraction, str]:
+    exact, _ = _score_proportional(full, numerator, denominator, p, counts)
+    if counts.village_agreement:
+        return exact, ""
+    return exact - p["village_agreement_deduct"], "未签乡政府—村委会责任书"
+
+
+def _facts(numerator: str, denominator: str) -> Callable[[VillageCounts], tuple[Number, Number]]:
+    """The (numerator, denominator) of a child-based method: two of ``child_flags``' counts."""
+    return lambda counts: (counts.facts[numerator], counts.facts[denominator])
+
+
+@dataclass(frozen=True)
+class Method:
+    """One scoring method of DESIGN.md §4–5, declared once: what an admin can set, what
+    the drill-down explains, which counts it reads and how they become points.
+
+    ``score`` gets the full points, the numbers, the parameters (exact) and the village's
+    counts, and returns the exact score before the floor at 0, with a note; it is called
+    only when the denominator is not 0 (otherwise the indicator is 无数据: ``no_data``).
+    """
+
+    params: dict[str, Param]
+    #: How the number turns into points, shown on the drill-down; ``{key}`` is a parameter.
+    formula: str
+    #: Why nothing is scored when the denominator is 0 (DESIGN.md §4: no data in P).
+    no_data: str
+    numbers: Callable[[VillageCounts], tuple[Number, Number]]
+    score: Callable[
+        [Fraction, Number, Number, dict[str, Fraction], VillageCounts], tuple[Fraction, str]
+    ]
+    #: Child-based methods: (denominator flag, numerator flag, label of the shortfall,
+    #: label of the counted) for the drill-down's lists of children.
+    evidence: tuple[str, str, str, str] | None = None
+
+
+METHODS: dict[IndicatorMethod, Method] = {
+    IndicatorMethod.ENROLMENT_RATE: Method(
+        params={
+            "target": Param("目标入学率(%)", 100, 0, 100),
+            "deduct_per_child": Param("每差1人扣分", 3),
+        },
+        formula=(
+            "入学率 = 应入学儿童中在校（在校就读、异地就读、随班就读、送教上门、特教学校）人数 ÷ "
+            "应入学人数（6–15周岁，不含依法休学、免缓学、迁出/死亡、已完成义务教育）；"
+            "低于目标时每差1人扣{deduct_per_child}分"
+        ),
+        no_data="无应入学儿童",
+        numbers=_facts("enrolled", "due"),
+        score=_score_enrolment,
+        evidence=("due", "enrolled", "未在校的应入学儿童", "在校"),
+    ),
+    IndicatorMethod.RETENTION_RATE: Method(
+        params={
+            "target": Param("目标巩固率(%)", 99, 0, 100),
+            "step_pp": Param("每低于目标多少个百分点为一档", 0.5, 0.01, 100),
+            "deduct_per_step": Param("每档扣分", 5),
+        },
+        formula=(
+            "巩固率 = 期初在校且期末仍在校（含已完成义务教育、异地就读）人数 ÷ 期初在校人数"
+            "（不含期末迁出/死亡或依法休学、免缓学的）；"
+            "低于{target}%时每低{step_pp}个百分点扣{deduct_per_step}分"
+            "（不足一档按一档计）"
+        ),
+        no_data="期初无在校儿童",
+        numbers=_facts("retained", "enrolled_at_start"),
+        score=_score_retention,
+        evidence=("enrolled_at_start", "retained", "期初在校、期末流失", "巩固"),
+    ),
+    IndicatorMethod.DROPOUT_RETURN: Method(
+        params={"deduct_per_child": Param("每名未劝返辍学儿童扣分", 5)},
+        formula=(
+            "期末仍为辍学或未入学（既未劝返复学也未依法安置）的应入学儿童，"
+            "每人扣{deduct_per_child}分"
+        ),
+        no_data="无应入学儿童",
+        numbers=_facts("dropout", "due"),
+        score=_score_dropout_return,
+        evidence=("dropout", "never", "期末仍辍学/未入学", ""),
+    ),
+    IndicatorMethod.AGREEMENT_COVERAGE: Method(
+        params={
+            "village_agreement_deduct": Param("未签乡政府—村委会责任书扣分", 0, seeded=False),
+        },
+        formula=(
+            "责任书覆盖率 = 监护人在期末前签订、本期内有效的家长责任书（任一条线；其后失效不影响）"
+            "的应入学儿童 ÷ 应入学人数；"
+            "得分 = 分值 × 覆盖率；未签乡政府—村委会责任书另扣{village_agreement_deduct}分"
+        ),
+        no_data="无应入学儿童",
+        numbers=_facts("covered", "due"),
+        score=_score_agreement,
+        evidence=("due", "covered", "监护人未签家长责任书", "已签"),
+    ),
+    IndicatorMethod.LEDGER_COMPLETENESS: Method(
+        params={},
+        formula=(
+            "台账完整率 = 必填项齐全的儿童 ÷ 本村在册儿童（身份证号或无证原因、监护人、"
+            "监护人电话、家庭户；在本地学校就读的另需学校、年级、班级）；得分 = 分值 × 完整率"
+        ),
+        no_data="无在册儿童",
+        numbers=_facts("ledger_ok", "registered"),
+        score=_score_proportional,
+        evidence=("registered", "ledger_ok", "台账缺项的儿童", "齐全"),
+    ),
+    IndicatorMethod.ASSISTANCE_COVERAGE: Method(
+        params={},
+        formula=(
+            "帮扶覆盖率 = 本期得到帮扶（资助、补助、学习帮扶、心理辅导、送教上门、社会救助、"
+            "法律援助；走访不算）的脱贫/监测/低保/特困/残疾家庭（本期内属此类）应入学儿童 ÷ "
+            "此类儿童；得分 = 分值 × 覆盖率"
+        ),
+        no_data="无脱贫/监测/低保/特困/残疾家庭应入学儿童",
+        numbers=_facts("assisted", "supported"),
+        score=_score_proportional,
+        evidence=("supported", "assisted", "本期无帮扶记录的困难家庭儿童", "已帮扶"),
+    ),
+    IndicatorMethod.VISIT_TIMELINESS: Method(
+        params={"days": Param("首次走访期限(天)", 7, 1, 90, integer=True)},
+        formula=(
+            "劝返及时率 = 本期发现、到期末{days}天期限已满的控辍案件中{days}天内首次走访的 ÷ "
+            "本期发现、期限已满的案件（发现未满{days}天的案件既不算及时也不算逾期）；"
+            "得分 = 分值 × 及时率"
+        ),
+        no_data="本期无走访期限已满的控辍案件",
+        numbers=lambda counts: (counts.timely_cases, counts.cases),
+        score=_score_proportional,
+    ),
+    IndicatorMethod.INSPECTION_SCORE: Method(
+        params={},
+        formula=(
+            "督导检查得分率 = 检查日期在本期内的各次督导评分之和 ÷ 满分之和；得分 = 分值 × 得分率"
+        ),
+        no_data="本期无督导检查评分",
+        numbers=lambda counts: (counts.inspection_score, counts.inspection_max),
+        score=_score_proportional,
+    ),
+}
+assert set(METHODS) == set(IndicatorMethod), "declare every IndicatorMethod in METHODS"
+
+#: Each method's parameters (the 考核指标 form's number boxes).
+PARAMS: dict[IndicatorMethod, dict[str, Param]] = {
+    method: declared.params for method, declared in METHODS.items()
 }
 
 
 def score_indicator(indicator: AssessmentIndicator, counts: VillageCounts) -> IndicatorScore:
     """Score one indicator exactly (floored at 0), or leave it out when it has no data."""
     method = IndicatorMethod(indicator.method)
+    declared = METHODS[method]
     points = Decimal(indicator.points)
-    p = method_params(indicator)
-    f = counts.facts
-    note = ""
-    numerator: int | Decimal
-    denominator: int | Decimal
-    if method == IndicatorMethod.ENROLMENT_RATE:
-        numerator, denominator = f["enrolled"], f["due"]
-    elif method == IndicatorMethod.RETENTION_RATE:
-        numerator, denominator = f["retained"], f["enrolled_at_start"]
-    elif method == IndicatorMethod.DROPOUT_RETURN:
-        numerator, denominator = f["dropout"], f["due"]
-    elif method == IndicatorMethod.AGREEMENT_COVERAGE:
-        numerator, denominator = f["covered"], f["due"]
-    elif method == IndicatorMethod.LEDGER_COMPLETENESS:
-        numerator, denominator = f["ledger_ok"], f["registered"]
-    elif method == IndicatorMethod.ASSISTANCE_COVERAGE:
-        numerator, denominator = f["assisted"], f["supported"]
-    elif method == IndicatorMethod.VISIT_TIMELINESS:
-        numerator, denominator = counts.timely_cases, counts.cases
-    else:  # IndicatorMethod.INSPECTION_SCORE
-        numerator, denominator = counts.inspection_score, counts.inspection_max
+    numerator, denominator = declared.numbers(counts)
     if not denominator:
         return IndicatorScore(
             indicator.code,
@@ -726,33 +886,10 @@ def score_indicator(indicator: AssessmentIndicator, counts: VillageCounts) -> In
             numerator,
             denominator,
             None,
-            left_out=NO_DATA[method],
+            left_out=declared.no_data,
         )
-    full = Fraction(points)
-    if method == IndicatorMethod.ENROLMENT_RATE:
-        required = math.ceil(Fraction(denominator) * _param(p["target"]) / 100)
-        short = max(0, required - int(numerator))
-        exact = full - _param(p["deduct_per_child"]) * short
-        if short:
-            note = f"差{short}人"
-    elif method == IndicatorMethod.RETENTION_RATE:
-        exact = full
-        gap = _param(p["target"]) - Fraction(numerator) * 100 / Fraction(denominator)
-        if gap > 0:
-            steps = math.ceil(gap / _param(p["step_pp"]))
-            exact = full - _param(p["deduct_per_step"]) * steps
-            note = f"低于目标{steps}档"
-    elif method == IndicatorMethod.DROPOUT_RETURN:
-        exact = full - _param(p["deduct_per_child"]) * int(numerator)
-        if numerator:
-            note = f"{numerator}人未劝返"
-    elif method == IndicatorMethod.AGREEMENT_COVERAGE:
-        exact = _proportional(points, numerator, denominator)
-        if not counts.village_agreement:
-            exact -= _param(p["village_agreement_deduct"])
-            note = "未签乡政府—村委会责任书"
-    else:
-        exact = _proportional(points, numerator, denominator)
+    params = {key: _param(value) for key, value in method_params(indicator).items()}
+    exact, note = declared.score(Fraction(points), numerator, denominator, params, counts)
     return IndicatorScore(
         indicator.code,
         indicator.name,
@@ -843,10 +980,8 @@ def active_indicators(session: Session) -> list[AssessmentIndicator]:
 
 
 def timeliness_days(indicators: Iterable[AssessmentIndicator]) -> int:
-    for indicator in indicators:
-        if indicator.method == IndicatorMethod.VISIT_TIMELINESS:
-            return int(method_params(indicator)["days"])
-    return int(PARAMS[IndicatorMethod.VISIT_TIMELINESS]["days"].default)
+    """The N days of 劝返及时率 in the scheme being scored (``pick_param``'s rule)."""
+    return int(pick_param(indicators, IndicatorMethod.VISIT_TIMELINESS, "days"))
 
 
 def rank_villages(
@@ -977,22 +1112,6 @@ class Evidence:
     pending_label: str = ""
 
 
-#: For each child-based method: (denominator flag, numerator flag, label of the shortfall).
-CHILD_EVIDENCE: dict[IndicatorMethod, tuple[str, str, str, str]] = {
-    IndicatorMethod.ENROLMENT_RATE: ("due", "enrolled", "未在校的应入学儿童", "在校"),
-    IndicatorMethod.RETENTION_RATE: ("enrolled_at_start", "retained", "期初在校、期末流失", "巩固"),
-    IndicatorMethod.DROPOUT_RETURN: ("dropout", "never", "期末仍辍学/未入学", ""),
-    IndicatorMethod.AGREEMENT_COVERAGE: ("due", "covered", "监护人未签家长责任书", "已签"),
-    IndicatorMethod.LEDGER_COMPLETENESS: ("registered", "ledger_ok", "台账缺项的儿童", "齐全"),
-    IndicatorMethod.ASSISTANCE_COVERAGE: (
-        "supported",
-        "assisted",
-        "本期无帮扶记录的困难家庭儿童",
-        "已帮扶",
-    ),
-}
-
-
 @dataclass
 class ChildRow:
     id: int
@@ -1034,11 +1153,12 @@ def explain_village(
     evidence = []
     for score in village.scores:
         indicator = indicators[score.code]
-        formula = FORMULAS[score.method].format(
+        declared = METHODS[score.method]
+        formula = declared.formula.format(
             **{k: f"{v:g}" for k, v in method_params(indicator).items()}
         )
-        if score.method in CHILD_EVIDENCE:
-            base, hit, missing_label, counted_label = CHILD_EVIDENCE[score.method]
+        if declared.evidence is not None:
+            base, hit, missing_label, counted_label = declared.evidence
             members = [c for c in children if c.flags[base]]
             counted = [c for c in members if c.flags.get(hit)]
             missing = [c for c in members if not c.flags.get(hit)]

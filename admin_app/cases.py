@@ -18,7 +18,6 @@ they change anything where they can; after a ``CaseError`` the caller rolls back
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +27,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from .assessment import method_params
+from .assessment import scheme_param
 from .choices import (
     ESCALATION_STEPS,
     IN_SCHOOL_STATUSES,
@@ -46,7 +45,6 @@ from .choices import (
 )
 from .dates import local_today
 from .models import (
-    AssessmentIndicator,
     AssistancePlan,
     CaseEvent,
     CaseVisit,
@@ -55,58 +53,80 @@ from .models import (
     DropoutCase,
     Notice,
     NoticeCounter,
+    Township,
     User,
     Village,
 )
 from .timeliness import first_visit_late
 from .validation import check_plan
 
-S = CaseStatus
-E = CaseEventKind
-
 #: Statuses in which the case is over; nothing more may be recorded on it.
 CLOSED_STATUSES = frozenset(
-    {S.ELSEWHERE, S.EXEMPTED, S.SUSPENDED, S.MOVED_OUT, S.IN_SCHOOL, S.CLOSED}
+    {
+        CaseStatus.ELSEWHERE,
+        CaseStatus.EXEMPTED,
+        CaseStatus.SUSPENDED,
+        CaseStatus.MOVED_OUT,
+        CaseStatus.IN_SCHOOL,
+        CaseStatus.CLOSED,
+    }
 )
 #: Statuses in which the child is still out of school as far as the case knows. 失联 is
 #: among them: nobody has seen the child in school, and the case must stay on the watch.
-UNRESOLVED_STATUSES = frozenset({S.SUSPECTED, S.VERIFYING, S.UNREACHED, S.CONFIRMED, S.PERSUADING})
+UNRESOLVED_STATUSES = frozenset(
+    {
+        CaseStatus.SUSPECTED,
+        CaseStatus.VERIFYING,
+        CaseStatus.UNREACHED,
+        CaseStatus.CONFIRMED,
+        CaseStatus.PERSUADING,
+    }
+)
 
 #: Lifecycle transitions: event → (statuses it may start from, status it leads to).
 TRANSITIONS: dict[CaseEventKind, tuple[frozenset[CaseStatus], CaseStatus]] = {
-    E.VERIFY: (frozenset({S.SUSPECTED}), S.VERIFYING),
+    CaseEventKind.VERIFY: (frozenset({CaseStatus.SUSPECTED}), CaseStatus.VERIFYING),
     # A 失联 child found again is either out of school (确认) or in school (核实在校).
-    E.CONFIRM: (frozenset({S.VERIFYING, S.UNREACHED}), S.CONFIRMED),
-    E.ELSEWHERE: (frozenset({S.VERIFYING}), S.ELSEWHERE),
-    E.EXEMPTED: (frozenset({S.VERIFYING}), S.EXEMPTED),
-    E.SUSPENDED: (frozenset({S.VERIFYING}), S.SUSPENDED),
-    E.MOVED_OUT: (frozenset({S.VERIFYING}), S.MOVED_OUT),
-    E.IN_SCHOOL: (frozenset({S.VERIFYING, S.UNREACHED}), S.IN_SCHOOL),
-    E.UNREACHED: (frozenset({S.VERIFYING}), S.UNREACHED),
-    E.PERSUADE: (frozenset({S.CONFIRMED}), S.PERSUADING),
-    E.RETURN: (frozenset({S.PERSUADING}), S.RETURNED),
-    E.FOLLOW_UP: (frozenset({S.RETURNED}), S.FOLLOW_UP),
-    E.CLOSE: (frozenset({S.FOLLOW_UP}), S.CLOSED),
-    E.RELAPSE: (frozenset({S.RETURNED, S.FOLLOW_UP}), S.PERSUADING),
+    CaseEventKind.CONFIRM: (
+        frozenset({CaseStatus.VERIFYING, CaseStatus.UNREACHED}),
+        CaseStatus.CONFIRMED,
+    ),
+    CaseEventKind.ELSEWHERE: (frozenset({CaseStatus.VERIFYING}), CaseStatus.ELSEWHERE),
+    CaseEventKind.EXEMPTED: (frozenset({CaseStatus.VERIFYING}), CaseStatus.EXEMPTED),
+    CaseEventKind.SUSPENDED: (frozenset({CaseStatus.VERIFYING}), CaseStatus.SUSPENDED),
+    CaseEventKind.MOVED_OUT: (frozenset({CaseStatus.VERIFYING}), CaseStatus.MOVED_OUT),
+    CaseEventKind.IN_SCHOOL: (
+        frozenset({CaseStatus.VERIFYING, CaseStatus.UNREACHED}),
+        CaseStatus.IN_SCHOOL,
+    ),
+    CaseEventKind.UNREACHED: (frozenset({CaseStatus.VERIFYING}), CaseStatus.UNREACHED),
+    CaseEventKind.PERSUADE: (frozenset({CaseStatus.CONFIRMED}), CaseStatus.PERSUADING),
+    CaseEventKind.RETURN: (frozenset({CaseStatus.PERSUADING}), CaseStatus.RETURNED),
+    CaseEventKind.FOLLOW_UP: (frozenset({CaseStatus.RETURNED}), CaseStatus.FOLLOW_UP),
+    CaseEventKind.CLOSE: (frozenset({CaseStatus.FOLLOW_UP}), CaseStatus.CLOSED),
+    CaseEventKind.RELAPSE: (
+        frozenset({CaseStatus.RETURNED, CaseStatus.FOLLOW_UP}),
+        CaseStatus.PERSUADING,
+    ),
 }
 #: Steps that do not change the case's status, and where they may be taken.
-ESCALATION_FROM = frozenset({S.PERSUADING})
-NOTICE_FROM = frozenset({S.CONFIRMED, S.PERSUADING})
+ESCALATION_FROM = frozenset({CaseStatus.PERSUADING})
+NOTICE_FROM = frozenset({CaseStatus.CONFIRMED, CaseStatus.PERSUADING})
 VISIT_FROM = frozenset(set(CaseStatus) - CLOSED_STATUSES)
 
 #: The child's status once a case closes as verified / confirmed.
 CHILD_STATUS_AFTER = {
-    E.ELSEWHERE: ChildStatus.ELSEWHERE,
-    E.EXEMPTED: ChildStatus.EXEMPTED,
-    E.SUSPENDED: ChildStatus.SUSPENDED,
-    E.MOVED_OUT: ChildStatus.MOVED_OUT,
+    CaseEventKind.ELSEWHERE: ChildStatus.ELSEWHERE,
+    CaseEventKind.EXEMPTED: ChildStatus.EXEMPTED,
+    CaseEventKind.SUSPENDED: ChildStatus.SUSPENDED,
+    CaseEventKind.MOVED_OUT: ChildStatus.MOVED_OUT,
 }
 #: Notices a clerk issues directly, per case kind; 责令限期改正通知书 comes with that step.
 NOTICE_FOR_KIND = {CaseKind.NOT_ENROLLED: NoticeKind.ENROLMENT, CaseKind.DROPOUT: NoticeKind.RETURN}
 #: A 巩固跟踪 term, when the clerk does not give its end (about one school term).
 FOLLOW_UP_DAYS = 120
-#: Days within which an opened case should have its first visit, when no indicator says.
-DEFAULT_VISIT_DAYS = 7
+#: The outcome of a case closed (销号) without a note.
+CLOSED_OUTCOME = "巩固跟踪期满，在校就读，销号"
 #: Overdue cases listed on the dashboard (the rest are one click away, on the case list).
 OVERDUE_LISTED = 10
 
@@ -213,10 +233,18 @@ def open_case(
         village_person=_text(village_person),
         school_person=_text(school_person),
         discovered_on=on,
-        status=S.SUSPECTED,
+        status=CaseStatus.SUSPECTED,
     )
     session.add(case)
-    _event(session, case, E.OPEN, on, actor, note or f"来源：{source.label}", to_status=S.SUSPECTED)
+    _event(
+        session,
+        case,
+        CaseEventKind.OPEN,
+        on,
+        actor,
+        note or f"来源：{source.label}",
+        to_status=CaseStatus.SUSPECTED,
+    )
     session.flush()
     return case
 
@@ -228,21 +256,25 @@ def start_verification(
     session: Session, case: DropoutCase, *, on: dt.date, actor: User | None, note: str | None = None
 ) -> CaseEvent:
     """疑似 → 核查中."""
-    return _transition(session, case, E.VERIFY, on=on, actor=actor, note=note)
+    return _transition(session, case, CaseEventKind.VERIFY, on=on, actor=actor, note=note)
 
 
 def close_as_elsewhere(
     session: Session, case: DropoutCase, *, on: dt.date, actor: User | None, note: str | None
 ) -> CaseEvent:
     """核查中 → 异地就读 (closed): the child attends school elsewhere; push the 学籍 transfer."""
-    return _close_verified(session, case, E.ELSEWHERE, on, actor, note, "请写明就读学校或地点")
+    return _close_verified(
+        session, case, CaseEventKind.ELSEWHERE, on, actor, note, "请写明就读学校或地点"
+    )
 
 
 def close_as_exempted(
     session: Session, case: DropoutCase, *, on: dt.date, actor: User | None, note: str | None
 ) -> CaseEvent:
     """核查中 → 免缓学 (closed): an approved exemption or deferral."""
-    return _close_verified(session, case, E.EXEMPTED, on, actor, note, "请写明批准机关和文号")
+    return _close_verified(
+        session, case, CaseEventKind.EXEMPTED, on, actor, note, "请写明批准机关和文号"
+    )
 
 
 def close_as_suspended(
@@ -251,7 +283,9 @@ def close_as_suspended(
     """核查中 → 休学 (closed): an approved suspension (义务教育法第十一条第二款), a lawful
     closure beside 免缓学; the child's status becomes 休学(批准) so the rates count it as
     such, not as an unexplained absence."""
-    return _close_verified(session, case, E.SUSPENDED, on, actor, note, "请写明批准机关和文号")
+    return _close_verified(
+        session, case, CaseEventKind.SUSPENDED, on, actor, note, "请写明批准机关和文号"
+    )
 
 
 def close_as_in_school(
@@ -265,7 +299,7 @@ def close_as_in_school(
     record and the finding would contradict each other, so the clerk corrects the record
     (or closes as 异地就读) instead.
     """
-    _check_allowed(case, E.IN_SCHOOL)
+    _check_allowed(case, CaseEventKind.IN_SCHOOL)
     errors: dict[str, str] = {}
     if not _text(note):
         errors["note"] = "请写明核实情况（就读学校、班级及核实方式）"
@@ -276,7 +310,7 @@ def close_as_in_school(
         )
     if errors:
         raise CaseError(errors)
-    event = _transition(session, case, E.IN_SCHOOL, on=on, actor=actor, note=note)
+    event = _transition(session, case, CaseEventKind.IN_SCHOOL, on=on, actor=actor, note=note)
     case.closed_on, case.outcome = on, f"误报，核实在校：{_text(note)}"
     return event
 
@@ -291,7 +325,7 @@ def mark_unreachable(
     nothing was established. At least one visit must be logged first: 失联 means "not
     found where we looked", and the log shows where.
     """
-    _check_allowed(case, E.UNREACHED)
+    _check_allowed(case, CaseEventKind.UNREACHED)
     errors: dict[str, str] = {}
     if not case.visits:
         errors["_"] = "尚未登记走访：须入户走访查找未果后方可登记失联"
@@ -299,14 +333,16 @@ def mark_unreachable(
         errors["note"] = "请写明查找经过（走访、电话、亲属及村组了解情况）"
     if errors:
         raise CaseError(errors)
-    return _transition(session, case, E.UNREACHED, on=on, actor=actor, note=note)
+    return _transition(session, case, CaseEventKind.UNREACHED, on=on, actor=actor, note=note)
 
 
 def close_as_moved_out(
     session: Session, case: DropoutCase, *, on: dt.date, actor: User | None, note: str | None
 ) -> CaseEvent:
     """核查中 → 迁出/死亡 (closed)."""
-    return _close_verified(session, case, E.MOVED_OUT, on, actor, note, "请写明迁往何处或核实情况")
+    return _close_verified(
+        session, case, CaseEventKind.MOVED_OUT, on, actor, note, "请写明迁往何处或核实情况"
+    )
 
 
 def confirm_case(
@@ -328,14 +364,14 @@ def confirm_case(
     elif reason == OutOfSchoolReason.OTHER and not reason_note:
         errors["reason_note"] = "原因为“其他”时须写明具体情况"
     if errors:
-        _check_allowed(case, E.CONFIRM)
+        _check_allowed(case, CaseEventKind.CONFIRM)
         raise CaseError(errors)
     case.reason, case.reason_note = reason, reason_note
     child_status = ChildStatus(case.kind.value)
     return _transition(
         session,
         case,
-        E.CONFIRM,
+        CaseEventKind.CONFIRM,
         on=on,
         actor=actor,
         note=note,
@@ -347,7 +383,7 @@ def start_persuasion(
     session: Session, case: DropoutCase, *, on: dt.date, actor: User | None, note: str | None = None
 ) -> CaseEvent:
     """确认 → 劝返中."""
-    return _transition(session, case, E.PERSUADE, on=on, actor=actor, note=note)
+    return _transition(session, case, CaseEventKind.PERSUADE, on=on, actor=actor, note=note)
 
 
 def record_return(
@@ -363,7 +399,7 @@ def record_return(
     note: str | None = None,
 ) -> CaseEvent:
     """劝返中 → 已复学, with the placement (安置); the child's status becomes the placement."""
-    _check_allowed(case, E.RETURN)
+    _check_allowed(case, CaseEventKind.RETURN)
     child = case.child
     errors: dict[str, str] = {}
     if placement not in PLACEMENT_STATUSES:
@@ -387,10 +423,10 @@ def record_return(
     return _transition(
         session,
         case,
-        E.RETURN,
+        CaseEventKind.RETURN,
         on=on,
         actor=actor,
-        note=note or f"安置方式：{placement.label}",
+        note=note or placement_note(placement),
         child_change=(placement, None, None),
     )
 
@@ -405,11 +441,13 @@ def start_follow_up(
     note: str | None = None,
 ) -> CaseEvent:
     """已复学 → 巩固跟踪, watched until ``until`` (by default about one school term)."""
-    until = until or (on + dt.timedelta(days=FOLLOW_UP_DAYS) if on else None)
+    until = until or (follow_up_end(on) if on else None)
     if on is not None and until is not None and until <= on:
-        _check_allowed(case, E.FOLLOW_UP)
+        _check_allowed(case, CaseEventKind.FOLLOW_UP)
         raise CaseError({"until": "跟踪截止日期须晚于开始日期"})
-    event = _transition(session, case, E.FOLLOW_UP, on=on, actor=actor, note=note, deadline=until)
+    event = _transition(
+        session, case, CaseEventKind.FOLLOW_UP, on=on, actor=actor, note=note, deadline=until
+    )
     case.follow_up_until = until
     return event
 
@@ -424,14 +462,16 @@ def close_case(
     today: dt.date | None = None,
 ) -> CaseEvent:
     """巩固跟踪 → 销号: only once the term is over and while the child is still in school."""
-    _check_allowed(case, E.CLOSE)
+    _check_allowed(case, CaseEventKind.CLOSE)
     if case.follow_up_until is not None and on is not None and on < case.follow_up_until:
         raise CaseError({"on": f"巩固跟踪期至{case.follow_up_until:%Y-%m-%d}，期满后方可销号"})
     if case.child.status not in IN_SCHOOL_STATUSES:
         raise CaseError(f"儿童当前状态为“{case.child.status.label}”，不能销号")
-    event = _transition(session, case, E.CLOSE, on=on, actor=actor, note=note, today=today)
+    event = _transition(
+        session, case, CaseEventKind.CLOSE, on=on, actor=actor, note=note, today=today
+    )
     case.closed_on = on
-    case.outcome = _text(note) or "巩固跟踪期满，在校就读，销号"
+    case.outcome = _text(note) or CLOSED_OUTCOME
     return event
 
 
@@ -465,7 +505,7 @@ def record_relapse(
     the 责令限期改正 deadline, and a fresh 劝返复学通知书 (with a new deadline) may be issued
     as 劝返中 allows. Once 劝返中 again, the case is unresolved for the overdue watch.
     """
-    _check_allowed(case, E.RELAPSE)
+    _check_allowed(case, CaseEventKind.RELAPSE)
     today = today or local_today()
     reason_note = _text(reason_note)
     child = case.child
@@ -482,7 +522,7 @@ def record_relapse(
     event = _transition(
         session,
         case,
-        E.RELAPSE,
+        CaseEventKind.RELAPSE,
         on=on,
         actor=actor,
         note=f"{summary}；{_text(note)}" if _text(note) else summary,
@@ -532,14 +572,14 @@ def escalate(
     missing = [s.label for s in ESCALATION_STEPS[reached + 1 : order]]
     if missing and not _text(skip_reason):
         errors["skip_reason"] = f"尚未记录“{'、'.join(missing)}”：须先记录，或写明跳过的理由"
-    if step == E.RECTIFY:
+    if step == CaseEventKind.RECTIFY:
         if deadline is None:
             errors["deadline"] = "责令限期改正须填写改正期限"
         elif on is not None and deadline <= on:
             errors["deadline"] = "改正期限须晚于责令日期"
-    rectified = recorded.get(E.RECTIFY)
+    rectified = recorded.get(CaseEventKind.RECTIFY)
     if (
-        step == E.JUDICIAL
+        step == CaseEventKind.JUDICIAL
         and rectified is not None
         and rectified.deadline is not None
         and on is not None
@@ -548,14 +588,16 @@ def escalate(
         errors["on"] = (
             f"责令限期改正的期限（{rectified.deadline:%Y-%m-%d}）尚未届满，逾期不改的方可进入司法程序"
         )
-    if step in (E.JUDICIAL, E.ACCOUNTABILITY) and not _text(note):
+    if step in (CaseEventKind.JUDICIAL, CaseEventKind.ACCOUNTABILITY) and not _text(note):
         errors["note"] = (
-            "请写明司法文书的名称、文号和出具机关" if step == E.JUDICIAL else "请写明追责情况"
+            "请写明司法文书的名称、文号和出具机关"
+            if step == CaseEventKind.JUDICIAL
+            else "请写明追责情况"
         )
     if errors:
         raise CaseError(errors)
     notice = None
-    if step == E.RECTIFY:
+    if step == CaseEventKind.RECTIFY:
         notice = _new_notice(session, case, NoticeKind.RECTIFY, on, deadline, actor)
     return _event(
         session,
@@ -636,7 +678,16 @@ def issue_notice(
     if errors:
         raise CaseError(errors)
     notice = _new_notice(session, case, kind, issued_on, deadline, actor)
-    _event(session, case, E.NOTICE, issued_on, actor, note, deadline=deadline, notice=notice)
+    _event(
+        session,
+        case,
+        CaseEventKind.NOTICE,
+        issued_on,
+        actor,
+        note,
+        deadline=deadline,
+        notice=notice,
+    )
     session.flush()
     return notice
 
@@ -670,7 +721,9 @@ def record_notice_result(
     summary = f"《{notice.kind.label}》{notice.number}送达{notice.served_to}{compliance}"
     if notice.result:
         summary += f"：{notice.result}"
-    return _event(session, notice.case, E.SERVED, served_on, actor, summary, notice=notice)
+    return _event(
+        session, notice.case, CaseEventKind.SERVED, served_on, actor, summary, notice=notice
+    )
 
 
 def add_plan(
@@ -742,14 +795,16 @@ def next_notice_seq(session: Session, township_id: int, year: int) -> int:
 
 
 def township_name() -> str:
-    """The issuing township's name (config ``TOWNSHIP_NAME``)."""
+    """The panel's township name (config ``TOWNSHIP_NAME``), for titles; a notice's
+    number and issuer name its own Township row (``notices.notice_context``)."""
     if has_app_context():
         return str(current_app.config.get("TOWNSHIP_NAME") or "联合乡")
     return "联合乡"
 
 
 def notice_number(township: str, year: int, seq: int) -> str:
-    """联合乡控辍〔2026〕第12号."""
+    """联合乡控辍〔2026〕第12号: the name of the township whose counter drew ``seq``, so
+    two townships' first notices of a year differ (``notice.number`` is unique)."""
     return f"{township}控辍〔{year}〕第{seq}号"
 
 
@@ -758,16 +813,8 @@ def notice_number(township: str, year: int, seq: int) -> str:
 
 def visit_days(session: Session) -> int:
     """N of the overdue watch: the 首次走访期限 of the 劝返及时率 indicator (admins set it at
-    考核指标), so the watch and the ranking count days alike; 7 when there is no such row."""
-    indicator = session.scalar(
-        select(AssessmentIndicator)
-        .where(AssessmentIndicator.method == IndicatorMethod.VISIT_TIMELINESS)
-        .order_by(AssessmentIndicator.active.desc(), AssessmentIndicator.id)
-        .limit(1)
-    )
-    if indicator is None:
-        return DEFAULT_VISIT_DAYS
-    return int(method_params(indicator)["days"])
+    考核指标), so the watch and the ranking count days alike (``scheme_param``)."""
+    return int(scheme_param(session, IndicatorMethod.VISIT_TIMELINESS, "days"))
 
 
 def visit_overdue(today: dt.date, days: int) -> ColumnElement[bool]:
@@ -819,7 +866,7 @@ class Watch:
     @property
     def unreachable(self) -> int:
         """失联 cases, to be reported to the 县政府."""
-        return self.by_status[S.UNREACHED]
+        return self.by_status[CaseStatus.UNREACHED]
 
     @property
     def open_total(self) -> int:
@@ -857,7 +904,7 @@ def false_alarms_by_source(session: Session, scope: ColumnElement[bool]) -> dict
     counts = dict.fromkeys(CaseSource, 0)
     for source, n in session.execute(
         select(DropoutCase.source, func.count(DropoutCase.id))
-        .where(scope, DropoutCase.status == S.IN_SCHOOL)
+        .where(scope, DropoutCase.status == CaseStatus.IN_SCHOOL)
         .group_by(DropoutCase.source)
     ):
         counts[source] = n
@@ -926,15 +973,32 @@ def _date_errors(
 
 
 def _last_event_date(case: DropoutCase) -> dt.date | None:
-    dates = [e.happened_on for e in case.events if e.kind != E.SERVED]
+    dates = [e.happened_on for e in case.events if e.kind != CaseEventKind.SERVED]
     return max(dates, default=case.discovered_on)
 
 
-def _check_allowed(case: DropoutCase, kind: CaseEventKind) -> None:
-    allowed_from, _ = TRANSITIONS[kind]
-    if case.status not in allowed_from:
+def status_after(kind: CaseEventKind, status: CaseStatus) -> CaseStatus:
+    """The status a lifecycle step leads to from ``status`` (``TRANSITIONS``); CaseError
+    when the step may not be taken there. The demo seed steps its cases through this too."""
+    allowed_from, leads_to = TRANSITIONS[kind]
+    if status not in allowed_from:
         needed = "、".join(f"“{s.label}”" for s in allowed_from)
-        raise CaseError(f"案件当前为“{case.status.label}”，不能{kind.label}（须在{needed}状态下）")
+        raise CaseError(f"案件当前为“{status.label}”，不能{kind.label}（须在{needed}状态下）")
+    return leads_to
+
+
+def follow_up_end(started_on: dt.date) -> dt.date:
+    """The default end of a 巩固跟踪 term begun on ``started_on``; 销号 not before it."""
+    return started_on + dt.timedelta(days=FOLLOW_UP_DAYS)
+
+
+def placement_note(placement: ChildStatus) -> str:
+    """The note of a 复学 step recorded without one: how the child was placed."""
+    return f"安置方式：{placement.label}"
+
+
+def _check_allowed(case: DropoutCase, kind: CaseEventKind) -> None:
+    status_after(kind, case.status)
 
 
 def allowed_steps(case: DropoutCase) -> list[CaseEventKind]:
@@ -1029,16 +1093,20 @@ def _new_notice(
     actor: User | None,
 ) -> Notice:
     child = case.child
-    township_id = session.scalar(select(Village.township_id).where(Village.id == child.village_id))
+    township = session.scalars(
+        select(Township)
+        .join(Village, Village.township_id == Township.id)
+        .where(Village.id == child.village_id)
+    ).one()
     year = issued_on.year
-    seq = next_notice_seq(session, township_id, year)
+    seq = next_notice_seq(session, township.id, year)
     notice = Notice(
         case=case,
-        township_id=township_id,
+        township=township,
         kind=kind,
         year=year,
         seq=seq,
-        number=notice_number(township_name(), year, seq),
+        number=notice_number(township.name, year, seq),
         issued_on=issued_on,
         deadline=deadline,
         addressee=child.guardian_name,
@@ -1070,13 +1138,3 @@ def _event(
     session.add(event)
     session.flush()
     return event
-
-
-def cases_of(session: Session, child_ids: Iterable[int]) -> dict[int, DropoutCase]:
-    """The latest case per child (for links from children to their cases)."""
-    rows = session.scalars(
-        select(DropoutCase)
-        .where(DropoutCase.child_id.in_(list(child_ids)))
-        .order_by(DropoutCase.discovered_on, DropoutCase.id)
-    )
-    return {case.child_id: case for case in rows}

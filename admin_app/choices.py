@@ -25,19 +25,6 @@ class CodeEnum(StrEnum):
     def choices(cls) -> list[tuple[str, str]]:
         return [(m.value, m.label) for m in cls]
 
-    @classmethod
-    def by_label(cls, label: str) -> Self | None:
-        return next((m for m in cls if m.label == label), None)
-
-    @classmethod
-    def label_of(cls, code: str | None) -> str:
-        if code is None or code == "":
-            return ""
-        try:
-            return cls(code).label
-        except ValueError:
-            return str(code)
-
 
 class Role(CodeEnum):
     ADMIN = "admin", "系统管理员"

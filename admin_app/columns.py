@@ -6,7 +6,9 @@ so a column is named the same way everywhere a clerk meets it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from .choices import CHILD_KEY_GROUPS, HOUSEHOLD_CATEGORIES
 from .models import (
@@ -36,6 +38,7 @@ from .models import (
     User,
     Village,
 )
+from .xlsx import Col
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,14 @@ class Column:
     mask: str | None = None
     #: Other headers that mean this column in files clerks receive.
     aliases: tuple[str, ...] = ()
+
+
+def sheet_column(
+    column: Column, value: str | Callable[[Any], Any], width: float, format: str = "text"
+) -> Col:
+    """A column of an Excel sheet headed and masked as ``column`` declares it: a report
+    cannot retype a label, or forget the mask of a number that embeds the ID number."""
+    return Col(column.label, value, width, format, mask=column.mask)
 
 
 def _flags(groups: dict[str, str]) -> dict[str, Column]:

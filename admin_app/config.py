@@ -66,7 +66,6 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         LOGIN_IP_MAX_FAILURES=10,
         LOGIN_LOCK_MINUTES=15,
         LOGIN_MAX_LOCK_HOURS=24,
-        FLASK_ADMIN_SWATCH="cerulean",
         TOWNSHIP_NAME=os.environ.get("TOWNSHIP_NAME", "联合乡"),
         PASSWORD_HASH_METHOD=None,  # werkzeug's default (scrypt); tests use a cheap one
         MAX_CONTENT_LENGTH=20 * 1024 * 1024,

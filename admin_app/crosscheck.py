@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from .cases import CLOSED_STATUSES, CaseError, open_case
 from .choices import AuditAction, CaseKind, CaseSource, ChildStatus
+from .columns import CHILD, sheet_column
 from .dates import (
     COMPULSORY_AGE_MAX,
     COMPULSORY_AGE_MIN,
@@ -291,9 +292,9 @@ def open_suspected_cases(
 #: Register children (matched, missing, without ID): the register's own values.
 REGISTER_COLUMNS = (
     Col("儿童编号", "child_id", 9),
-    Col("姓名", "name", 10),
-    Col("身份证号", "id_number", 20, "id", mask="id"),
-    Col("行政村", "village", 12),
+    sheet_column(CHILD["name"], "name", 10),
+    sheet_column(CHILD["id_number"], "id_number", 20, "id"),
+    sheet_column(CHILD["village"], "village", 12),
     Col("台账学校", "school", 18),
     Col("就学状态", "status", 10),
     Col("名单学校", "roster_school", 18),
@@ -301,8 +302,8 @@ REGISTER_COLUMNS = (
 #: Roster rows (unregistered, unusable ID): what the roster said, by its line number.
 ROSTER_COLUMNS = (
     Col("名单行号", "line", 8, "int"),
-    Col("姓名", "name", 10),
-    Col("身份证号", "id_number", 20, "id", mask="id"),
+    sheet_column(CHILD["name"], "name", 10),
+    sheet_column(CHILD["id_number"], "id_number", 20, "id"),
     Col("学校", "school", 18),
     Col("年级", "grade", 6),
     Col("说明", "reason", 36, "wrap"),

@@ -2,7 +2,7 @@
 
 Judging a county list (reading it, checking every row against the register) took
 seconds and hundreds of MB; the preview did it again on every page view and tab click
-(a 1,000,000-row CSV: 17 s and 1.3 GB per view). Now the upload judges the file once
+(figures in docs/性能.md). Now the upload judges the file once
 and keeps what the preview shows — counts and, per row, line, name, ID number, action,
 reasons and the 说明 text — as JSON beside the stored upload, under the upload's sha256
 and the list kind. The preview reads it back while the register is unchanged; a

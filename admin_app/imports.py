@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import itertools
 import re
 import unicodedata
 from collections import Counter, defaultdict
@@ -29,13 +28,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import IO, Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
+from . import dataversion
 from .audit import json_value
+from .bulk import insert_rows
 from .choices import AuditAction, ChildStatus, HouseholdCategory, ImportSource, Sex, Stage
 from .columns import CHILD
-from .dataversion import bump as bump_data_version
 from .dates import local_today
 from .models import (
     AuditLog,
@@ -46,8 +46,8 @@ from .models import (
     ImportBatch,
     School,
     Village,
+    utcnow,
 )
-from .models import utcnow as _utcnow
 from .tables import Limits, Table, cell_text, read_table
 from .validation import check_child, id_number_error, normalize_id_number
 from .xlsx import Col, Heading, Written, write_report
@@ -183,8 +183,8 @@ class RowResult:
     household_text: str = ""
     category_text: str = ""
     #: The column values to write (creates and updates) as one key tuple shared by all
-    #: rows and a tuple of values: 200,000 dicts of 15 keys each took 240 MB. Read and
-    #: set through ``values``.
+    #: rows and a tuple of values (a dict per row cost far more memory, docs/性能.md).
+    #: Read and set through ``values``.
     value_keys: tuple[str, ...] = ()
     value_items: tuple[Any, ...] = ()
 
@@ -231,10 +231,10 @@ class ImportPlan:
         return {action: counted.get(action, 0) for action in RowAction}
 
     def summary(self) -> str:
-        c = self.counts
+        counts = self.counts
         return (
-            f"共{len(self.rows)}行：新增{c[RowAction.CREATE]}，更新{c[RowAction.UPDATE]}，"
-            f"无变化{c[RowAction.UNCHANGED]}，有错误{c[RowAction.ERROR]}"
+            f"共{len(self.rows)}行：新增{counts[RowAction.CREATE]}，更新{counts[RowAction.UPDATE]}，"
+            f"无变化{counts[RowAction.UNCHANGED]}，有错误{counts[RowAction.ERROR]}"
         )
 
 
@@ -275,8 +275,8 @@ def parse_date(value: Any) -> tuple[dt.date | None, tuple[int, int] | None, str 
     digits = DIGITS_RE.findall(text)
     try:
         if len(digits) == 1 and len(digits[0]) == 8:
-            d = digits[0]
-            return dt.date(int(d[:4]), int(d[4:6]), int(d[6:])), None, None
+            compact = digits[0]
+            return dt.date(int(compact[:4]), int(compact[4:6]), int(compact[6:])), None, None
         if len(digits) == 1 and isinstance(value, int | float) and 1 < float(value) < 80000:
             return dt.date(1899, 12, 30) + dt.timedelta(days=int(value)), None, None
         if len(digits) == 3 and len(digits[0]) == 4:
@@ -825,65 +825,17 @@ def parse_list_date(value: str | None, today: dt.date | None = None) -> tuple[dt
 # --- Committing ------------------------------------------------------------------------
 
 
-def _bulk_insert(session: Session, table: Any, rows: Iterable[dict[str, Any]]) -> None:
-    """Insert rows in chunks: COPY on PostgreSQL (executemany there is several times
-    slower for 100,000 rows), Core executemany elsewhere. COPY applies no Python-side
-    defaults, so the columns' scalar defaults are filled in here for both paths.
-
-    ``rows`` may be a generator: each row is built as it is written, not all at once
-    (200,000 row dicts held together cost about 150 MB)."""
-    stream = iter(rows)
-    first = next(stream, None)
-    if first is None:
-        return
-    rows = itertools.chain([first], stream)
-    defaults = {
-        column.name: column.default.arg
-        for column in table.columns
-        if column.default is not None and column.default.is_scalar and column.name not in first
-    }
-    names = [*first, *defaults]
-    dialect = session.get_bind().dialect
-    quote = dialect.identifier_preparer.quote
-    columns = ", ".join(quote(n) for n in names)
-    connection = session.connection().connection.driver_connection
-    if dialect.name == "postgresql":
-        # psycopg writes the enumeration members (StrEnum) as their codes.
-        command = f"COPY {quote(table.name)} ({columns}) FROM STDIN"
-        with connection.cursor() as cursor, cursor.copy(command) as copy:
-            for row in rows:
-                copy.write_row([*row.values(), *defaults.values()])
-    elif dialect.name == "sqlite":
-        # The driver's executemany with each column's own bind conversion: Core's
-        # per-row parameter handling took as long as SQLite itself.
-        convert = [table.c[n].type.bind_processor(dialect) or _same for n in names]
-        command = (
-            f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({', '.join('?' * len(names))})"
-        )
-        tail = list(defaults.values())
-        connection.cursor().executemany(
-            command,
-            ([f(v) for f, v in zip(convert, [*row.values(), *tail], strict=True)] for row in rows),
-        )
-    else:
-        while chunk := list(itertools.islice(rows, CHUNK)):
-            session.execute(insert(table), [{**defaults, **r} for r in chunk])
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
 def _insert_children(session: Session, rows: list[RowResult], now: dt.datetime) -> list[int]:
     """Bulk insert the new children and return their ids in the rows' order.
 
     The ids are read back by ID number: RETURNING in parameter order makes SQLite send
     one statement per row, and COPY returns nothing.
     """
-    _bulk_insert(
+    insert_rows(
         session,
         Child.__table__,
-        ({**r.values, "created_at": now, "updated_at": now} for r in rows),
+        (r.values for r in rows),
+        same_for_all={"created_at": now, "updated_at": now},
     )
     numbers = [r.id_number for r in rows]
     ids: dict[str, int] = {}
@@ -903,8 +855,8 @@ def _insert_history(
 ) -> None:
     """The first status row of each new child (the ORM hook does this for single saves),
     from the date the list speaks for."""
-    now = _utcnow()
-    _bulk_insert(
+    now = utcnow()
+    insert_rows(
         session,
         ChildStatusChange.__table__,
         (
@@ -967,7 +919,7 @@ def _write_households(
     spans = [(created[key], category) for key in keys for category in sorted(index.new[key])] + [
         (h, category) for h, categories in gains.items() for category in sorted(categories)
     ]
-    _bulk_insert(
+    insert_rows(
         session,
         HouseholdCategorySpan.__table__,
         (
@@ -1052,7 +1004,7 @@ def commit_plan(
     """
     today = today or local_today()
     on = list_date or today
-    now = _utcnow()
+    now = utcnow()
     creates = [r for r in plan.rows if r.action == RowAction.CREATE]
     updates = [r for r in plan.rows if r.action == RowAction.UPDATE]
     counts = plan.counts
@@ -1073,7 +1025,7 @@ def commit_plan(
         session.flush()
         # COPY and executemany below go through the driver's own cursor, unseen by the
         # data version's engine hook: the cached screens must still see this import.
-        bump_data_version(session)
+        dataversion.bump(session)
         created, household_audit = _write_households(session, plan, on, user_id, now)
         for r in (*creates, *updates):
             if r.household_key is not None:
@@ -1132,18 +1084,6 @@ def commit_plan(
         session.rollback()
         raise ImportFailed("导入失败，已全部撤销，未写入任何数据。") from exc
     return batch
-
-
-def previous_batches(session: Session, sha256: str) -> list[ImportBatch]:
-    return list(
-        session.scalars(
-            select(ImportBatch).where(ImportBatch.sha256 == sha256).order_by(ImportBatch.id)
-        )
-    )
-
-
-def batch_count(session: Session) -> int:
-    return session.scalar(select(func.count(ImportBatch.id))) or 0
 
 
 # --- The rejects workbook ----------------------------------------------------------------

@@ -740,6 +740,8 @@ class Notice(db.Model):
     )
 
     case: Mapped[DropoutCase] = relationship(back_populates="notices")
+    #: The issuing township: its name heads the notice and its counter numbers it.
+    township: Mapped[Township] = relationship()
     issued_by: Mapped[User | None] = relationship()
 
     def __str__(self) -> str:

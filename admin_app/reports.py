@@ -1,8 +1,10 @@
 """The official sheets (DESIGN.md §6) as declarations: one column list per report.
 
 Each report says which rows it reads (a streamed query for the big ones) and, per column,
-its label, value, width, format and mask; ``admin_app.xlsx`` does the rest. A new report
-is a ``Report(...)`` here and an entry in ``REPORTS``.
+its value, width and format; a column the registers have takes its label and mask from
+``admin_app.columns`` (``sheet_column``), and the summaries name columns by key.
+``admin_app.xlsx`` does the rest. A new report is a ``Report(...)`` here and an entry in
+``REPORTS``.
 """
 
 from __future__ import annotations
@@ -18,12 +20,12 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from . import accountability as acc
+from . import accountability
 from .archive import issue
 from .assessment import IndicatorScore, VillageResult, active_indicators, ranking_with_change
 from .cases import visit_days
 from .choices import CHILD_KEY_GROUPS, IndicatorMethod
-from .columns import CHILD, Column
+from .columns import AGREEMENT, ASSISTANCE, CASE, CHILD, HOUSEHOLD, sheet_column
 from .dates import local_today
 from .display import points
 from .models import (
@@ -61,7 +63,7 @@ Rows = Callable[[Session, ReportRequest], Iterable[Any]]
 Columns = tuple[Col, ...] | Callable[[Session, ReportRequest], tuple[Col, ...]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Report:
     key: str
     title: str
@@ -91,6 +93,13 @@ def in_villages(stmt: Any, column: Any, request: ReportRequest) -> Any:
     return stmt if request.village_ids is None else stmt.where(column.in_(request.village_ids))
 
 
+def narrowed(columns: tuple[Col, ...], **widths: float) -> tuple[Col, ...]:
+    """The columns of ``widths`` (by key, in that order) at those widths: a sheet's
+    paper edition, every column as the full sheet declares it but narrower."""
+    by_key = {column.key: column for column in columns}
+    return tuple(replace(by_key[key], width=width) for key, width in widths.items())
+
+
 def joined(values: Iterable[Any], sep: str = "；") -> str:
     return sep.join(str(v) for v in values if v)
 
@@ -102,44 +111,29 @@ def _key_groups(row: Any) -> str:
     return "、".join(label for key, label in CHILD_KEY_GROUPS.items() if getattr(row, key))
 
 
-def masked_as_declared(cols: tuple[Col, ...], declared: dict[str, Column]) -> tuple[Col, ...]:
-    """Each column reading a declared attribute is masked as ``columns.py`` declares it.
-
-    The mask of a number (身份证号, 学籍号, 残疾证号, 电话) is declared once, beside its
-    label; a report cannot forget it for a column that embeds the ID number.
-    """
-    return tuple(
-        replace(col, mask=declared[col.value].mask)
-        if isinstance(col.value, str) and col.value in declared and declared[col.value].mask
-        else col
-        for col in cols
-    )
-
-
 CHILDREN_COLUMNS = (
-    Col("行政村", "village_name", 10),
-    Col("村民小组", "group_name", 9),
-    Col("姓名", "name", 8),
-    Col("性别", "sex", 5),
-    Col("身份证号", "id_number", 20, "id", mask="id"),
-    Col("无证原因", "no_id_reason", 10),
-    Col("出生日期", "birth_date", 11, "date"),
-    Col("民族", "ethnicity", 6),
-    Col("监护人", "guardian_name", 8),
-    Col("与儿童关系", "guardian_relation", 7),
-    Col("监护人电话", "guardian_phone", 13, "id", mask="phone"),
-    Col("监护人外出务工", "guardian_migrant", 7),
-    Col("重点群体", _key_groups, 16, "wrap"),
-    Col("就读学校", "school_name", 16),
-    Col("学段", "stage", 5),
-    Col("年级", "grade", 5, "int"),
-    Col("班级", "class_name", 6),
-    Col("学籍号", "student_no", 20, "id"),
-    Col("就学状态", "status", 9),
-    Col("未入学/辍学原因", "status_reason", 12),
-    Col("原因说明", "status_note", 16, "wrap"),
+    sheet_column(CHILD["village"], "village_name", 10),
+    sheet_column(HOUSEHOLD["group_name"], "group_name", 9),
+    sheet_column(CHILD["name"], "name", 8),
+    sheet_column(CHILD["sex"], "sex", 5),
+    sheet_column(CHILD["id_number"], "id_number", 20, "id"),
+    sheet_column(CHILD["no_id_reason"], "no_id_reason", 10),
+    sheet_column(CHILD["birth_date"], "birth_date", 11, "date"),
+    sheet_column(CHILD["ethnicity"], "ethnicity", 6),
+    sheet_column(CHILD["guardian_name"], "guardian_name", 8),
+    sheet_column(CHILD["guardian_relation"], "guardian_relation", 7),
+    sheet_column(CHILD["guardian_phone"], "guardian_phone", 13, "id"),
+    sheet_column(CHILD["guardian_migrant"], "guardian_migrant", 7),
+    Col("重点群体", _key_groups, 16, "wrap", key="key_groups"),
+    sheet_column(CHILD["school"], "school_name", 16),
+    sheet_column(CHILD["stage"], "stage", 5),
+    sheet_column(CHILD["grade"], "grade", 5, "int"),
+    sheet_column(CHILD["class_name"], "class_name", 6),
+    sheet_column(CHILD["student_no"], "student_no", 20, "id"),
+    sheet_column(CHILD["status"], "status", 9),
+    sheet_column(CHILD["status_reason"], "status_reason", 12),
+    sheet_column(CHILD["status_note"], "status_note", 16, "wrap"),
 )
-CHILDREN_COLUMNS = masked_as_declared(CHILDREN_COLUMNS, CHILD)
 
 
 def children_statement(request: ReportRequest) -> Any:
@@ -201,11 +195,11 @@ def accountability_rows(session: Session, request: ReportRequest) -> Iterable[An
     assert period is not None
     results = ranking_with_change(session, period, request.village_ids)
     ids = [r.village_id for r in results]
-    persons = acc.responsible_persons(session, period.end_on.year, ids)
-    overdue = acc.overdue_cases(session, period, visit_days(session), ids)
-    actions = acc.actions_by_village(session, period, ids)
+    persons = accountability.responsible_persons(session, period.end_on.year, ids)
+    overdue = accountability.overdue_cases(session, period, visit_days(session), ids)
+    actions = accountability.actions_by_village(session, period, ids)
     for result in results:
-        responsible = persons.get(result.village_id, acc.Responsible())
+        responsible = persons.get(result.village_id, accountability.Responsible())
         records = actions.get(result.village_id, [])
         cases = overdue.get(result.village_id, [])
         yield SimpleNamespace(
@@ -223,8 +217,8 @@ def accountability_rows(session: Session, request: ReportRequest) -> Iterable[An
             deduction=sum((s.deduction for s in result.scores), 0),
             overdue=len(cases),
             overdue_names=joined((name for _, name in cases), "、"),
-            government=joined(str(p) for p in responsible.government) or acc.NO_PERSON,
-            school=joined(str(p) for p in responsible.school) or acc.NO_PERSON,
+            government=joined(str(p) for p in responsible.government) or accountability.NO_PERSON,
+            school=joined(str(p) for p in responsible.school) or accountability.NO_PERSON,
             village_agreement="已签订" if result.counts.village_agreement else "未签订",
             actions=joined(
                 f"{r.person}：{r.action.label}（{r.status.label}）{r.problem}" for r in records
@@ -257,25 +251,21 @@ ACCOUNTABILITY_COLUMNS = (
 #: A4 landscape page wide at about 9.5 pt, where all seventeen shrank to 6 pt (LibreOffice's
 #: print of the demo's sheet). 村代码, 否决原因, 未达标项数 and 无数据 stay on the sheet of
 #: all columns.
-ACCOUNTABILITY_PAPER_COLUMNS = tuple(
-    replace(column, width=width)
-    for name, width in (
-        ("排名", 5),
-        ("行政村", 8),
-        ("总分", 6),
-        ("一票否决", 5),
-        ("未达标指标", 26),
-        ("扣分合计", 6),
-        ("逾期案件(件)", 5),
-        ("逾期案件儿童", 12),
-        ("乡—村责任书", 6),
-        ("政府线责任人", 16),
-        ("学校线责任人", 16),
-        ("问责措施", 24),
-        ("问责记录(条)", 5),
-    )
-    for column in ACCOUNTABILITY_COLUMNS
-    if column.label == name
+ACCOUNTABILITY_PAPER_COLUMNS = narrowed(
+    ACCOUNTABILITY_COLUMNS,
+    rank=5,
+    village=8,
+    total=6,
+    veto=5,
+    failing=26,
+    deduction=6,
+    overdue=5,
+    overdue_names=12,
+    village_agreement=6,
+    government=16,
+    school=16,
+    actions=24,
+    action_count=5,
 )
 
 
@@ -355,23 +345,23 @@ def case_rows(session: Session, request: ReportRequest) -> Iterable[Any]:
 CASE_COLUMNS = (
     Col("行政村", "village", 10),
     Col("儿童姓名", "child", 8),
-    Col("身份证号", "id_number", 20, "id", mask="id"),
-    Col("性别", "sex", 5),
-    Col("出生日期", "birth_date", 11, "date"),
-    Col("监护人", "guardian", 8),
-    Col("监护人电话", "phone", 13, "id", mask="phone"),
+    sheet_column(CHILD["id_number"], "id_number", 20, "id"),
+    sheet_column(CHILD["sex"], "sex", 5),
+    sheet_column(CHILD["birth_date"], "birth_date", 11, "date"),
+    sheet_column(CHILD["guardian_name"], "guardian", 8),
+    sheet_column(CHILD["guardian_phone"], "phone", 13, "id"),
     Col("类型", "kind", 7),
-    Col("发现日期", "discovered_on", 11, "date"),
-    Col("来源", "source", 9),
+    sheet_column(CASE["discovered_on"], "discovered_on", 11, "date"),
+    sheet_column(CASE["source"], "source", 9),
     Col("原因", "reason", 12),
-    Col("原因说明", "reason_note", 14, "wrap"),
+    sheet_column(CASE["reason_note"], "reason_note", 14, "wrap"),
     Col("走访次数", "visit_count", 6, "int"),
     Col("劝返走访", "visits", 34, "wrap"),
     Col("文书", "notices", 30, "wrap"),
-    Col("村级责任人", "village_person", 9),
-    Col("学校责任人", "school_person", 9),
+    sheet_column(CASE["village_person"], "village_person", 9),
+    sheet_column(CASE["school_person"], "school_person", 9),
     Col("状态", "status", 8),
-    Col("结案日期", "closed_on", 11, "date"),
+    sheet_column(CASE["closed_on"], "closed_on", 11, "date"),
     Col("结果", "outcome", 20, "wrap"),
 )
 
@@ -379,19 +369,20 @@ CASE_COLUMNS = (
 #: village and name. Twelve columns (and 序号) of 152 units print one A4 landscape page
 #: wide at 9.3 pt; all twenty would shrink to 5.4 pt. Numbers, guardian and 走访次数
 #: (the 劝返走访 text counts its visits) stay on the sheet of all columns.
-CASE_PAPER_COLUMNS = (
-    Col("行政村", "village", 8),
-    Col("儿童姓名", "child", 8),
-    Col("类型", "kind", 7),
-    Col("发现日期", "discovered_on", 10, "date"),
-    Col("原因", "reason", 10),
-    Col("劝返走访", "visits", 30, "wrap"),
-    Col("文书", "notices", 26, "wrap"),
-    Col("村级责任人", "village_person", 8),
-    Col("学校责任人", "school_person", 8),
-    Col("状态", "status", 7),
-    Col("结案日期", "closed_on", 10, "date"),
-    Col("结果", "outcome", 14, "wrap"),
+CASE_PAPER_COLUMNS = narrowed(
+    CASE_COLUMNS,
+    village=8,
+    child=8,
+    kind=7,
+    discovered_on=10,
+    reason=10,
+    visits=30,
+    notices=26,
+    village_person=8,
+    school_person=8,
+    status=7,
+    closed_on=10,
+    outcome=14,
 )
 
 
@@ -445,40 +436,39 @@ def _score(result: VillageResult, code: str) -> Any:
 
 
 ASSISTANCE_COLUMNS = (
-    Col("行政村", "village", 10),
+    sheet_column(ASSISTANCE["child.village"], "village", 10),
     Col("儿童姓名", "child", 8),
-    Col("身份证号", "id_number", 20, "id", mask="id"),
-    Col("帮扶类型", "kind", 12),
-    Col("帮扶日期", "given_on", 11, "date"),
-    Col("帮扶人", "person", 9),
-    Col("金额(元)", "amount", 10, "money"),
-    Col("帮扶内容", "content", 30, "wrap"),
-    Col("帮扶成效", "outcome", 24, "wrap"),
+    sheet_column(CHILD["id_number"], "id_number", 20, "id"),
+    sheet_column(ASSISTANCE["kind"], "kind", 12),
+    sheet_column(ASSISTANCE["given_on"], "given_on", 11, "date"),
+    sheet_column(ASSISTANCE["person"], "person", 9),
+    sheet_column(ASSISTANCE["amount"], "amount", 10, "money"),
+    sheet_column(ASSISTANCE["content"], "content", 30, "wrap"),
+    sheet_column(ASSISTANCE["outcome"], "outcome", 24, "wrap"),
 )
 
 
 def assistance_rows(session: Session, request: ReportRequest) -> Iterable[Any]:
     period = request.period
     assert period is not None
-    R = AssistanceRecord
     stmt = (
         select(
             Village.name.label("village"),
             Child.name.label("child"),
             Child.id_number,
-            R.kind,
-            R.given_on,
-            R.person,
-            R.amount,
-            R.content,
-            R.outcome,
+            AssistanceRecord.kind,
+            AssistanceRecord.given_on,
+            AssistanceRecord.person,
+            AssistanceRecord.amount,
+            AssistanceRecord.content,
+            AssistanceRecord.outcome,
         )
-        .join(Child, Child.id == R.child_id)
+        .join(Child, Child.id == AssistanceRecord.child_id)
         .join(Village, Village.id == Child.village_id)
-        .where(R.given_on.between(period.start_on, period.end_on))
-        .order_by(Child.village_id, R.given_on, R.id)
+        .where(AssistanceRecord.given_on.between(period.start_on, period.end_on))
+        .order_by(Child.village_id, AssistanceRecord.given_on, AssistanceRecord.id)
     )
-    stmt = apply_scope(in_villages(stmt, Child.village_id, request), R, request.user)
+    stmt = apply_scope(in_villages(stmt, Child.village_id, request), AssistanceRecord, request.user)
     return stream(session, stmt)
 
 
@@ -486,21 +476,21 @@ def assistance_rows(session: Session, request: ReportRequest) -> Iterable[Any]:
 
 
 AGREEMENT_COLUMNS = (
-    Col("年度", "year", 6, "int"),
-    Col("线别", "line", 7),
-    Col("层级", "level", 16),
-    Col("甲方", "party_a_name", 8),
-    Col("甲方单位", "party_a_org", 18),
-    Col("乙方", "party_b_name", 8),
-    Col("乙方单位", "party_b_org", 18),
-    Col("行政村", "village", 10),
-    Col("学校", "school", 16),
-    Col("儿童", "child", 8),
-    Col("目标入学率(%)", "target_enrolment_rate", 8, "number"),
-    Col("目标巩固率(%)", "target_retention_rate", 8, "number"),
-    Col("签订日期", "signed_on", 11, "date"),
-    Col("有效期至", "valid_until", 11, "date"),
-    Col("状态", "status", 7),
+    sheet_column(AGREEMENT["year"], "year", 6, "int"),
+    sheet_column(AGREEMENT["line"], "line", 7),
+    sheet_column(AGREEMENT["level"], "level", 16),
+    sheet_column(AGREEMENT["party_a_name"], "party_a_name", 8),
+    sheet_column(AGREEMENT["party_a_org"], "party_a_org", 18),
+    sheet_column(AGREEMENT["party_b_name"], "party_b_name", 8),
+    sheet_column(AGREEMENT["party_b_org"], "party_b_org", 18),
+    sheet_column(AGREEMENT["village"], "village", 10),
+    sheet_column(AGREEMENT["school"], "school", 16),
+    sheet_column(AGREEMENT["child"], "child", 8),
+    sheet_column(AGREEMENT["target_enrolment_rate"], "target_enrolment_rate", 8, "number"),
+    sheet_column(AGREEMENT["target_retention_rate"], "target_retention_rate", 8, "number"),
+    sheet_column(AGREEMENT["signed_on"], "signed_on", 11, "date"),
+    sheet_column(AGREEMENT["valid_until"], "valid_until", 11, "date"),
+    sheet_column(AGREEMENT["status"], "status", 7),
 )
 
 
@@ -509,32 +499,43 @@ def agreement_rows(session: Session, request: ReportRequest) -> Iterable[Any]:
     (school-line agreements of teachers name no village and are then left out)."""
     period = request.period
     assert period is not None
-    A = ResponsibilityAgreement
     stmt = (
         select(
-            A.year,
-            A.line,
-            A.level,
-            A.party_a_name,
-            A.party_a_org,
-            A.party_b_name,
-            A.party_b_org,
+            ResponsibilityAgreement.year,
+            ResponsibilityAgreement.line,
+            ResponsibilityAgreement.level,
+            ResponsibilityAgreement.party_a_name,
+            ResponsibilityAgreement.party_a_org,
+            ResponsibilityAgreement.party_b_name,
+            ResponsibilityAgreement.party_b_org,
             Village.name.label("village"),
             School.name.label("school"),
             Child.name.label("child"),
-            A.target_enrolment_rate,
-            A.target_retention_rate,
-            A.signed_on,
-            A.valid_until,
-            A.status,
+            ResponsibilityAgreement.target_enrolment_rate,
+            ResponsibilityAgreement.target_retention_rate,
+            ResponsibilityAgreement.signed_on,
+            ResponsibilityAgreement.valid_until,
+            ResponsibilityAgreement.status,
         )
-        .outerjoin(Village, Village.id == A.village_id)
-        .outerjoin(School, School.id == A.school_id)
-        .outerjoin(Child, Child.id == A.child_id)
-        .where(A.year == period.end_on.year)
-        .order_by(A.level, A.village_id, A.school_id, A.id)
+        .outerjoin(Village, Village.id == ResponsibilityAgreement.village_id)
+        .outerjoin(School, School.id == ResponsibilityAgreement.school_id)
+        .outerjoin(Child, Child.id == ResponsibilityAgreement.child_id)
+        .where(ResponsibilityAgreement.year == period.end_on.year)
+        .order_by(
+            ResponsibilityAgreement.level,
+            ResponsibilityAgreement.village_id,
+            ResponsibilityAgreement.school_id,
+            ResponsibilityAgreement.id,
+        )
     )
-    return stream(session, apply_scope(in_villages(stmt, A.village_id, request), A, request.user))
+    return stream(
+        session,
+        apply_scope(
+            in_villages(stmt, ResponsibilityAgreement.village_id, request),
+            ResponsibilityAgreement,
+            request.user,
+        ),
+    )
 
 
 # --- The catalogue ----------------------------------------------------------------------------
@@ -543,81 +544,88 @@ REPORTS: dict[str, Report] = {
     r.key: r
     for r in (
         Report(
-            "accountability",
-            "问责台账",
-            "问责台账",
-            ACCOUNTABILITY_COLUMNS,
-            accountability_rows,
+            key="accountability",
+            title="问责台账",
+            sheet="问责台账",
+            columns=ACCOUNTABILITY_COLUMNS,
+            rows=accountability_rows,
             summaries=(
-                Summary("全乡合计", None, ("扣分合计", "逾期案件(件)", "问责记录(条)"), "村数"),
-                Summary("一票否决", "一票否决", ("逾期案件(件)", "问责记录(条)"), "村数"),
-                Summary("乡—村责任书", "乡—村责任书", (), "村数"),
+                Summary(
+                    "全乡合计",
+                    by=None,
+                    sums=("deduction", "overdue", "action_count"),
+                    count_label="村数",
+                ),
+                Summary(
+                    "一票否决", by="veto", sums=("overdue", "action_count"), count_label="村数"
+                ),
+                Summary("乡—村责任书", by="village_agreement", count_label="村数"),
             ),
             description="每村未达标指标、逾期案件、扣分、双线责任人及问责措施",
             frozen_columns=2,
             paper_columns=ACCOUNTABILITY_PAPER_COLUMNS,
         ),
         Report(
-            "cases",
-            "辍学/未入学劝返台账",
-            "劝返台账",
-            CASE_COLUMNS,
-            case_rows,
+            key="cases",
+            title="辍学/未入学劝返台账",
+            sheet="劝返台账",
+            columns=CASE_COLUMNS,
+            rows=case_rows,
             summaries=(
-                Summary("按状态", "状态", ("走访次数",), "案件数"),
-                Summary("按原因", "原因", (), "案件数"),
-                Summary("按行政村", "行政村", (), "案件数"),
+                Summary("按状态", by="status", sums=("visit_count",), count_label="案件数"),
+                Summary("按原因", by="reason", count_label="案件数"),
+                Summary("按行政村", by="village", count_label="案件数"),
             ),
             description="本期内在办的每个控辍案件：原因、走访、文书、责任人、状态",
             frozen_columns=2,
             paper_columns=CASE_PAPER_COLUMNS,
         ),
         Report(
-            "ranking",
-            "村级考核排名表",
-            "村级考核排名",
-            ranking_columns,
-            ranking_rows,
-            summaries=(Summary("全乡", None, ("总分",), "村数"),),
+            key="ranking",
+            title="村级考核排名表",
+            sheet="村级考核排名",
+            columns=ranking_columns,
+            rows=ranking_rows,
+            summaries=(Summary("全乡", by=None, sums=("total",), count_label="村数"),),
             description="各村考核得分、排名及较上期变化",
             frozen_columns=3,
             numbered=False,
         ),
         Report(
-            "assistance",
-            "帮扶台账",
-            "帮扶台账",
-            ASSISTANCE_COLUMNS,
-            assistance_rows,
+            key="assistance",
+            title="帮扶台账",
+            sheet="帮扶台账",
+            columns=ASSISTANCE_COLUMNS,
+            rows=assistance_rows,
             summaries=(
-                Summary("按帮扶类型", "帮扶类型", ("金额(元)",), "记录数"),
-                Summary("按行政村", "行政村", ("金额(元)",), "记录数"),
+                Summary("按帮扶类型", by="kind", sums=("amount",), count_label="记录数"),
+                Summary("按行政村", by="village", sums=("amount",), count_label="记录数"),
             ),
             description="本期每条帮扶记录及金额",
             frozen_columns=2,
         ),
         Report(
-            "agreements",
-            "责任书签订情况表",
-            "责任书",
-            AGREEMENT_COLUMNS,
-            agreement_rows,
+            key="agreements",
+            title="责任书签订情况表",
+            sheet="责任书",
+            columns=AGREEMENT_COLUMNS,
+            rows=agreement_rows,
             summaries=(
-                Summary("按层级", "层级", (), "份数"),
-                Summary("按状态", "状态", (), "份数"),
-                Summary("按行政村", "行政村", (), "份数"),
+                Summary("按层级", by="level", count_label="份数"),
+                Summary("按状态", by="status", count_label="份数"),
+                Summary("按行政村", by="village", count_label="份数"),
             ),
             description="考核年度的双线目标责任书及签订状态",
         ),
         Report(
-            "children",
-            "适龄儿童少年台账",
-            "儿童台账",
-            CHILDREN_COLUMNS,
-            children_rows,
+            key="children",
+            title="适龄儿童少年台账",
+            sheet="儿童台账",
+            columns=CHILDREN_COLUMNS,
+            rows=children_rows,
             summaries=(
-                Summary("按行政村", "行政村", (), "人数"),
-                Summary("按就学状态", "就学状态", (), "人数"),
+                Summary("按行政村", by="village_name", count_label="人数"),
+                Summary("按就学状态", by="status", count_label="人数"),
             ),
             needs_period=False,
             description="在册儿童的当前信息（不按考核周期）",

@@ -35,8 +35,8 @@ def unindexed(column: Any) -> ColumnElement[Any]:
 
     SQLite answers a range on an indexed column from that index even when the range
     holds nearly every row, then fetches the rows one by one: the dashboard's 6–15-year
-    range on ``birth_date`` took 0.5–1.2 s at county scale that way, 0.1 s scanning by
-    village instead. Unary ``+`` is SQLite's documented way to rule an index out;
+    range on ``birth_date`` was several times slower at county scale that way than
+    scanning by village (docs/性能.md). Unary ``+`` is SQLite's documented way to rule an index out;
     PostgreSQL plans from statistics and has no ``+`` for dates, so it gets the column.
     """
     if db.engine.dialect.name == "sqlite":

@@ -37,7 +37,7 @@ KEEP_DAYS = 30
 MAX_ROWS = 200_000
 #: Bytes the sheets of a workbook may unpack to (app config ``IMPORT_MAX_UNPACKED_BYTES``).
 #: The sheet is parsed in memory (about twice its XML size); a 10 MB upload can unpack
-#: to gigabytes. 200,000 rows of a county list take 60–110 MB of sheet XML.
+#: to gigabytes; the limit leaves room for the largest county list (docs/性能.md).
 MAX_UNPACKED_BYTES = 120 * 1024 * 1024
 #: Texts shorter than this are shared between rows (ID numbers, 18 characters, are not).
 SHARED_TEXT = 16
@@ -264,8 +264,8 @@ def _data_rows(
     last header have no column to go to), refused past ``limits.max_rows``.
 
     Equal short texts are kept once: a list repeats its villages, schools, grades,
-    sexes and many names on every row, and 200,000 rows × 9 cells of separate strings
-    took about 270 MB.
+    sexes and many names on every row, and separate strings for each cell cost far more
+    memory (docs/性能.md).
     """
     kept: list[tuple[int, tuple[Any, ...]]] = []
     shared: dict[str, str] = {}

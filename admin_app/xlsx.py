@@ -67,7 +67,8 @@ class Col:
 
     ``value`` is an attribute name (dotted for related objects: ``"village.name"``) or a
     function of the row. ``format`` is one of ``FORMATS``; ``mask`` is ``"id"`` or
-    ``"phone"`` for numbers that roles without the right see masked.
+    ``"phone"`` for numbers that roles without the right see masked. ``key`` names the
+    column for a ``Summary``: by default ``value`` when that is an attribute name.
     """
 
     label: str
@@ -75,6 +76,11 @@ class Col:
     width: float = 12
     format: str = "text"
     mask: str | None = None
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.key and isinstance(self.value, str):
+            object.__setattr__(self, "key", self.value)
 
     def getter(self) -> Getter:
         if callable(self.value):
@@ -86,8 +92,8 @@ class Col:
 class Summary:
     """A block of the summary sheet: rows counted (and columns summed) per value of ``by``.
 
-    ``by`` is a column label of the report (None: one grand-total line); ``sums`` are labels
-    of number columns to add up.
+    ``by`` is the key of a column of the report (None: one grand-total line); ``sums`` are
+    the keys of number columns to add up. The sheet heads them with the columns' labels.
     """
 
     title: str
@@ -447,7 +453,7 @@ class ReportWriter:
         if numbered:
             plan = plan[1:]  # 序号 is the row's number, written before the loop over columns
         number_format = styles.cell("int")
-        tallies = [Tally(s, labels) for s in summaries]
+        tallies = [Tally(s, columns) for s in summaries]
         names: list[str] = []
         current = start_sheet(book, styles, name, heading, labels, widths, frozen_columns)
         write_string, write_blank = current.write_string, current.write_blank
@@ -575,10 +581,12 @@ def write_sign_off(
 class Tally:
     """Counts and sums for one summary block, fed with each row's values as it streams."""
 
-    def __init__(self, summary: Summary, labels: Sequence[str]) -> None:
+    def __init__(self, summary: Summary, columns: Sequence[Col]) -> None:
+        keys = [c.key for c in columns]
         self.summary = summary
-        self.by = labels.index(summary.by) if summary.by else None
-        self.sums = [labels.index(label) for label in summary.sums]
+        self.by = keys.index(summary.by) if summary.by else None
+        self.sums = [keys.index(key) for key in summary.sums]
+        self.sum_labels = [columns[index].label for index in self.sums]
         self.groups: dict[str, list[float]] = {}
 
     def add(self, values: Sequence[Any]) -> None:
@@ -612,7 +620,7 @@ def write_summary(
     text, number = styles.cell("text"), styles.cell("number")
     row = HEADER_ROW
     for tally in tallies:
-        heads = [tally.summary.title, tally.summary.count_label, *tally.summary.sums]
+        heads = [tally.summary.title, tally.summary.count_label, *tally.sum_labels]
         for col, label in enumerate(heads):
             sheet.write_string(row, col, label, styles.head)
         row += 1

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import itertools
 import math
 import random
 from collections import Counter, defaultdict
@@ -28,10 +27,22 @@ from typing import Any, TypeVar
 
 from faker import Faker
 from flask import current_app
-from sqlalchemy import Table, func, insert, inspect, select, text
+from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import MANYTOONE, Session, selectinload
 from stdnum.cn import ric
 
+from admin_app import dataversion
+from admin_app.assessment import PARAMS
+from admin_app.bulk import insert_rows
+from admin_app.cases import (
+    CLOSED_OUTCOME,
+    ESCALATION_FROM,
+    NOTICE_FOR_KIND,
+    follow_up_end,
+    notice_number,
+    placement_note,
+    status_after,
+)
 from admin_app.choices import (
     LEVEL_LINE,
     OUT_OF_SCHOOL_STATUSES,
@@ -45,7 +56,7 @@ from admin_app.choices import (
     ChildStatus,
     HouseholdCategory,
     ImportSource,
-    NoticeKind,
+    IndicatorMethod,
     OutOfSchoolReason,
     PlanStatus,
     Role,
@@ -53,7 +64,6 @@ from admin_app.choices import (
     Sex,
     Stage,
 )
-from admin_app.dataversion import bump as bump_data_version
 from admin_app.dates import local_today
 from admin_app.models import (
     AssessmentPeriod,
@@ -132,8 +142,6 @@ CLASS_SIZE = 45
 #: Most 班主任 in rural schools are women.
 TEACHER_SEX_SHARES = {Sex.FEMALE: 2, Sex.MALE: 1}
 INSPECTORS_PER_TOWNSHIP = 4
-#: Rows per executemany or COPY: enough to amortise the round trip, few enough for memory.
-CHUNK_SIZE = 10_000
 
 # --- Who the children are -------------------------------------------------------------------
 
@@ -289,8 +297,10 @@ CASE_SOURCES = {
     CaseKind.DROPOUT: (CaseSource.SCHOOL_REPORT, CaseSource.ROSTER_COMPARISON),
     CaseKind.NOT_ENROLLED: (CaseSource.HOUSEHOLD_CHECK, CaseSource.ROSTER_COMPARISON),
 }
-#: Share of cases whose first visit came within the 7 days 劝返及时率 asks for.
+#: Share of cases whose first visit came within the N days 劝返及时率 asks for.
 TIMELY_FIRST_VISIT_RATE = 0.85
+#: N of 劝返及时率 in the scheme the demo loads (the method's declared default).
+VISIT_DAYS = int(PARAMS[IndicatorMethod.VISIT_TIMELINESS]["days"].default)
 VISIT_RESULTS = (
     "与家长和孩子面谈，宣讲义务教育法，家长表示会做孩子工作",
     "孩子仍不愿返校，约定一周后再访",
@@ -478,7 +488,7 @@ def build_demo(
 
     verify(session, ctx.ids, size.verify_every)
     # COPY (PostgreSQL) writes through the driver's cursor, which the engine hook never sees.
-    bump_data_version(session)
+    dataversion.bump(session)
     session.commit()
     import_poverty_list(session, ctx, households)
     refresh_statistics(session)
@@ -1320,8 +1330,12 @@ SUPPORT_LABELS = {
 def case_visits(
     ctx: Context, case_id: int, discovered: dt.date, count: int, persons: str
 ) -> list[Row]:
-    """劝返 visits; most cases get their first within the 7 days 劝返及时率 counts."""
-    first_delay = (1, 6) if ctx.chance(TIMELY_FIRST_VISIT_RATE) else (8, 15)
+    """劝返 visits; most cases get their first within the N days 劝返及时率 counts."""
+    first_delay = (
+        (1, VISIT_DAYS - 1)
+        if ctx.chance(TIMELY_FIRST_VISIT_RATE)
+        else (VISIT_DAYS + 1, VISIT_DAYS + 8)
+    )
     visited = discovered + dt.timedelta(days=ctx.rng.randint(*first_delay))
     visits = []
     for seq in range(1, count + 1):
@@ -1405,9 +1419,8 @@ RETURN_REASONS = (
     OutOfSchoolReason.WORK,
     OutOfSchoolReason.PARENT_ATTITUDE,
 )
-#: Days from the 劝返复学通知书 to its deadline; the 巩固跟踪 term after the return.
+#: Days from the 劝返复学通知书 to its deadline (the 巩固跟踪 term is ``follow_up_end``).
 NOTICE_DAYS = 7
-FOLLOW_UP_TERM = dt.timedelta(days=120)
 #: Every n-th case in 劝返中 has had its guardians criticised (批评教育) already.
 CRITICISED_EVERY = 3
 
@@ -1443,7 +1456,7 @@ def make_returned_cases(
         reason = rng.choice([r for r in RETURN_REASONS if reason_fits(r, age)])
         discovered = left + dt.timedelta(days=rng.randint(3, 6))
         school_person = child.teacher or child.village.primary_school.principal
-        until = back + dt.timedelta(days=1) + FOLLOW_UP_TERM
+        until = follow_up_end(back + dt.timedelta(days=1))
         closed = status is CaseStatus.CLOSED and until <= ctx.latest
         status = CaseStatus.FOLLOW_UP if status is CaseStatus.CLOSED and not closed else status
         row = {
@@ -1459,7 +1472,7 @@ def make_returned_cases(
             "school_person": school_person,
             "status": status,
             "closed_on": until if closed else None,
-            "outcome": "巩固跟踪期满，在校就读，销号" if closed else None,
+            "outcome": CLOSED_OUTCOME if closed else None,
             "follow_up_until": None if status is CaseStatus.RETURNED else until,
         }
         persons = f"{child.village.chief}、{school_person}"
@@ -1522,6 +1535,21 @@ class CaseLifecycle:
             }
         )
 
+    def step(
+        self,
+        ctx: Context,
+        case: DemoCase,
+        kind: CaseEventKind,
+        day: dt.date,
+        status: CaseStatus,
+        **kw: Any,
+    ) -> CaseStatus:
+        """Record a lifecycle step from ``status``; the status it leads to, by the rule of
+        ``admin_app.cases`` (which refuses a step the status does not allow)."""
+        after = status_after(kind, status)
+        self.event(ctx, case, kind, day, from_status=status, to_status=after, **kw)
+        return after
+
     def add_steps(
         self,
         ctx: Context,
@@ -1532,50 +1560,36 @@ class CaseLifecycle:
         row, child = case.row, case.child
         status = row["status"]
         found = row["discovered_on"]
-        s = CaseStatus
+        now = CaseStatus.SUSPECTED
         self.event(
             ctx,
             case,
             CaseEventKind.OPEN,
             found,
-            to_status=s.SUSPECTED,
+            to_status=now,
             note=f"来源：{row['source'].label}",
         )
-        if status is s.SUSPECTED:
+        if status is now:
             return
-        self.event(
-            ctx,
-            case,
-            CaseEventKind.VERIFY,
-            found + dt.timedelta(days=1),
-            from_status=s.SUSPECTED,
-            to_status=s.VERIFYING,
-            note="入户核实",
+        now = self.step(
+            ctx, case, CaseEventKind.VERIFY, found + dt.timedelta(days=1), now, note="入户核实"
         )
-        if status is s.VERIFYING:
+        if status is now:
             return
-        self.event(
+        now = self.step(
             ctx,
             case,
             CaseEventKind.CONFIRM,
             found + dt.timedelta(days=2),
-            from_status=s.VERIFYING,
-            to_status=s.CONFIRMED,
+            now,
             note=row["reason_note"],
         )
-        self.event(
-            ctx,
-            case,
-            CaseEventKind.PERSUADE,
-            found + dt.timedelta(days=3),
-            from_status=s.CONFIRMED,
-            to_status=s.PERSUADING,
-        )
+        now = self.step(ctx, case, CaseEventKind.PERSUADE, found + dt.timedelta(days=3), now)
         issued = min(found + dt.timedelta(days=4), ctx.latest)
         township = child.village.township
         seqs[(township.id, issued.year)] += 1
         seq = seqs[(township.id, issued.year)]
-        kind = NoticeKind.RETURN if row["kind"] is CaseKind.DROPOUT else NoticeKind.ENROLMENT
+        kind = NOTICE_FOR_KIND[row["kind"]]
         deadline = issued + dt.timedelta(days=NOTICE_DAYS)
         returned = getattr(case, "returned_on", None)
         served = min(issued + dt.timedelta(days=1), ctx.latest)
@@ -1586,7 +1600,7 @@ class CaseLifecycle:
             "kind": kind,
             "year": issued.year,
             "seq": seq,
-            "number": f"{township.name}控辍〔{issued.year}〕第{seq}号",
+            "number": notice_number(township.name, issued.year, seq),
             "issued_on": issued,
             "deadline": deadline,
             "served_to": child.row["guardian_name"],
@@ -1609,7 +1623,12 @@ class CaseLifecycle:
             notice_id=notice["id"],
             note=f"《{kind.label}》{notice['number']}送达{notice['served_to']}",
         )
-        if criticised and status is s.PERSUADING and deadline + dt.timedelta(days=1) <= ctx.latest:
+        if (
+            criticised
+            and status is now
+            and now in ESCALATION_FROM
+            and deadline + dt.timedelta(days=1) <= ctx.latest
+        ):
             self.event(
                 ctx,
                 case,
@@ -1619,36 +1638,26 @@ class CaseLifecycle:
             )
         if returned is None:
             return
-        self.event(
+        now = self.step(
             ctx,
             case,
             CaseEventKind.RETURN,
             returned,
-            from_status=s.PERSUADING,
-            to_status=s.RETURNED,
-            note="安置方式：在校就读",
+            now,
+            note=placement_note(ChildStatus.ENROLLED),
         )
-        if status is s.RETURNED:
+        if status is now:
             return
-        self.event(
+        now = self.step(
             ctx,
             case,
             CaseEventKind.FOLLOW_UP,
             returned + dt.timedelta(days=1),
-            from_status=s.RETURNED,
-            to_status=s.FOLLOW_UP,
+            now,
             deadline=row["follow_up_until"],
         )
-        if status is s.CLOSED:
-            self.event(
-                ctx,
-                case,
-                CaseEventKind.CLOSE,
-                row["closed_on"],
-                from_status=s.FOLLOW_UP,
-                to_status=s.CLOSED,
-                note=row["outcome"],
-            )
+        if status is CaseStatus.CLOSED:
+            self.step(ctx, case, CaseEventKind.CLOSE, row["closed_on"], now, note=row["outcome"])
 
 
 # --- Assistance records ---------------------------------------------------------------------
@@ -2074,12 +2083,10 @@ TIMESTAMP_COLUMNS = ("created_at", "updated_at", "changed_at")
 
 
 class BulkWriter:
-    """Writes generated rows in chunks, and counts them.
+    """Writes generated rows (``admin_app.bulk``: COPY on PostgreSQL), and counts them.
 
-    PostgreSQL gets COPY, which halves the county load time there (executemany took
-    about 80 s); other databases get Core executemany. Either way the whole
-    load carries one timestamp: calling the columns' Python default for each of hundreds
-    of thousands of rows would cost seconds.
+    The whole load carries one timestamp: calling the columns' Python default for each of
+    hundreds of thousands of rows would cost seconds.
     """
 
     def __init__(self, session: Session) -> None:
@@ -2091,27 +2098,7 @@ class BulkWriter:
     def insert(self, model: type, rows: Iterable[Row]) -> None:
         table = model.__table__
         stamps = {name: self._written_at for name in TIMESTAMP_COLUMNS if name in table.c}
-        write = self._copy if self._dialect.name == "postgresql" else self._execute_many
-        self._counts[model] = 0
-        iterator = iter(rows)
-        while chunk := list(itertools.islice(iterator, CHUNK_SIZE)):
-            write(table, chunk, stamps)
-            self._counts[model] += len(chunk)
-
-    def _execute_many(self, table: Table, rows: list[Row], stamps: Row) -> None:
-        self._session.execute(insert(table).values(**stamps), rows)
-
-    def _copy(self, table: Table, rows: list[Row], stamps: Row) -> None:
-        # psycopg writes the enumeration members (StrEnum) as their codes, as wanted.
-        columns = list(rows[0])
-        quote = self._dialect.identifier_preparer.quote
-        names = ", ".join(quote(name) for name in [*columns, *stamps])
-        command = f"COPY {quote(table.name)} ({names}) FROM STDIN"
-        stamp_values = list(stamps.values())
-        connection = self._session.connection().connection.driver_connection
-        with connection.cursor() as cursor, cursor.copy(command) as copy:
-            for row in rows:
-                copy.write_row([*(row[name] for name in columns), *stamp_values])
+        self._counts[model] = insert_rows(self._session, table, rows, same_for_all=stamps)
 
     def sync_id_sequences(self, ids: IdAllocator) -> None:
         """Explicit keys leave PostgreSQL's sequences behind; move them past the rows."""

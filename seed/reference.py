@@ -7,7 +7,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admin_app.choices import IndicatorMethod as M
+from admin_app.assessment import default_params
+from admin_app.choices import IndicatorMethod
 from admin_app.models import AssessmentIndicator, InspectionItem
 
 #: Default 督导检查 items (DESIGN.md §2), 100 points in all before normalisation.
@@ -21,22 +22,17 @@ INSPECTION_ITEMS: list[tuple[str, int]] = [
     ("法治宣传与家长教育", 10),
 ]
 
-#: The default village assessment scheme of DESIGN.md §5 (100 points).
-INDICATORS: list[tuple[str, str, int, M, dict[str, object]]] = [
-    ("enrolment", "入学率", 15, M.ENROLMENT_RATE, {"target": 100, "deduct_per_child": 3}),
-    (
-        "retention",
-        "巩固率",
-        15,
-        M.RETENTION_RATE,
-        {"target": 99, "step_pp": 0.5, "deduct_per_step": 5},
-    ),
-    ("dropout_return", "辍学劝返", 15, M.DROPOUT_RETURN, {"deduct_per_child": 5}),
-    ("agreement", "责任书", 10, M.AGREEMENT_COVERAGE, {}),
-    ("ledger", "台账", 10, M.LEDGER_COMPLETENESS, {}),
-    ("assistance", "帮扶", 10, M.ASSISTANCE_COVERAGE, {}),
-    ("visit_timeliness", "劝返及时", 10, M.VISIT_TIMELINESS, {"days": 7}),
-    ("inspection", "督导检查", 15, M.INSPECTION_SCORE, {}),
+#: The default village assessment scheme of DESIGN.md §5 (100 points): code, name, points
+#: and method; each row's parameters are its method's declared defaults (``default_params``).
+INDICATORS: list[tuple[str, str, int, IndicatorMethod]] = [
+    ("enrolment", "入学率", 15, IndicatorMethod.ENROLMENT_RATE),
+    ("retention", "巩固率", 15, IndicatorMethod.RETENTION_RATE),
+    ("dropout_return", "辍学劝返", 15, IndicatorMethod.DROPOUT_RETURN),
+    ("agreement", "责任书", 10, IndicatorMethod.AGREEMENT_COVERAGE),
+    ("ledger", "台账", 10, IndicatorMethod.LEDGER_COMPLETENESS),
+    ("assistance", "帮扶", 10, IndicatorMethod.ASSISTANCE_COVERAGE),
+    ("visit_timeliness", "劝返及时", 10, IndicatorMethod.VISIT_TIMELINESS),
+    ("inspection", "督导检查", 15, IndicatorMethod.INSPECTION_SCORE),
 ]
 
 
@@ -47,7 +43,7 @@ def load_reference(session: Session) -> None:
         if name not in have_items:
             session.add(InspectionItem(name=name, max_points=Decimal(points), sort_order=order))
     have_codes = set(session.scalars(select(AssessmentIndicator.code)))
-    for order, (code, name, points, method, params) in enumerate(INDICATORS, start=1):
+    for order, (code, name, points, method) in enumerate(INDICATORS, start=1):
         if code not in have_codes:
             session.add(
                 AssessmentIndicator(
@@ -55,7 +51,7 @@ def load_reference(session: Session) -> None:
                     name=name,
                     points=Decimal(points),
                     method=method,
-                    params=params,
+                    params=default_params(method),
                     sort_order=order,
                 )
             )

@@ -35,6 +35,7 @@ from admin_app.models import (
     NoticeCounter,
     Township,
 )
+from admin_app.notices import notice_context
 from tests import conftest
 from tests.factories import make_child, make_school, make_township, make_user, make_village
 
@@ -529,6 +530,36 @@ def test_notices_are_numbered_per_township_and_year(ctx, app):
     other = make_township(name="新华乡")
     assert cases.next_notice_seq(db.session, other.id, year) == 1
     assert cases.next_notice_seq(db.session, first.township_id, year - 5) == 2
+
+
+def test_two_townships_each_issue_their_first_notice(ctx):
+    """The number carries the name of the township whose counter drew it (its Township
+    row, not the configured name): the second township's first notice of the year does
+    not collide with the first township's on ``notice.number``."""
+    here = in_status(S.PERSUADING)
+    other = make_township(name="新华乡", code="430121101000")
+    there_child = dropout_child(
+        village=make_village(township=other), school=make_school(township=other)
+    )
+    there = in_status(S.PERSUADING, child=there_child)
+    issued = [
+        cases.issue_notice(
+            db.session,
+            case,
+            NoticeKind.RETURN,
+            issued_on=days_ago(40),
+            deadline=days_ago(30),
+            actor=None,
+        )
+        for case in (here, there)
+    ]
+    db.session.flush()
+    year = days_ago(40).year
+    assert [n.number for n in issued] == [
+        f"联合乡控辍〔{year}〕第1号",
+        f"新华乡控辍〔{year}〕第1号",
+    ]
+    assert notice_context(issued[1])["issuer"] == "新华乡人民政府"
 
 
 def test_notice_rules(ctx):

@@ -142,7 +142,7 @@ def test_rows_continue_on_a_new_sheet_before_the_row_limit():
         COLUMNS,
         iter(rows),
         max_rows=10,  # 5 title/header rows + 5 data rows per sheet
-        summaries=(Summary("合计", None, ("金额(元)",)),),
+        summaries=(Summary("合计", by=None, sums=("amount",)),),
     )
     assert written.rows == 12
     assert written.sheets == ["测试", "测试（续1）", "测试（续2）"]
@@ -168,7 +168,7 @@ def test_summary_counts_and_sums_per_group():
         "测试",
         COLUMNS,
         rows,
-        summaries=(Summary("按状态", "状态", ("金额(元)",)),),
+        summaries=(Summary("按状态", by="status", sums=("amount",)),),
     )
     summary = workbook(buffer.getvalue())["汇总"]
     assert headers_of(summary) == ["按状态", "行数", "金额(元)"]
@@ -275,7 +275,7 @@ def test_a_ledger_has_numbered_rows_bordered_empty_cells_and_a_sign_off_block():
         "测试",
         COLUMNS,
         [row(), row("李小红", phone=None, grade=None), row("张三")],
-        summaries=(Summary("合计", None, ("金额(元)",)),),
+        summaries=(Summary("合计", by=None, sums=("amount",)),),
         frozen_columns=1,
         numbered=True,
         sign_off=True,

@@ -13,12 +13,11 @@ from flask_login import current_user, logout_user
 from sqlalchemy import ColumnElement, func, select
 
 from ..assessment import (
-    active_indicators,
     count_all,
     current_period,
-    method_params,
     persuading_cases,
     rate,
+    scheme_param,
 )
 from ..audit import log_event
 from ..auth import LoginForm, authenticate, end_session, start_session
@@ -57,15 +56,16 @@ def _safe_next(target: str | None) -> str:
     return url_for("admin.index")
 
 
-def dashboard_targets(indicators: list[Any]) -> dict[str, Decimal]:
-    """The 入学率 and 巩固率 targets of the configured scheme (policy: 100% and 99%)."""
-    targets = {"enrolment": Decimal(100), "retention": Decimal(99)}
-    for indicator in indicators:
-        if indicator.method == IndicatorMethod.ENROLMENT_RATE:
-            targets["enrolment"] = Decimal(str(method_params(indicator)["target"]))
-        elif indicator.method == IndicatorMethod.RETENTION_RATE:
-            targets["retention"] = Decimal(str(method_params(indicator)["target"]))
-    return targets
+def dashboard_targets() -> dict[str, Decimal]:
+    """The 入学率 and 巩固率 targets of the configured scheme (``scheme_param``)."""
+    return {
+        "enrolment": Decimal(
+            str(scheme_param(db.session, IndicatorMethod.ENROLMENT_RATE, "target"))
+        ),
+        "retention": Decimal(
+            str(scheme_param(db.session, IndicatorMethod.RETENTION_RATE, "target"))
+        ),
+    }
 
 
 def dashboard_row(
@@ -150,9 +150,9 @@ class DashboardView(AdminIndexView):
         if period is None or current_user.role == Role.SCHOOL:
             return {"period": None}
         village_ids = [v["id"] for v in status_counts["villages"]]
-        counts = count_all(db.session, period, days=7, village_ids=village_ids)
+        counts = count_all(db.session, period, village_ids=village_ids)
         persuading = persuading_cases(db.session, village_ids)
-        targets = dashboard_targets(active_indicators(db.session))
+        targets = dashboard_targets()
         rows = []
         for village in status_counts["villages"]:
             facts = counts[village["id"]].facts if village["id"] in counts else None
@@ -188,7 +188,7 @@ class DashboardView(AdminIndexView):
         points = []
         for past in earlier:
             facts: dict[str, int] = {}
-            for counts in count_all(db.session, past, days=7, village_ids=village_ids).values():
+            for counts in count_all(db.session, past, village_ids=village_ids).values():
                 for key, value in counts.facts.items():
                     facts[key] = facts.get(key, 0) + value
             row = dashboard_row(past.name, facts, {}, 0)

@@ -68,16 +68,25 @@ class PageWindow:
     from_end: bool
 
 
-def page_window(page: int, page_size: int, rows: int) -> PageWindow:
+def page_window(page: int, page_size: int, rows: int, estimated: bool = False) -> PageWindow:
     """Rows ``page * page_size`` … of a list of ``rows``, from whichever end is nearer.
 
     A page in the second half is read in reverse order with its offset counted from the
     end, so the last page costs what the first does. With an estimated count the pages
-    near the end are the list's true last rows; only where the two halves meet can a
-    row repeat or be skipped by the estimate's error — the pager says 约 then.
+    near the end are the list's true last rows, and a page past the estimate shows the
+    last rows rather than walking millions of rows to find none; only where the two
+    halves meet can a row repeat or be skipped by the estimate's error — the pager
+    says 约 then.
     """
     start = page * page_size
-    if page_size <= 0 or start <= rows // 2 or start >= rows:
+    if page_size <= 0 or start <= rows // 2:
         return PageWindow(start, page_size, from_end=False)
+    if start >= rows:
+        # Past an exact count: empty, and no more rows than the count (≤ ESTIMATE_ABOVE) to skip.
+        return (
+            PageWindow(0, page_size, from_end=True)
+            if estimated
+            else PageWindow(start, page_size, from_end=False)
+        )
     end = min(rows, start + page_size)
     return PageWindow(rows - end, end - start, from_end=True)

@@ -548,7 +548,12 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
         for relation in self._auto_joins:
             query = query.options(joinedload(relation))
         size = self.page_size if page_size is None else page_size
-        window = listing.page_window(page or 0, size or 0, counted.rows if counted else 0)
+        window = listing.page_window(
+            page or 0,
+            size or 0,
+            counted.rows if counted else 0,
+            estimated=counted is not None and counted.estimated,
+        )
         g.list_read_from_end = window.from_end
         try:
             query, joins = self._apply_sorting(query, joins, sort_column, sort_desc)

@@ -15,16 +15,13 @@ def user_of(world, role: Role) -> User:
 
 
 @pytest.mark.parametrize(
-    "raw", [str(2**63), 2**63, "-1", "0", "1.0", "abc", "", None, " ", "١"], ids=repr
+    "raw",
+    [str(2**63), 2**63, str(2**63 - 1), str(2**31), "-1", "0", "1.0", "abc", "", None, " ", "١"],
+    ids=repr,
 )
 def test_an_id_that_no_row_can_have_is_none_not_an_error(app, world, raw):
     with app.app_context():
         assert get_scoped(db.session, Child, raw, user_of(world, Role.ADMIN)) is None
-
-
-def test_the_largest_id_is_looked_up(app, world):
-    with app.app_context():
-        assert get_scoped(db.session, Child, str(2**63 - 1), user_of(world, Role.ADMIN)) is None
 
 
 def test_a_row_of_another_village_is_none(app, world):
@@ -50,6 +47,9 @@ def test_the_case_page_of_an_id_over_2_63_is_a_404(client_as):
     client = client_as(Role.CLERK)
     for url in (
         f"/admin/case/details/?id={2**63}",
+        # PostgreSQL's INTEGER key refused this one with an error (HTTP 500).
+        f"/admin/case/details/?id={2**31}",
+        f"/admin/child/edit/?id={2**63 - 1}",
         f"/admin/case/notice/print/?id={2**63}",
         f"/admin/child/details/?id={2**63}",
         f"/admin/verify/child/?id={2**63}",

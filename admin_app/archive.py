@@ -14,15 +14,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flask import current_app
+from flask import abort, current_app, send_file
 from sqlalchemy import Select, select
+from werkzeug.wrappers import Response
 
-from .auth import UNMASKED_ROLES
-from .choices import AuditAction, Role
+from .audit import log_event
+from .choices import AuditAction
 from .extensions import db
 from .files import file_sha256, private_file, private_folder
 from .models import ExportRecord, User
-from .xlsx import local_now
+from .permissions import ARCHIVE_EVERY_FILE, ARCHIVE_OWN_FILES, allows, roles_for, sees_unmasked
+from .xlsx import XLSX_MIMETYPE, local_now
 
 #: Characters no file name on Windows or Linux may carry, and control characters.
 UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
@@ -52,8 +54,6 @@ def issue(
     The record and the audit entry are committed together; an unmasked file is marked as
     such in the audit log. If writing fails, no file and no record are left behind.
     """
-    from .audit import log_event
-
     now = local_now()
     folder = private_folder(exports_dir() / str(now.year), root=exports_dir())
     stem = f"{safe_name(title)}_{now:%Y%m%d-%H%M%S}_{secrets.token_hex(3)}"
@@ -110,22 +110,36 @@ def visible_records(user: User) -> Select[Any]:
     """Archived files a user may download again.
 
     Admins: all. Village and school users: only their own (their files hold only their
-    rows). Other township roles: every file, but roles that may not read ID and phone
-    numbers only the masked ones.
+    rows). Other township roles: every township file, but roles that may not read ID and
+    phone numbers only the masked ones (``admin_app.permissions``, the reports rows).
     """
     stmt = select(ExportRecord).order_by(ExportRecord.created_at.desc(), ExportRecord.id.desc())
-    if user.role == Role.ADMIN:
+    if allows(user, "reports", ARCHIVE_EVERY_FILE):
         return stmt
-    if user.role in (Role.VILLAGE, Role.SCHOOL):
+    if allows(user, "reports", ARCHIVE_OWN_FILES):
         return stmt.where(ExportRecord.user_id == user.id)
-    if user.role not in UNMASKED_ROLES:
+    if not sees_unmasked(user):
         stmt = stmt.where(ExportRecord.masked.is_(True))
-    return stmt.where(ExportRecord.role.not_in((Role.VILLAGE, Role.SCHOOL)))
+    # The files of users kept to their own files hold their rows only: not the township's.
+    local_roles = sorted(roles_for("reports", ARCHIVE_OWN_FILES))
+    return stmt.where(ExportRecord.role.not_in(local_roles))
+
+
+def send_record(record: ExportRecord) -> Response:
+    """The archived workbook as a download named after its title (404 if it is gone)."""
+    path = file_of(record)
+    if path is None:
+        abort(404)
+    return send_file(
+        path,
+        mimetype=XLSX_MIMETYPE,
+        as_attachment=True,
+        download_name=f"{safe_name(record.title)}.xlsx",
+        max_age=0,
+    )
 
 
 def log_download(user: User, record: ExportRecord) -> None:
-    from .audit import log_event
-
     log_event(
         AuditAction.EXPORT,
         user_id=user.id,

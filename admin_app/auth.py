@@ -19,23 +19,19 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from . import lockout
+from .audit import client_ip, log_event
 from .choices import AuditAction, Role
 from .dates import beijing_minute
 from .extensions import db, login_manager
 from .lockout import LockoutPolicy, active_lock, throttle_of
 from .models import User, utcnow
+from .permissions import allows, sees_unmasked
 
 #: Session keys: when the user logged in, and when the session was last used (epoch s).
 AUTH_AT = "auth_at"
 SEEN_AT = "seen_at"
 #: What Flask-Login and this module keep in a logged-in session.
 LOGIN_KEYS = ("_user_id", "_fresh", "_id", "_remember", AUTH_AT, SEEN_AT)
-
-#: Roles that see every village and school.
-TOWNSHIP_ROLES = frozenset({Role.ADMIN, Role.CLERK, Role.LEADER, Role.INSPECTOR})
-ALL_ROLES = frozenset(Role)
-#: Roles that may read ID and phone numbers unmasked.
-UNMASKED_ROLES = frozenset({Role.ADMIN, Role.CLERK, Role.VILLAGE, Role.SCHOOL})
 
 
 class LoginForm(FlaskForm):
@@ -82,8 +78,6 @@ def authenticate(username: str, password: str) -> LoginOutcome:
     once per client address and window, then summed (``lockout.record_failure``), so a
     script guessing names cannot flood the audit log.
     """
-    from .audit import client_ip, log_event
-
     now = utcnow()
     name = username.strip()
     ip = client_ip() or "unknown"
@@ -154,8 +148,13 @@ def has_role(roles: Iterable[Role]) -> bool:
     return bool(current_user.is_authenticated and current_user.role in roles)
 
 
+def may(screen: str, action: str) -> bool:
+    """Whether the current user may take ``action`` on ``screen`` (``admin_app.permissions``)."""
+    return allows(current_user, screen, action)
+
+
 def may_see_unmasked() -> bool:
-    return has_role(UNMASKED_ROLES)
+    return sees_unmasked(current_user)
 
 
 def start_session(user: User) -> None:

@@ -8,9 +8,10 @@ reach another village's child by a path someone forgot to filter.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import BigInteger, ColumnElement, and_, false, inspect, or_, select, true
+from sqlalchemy.orm import Session
 
 from .choices import Role
 from .models import (
@@ -30,8 +31,13 @@ from .models import (
     School,
     Village,
 )
+from .params import parse_id
 
 Criterion = ColumnElement[bool]
+Row = TypeVar("Row")
+#: The largest key of an INTEGER column: PostgreSQL's is 32-bit, and refuses a larger
+#: value with an error (SQLite's holds 64 bits, but no row of the panel reaches 2^31).
+MAX_INTEGER_KEY = 2**31 - 1
 
 
 def _children_in_scope(user: Any) -> Criterion:
@@ -127,3 +133,25 @@ def apply_scope(query: Any, model: type, user: Any) -> Any:
         return query
     criterion = scope_criterion(model, user)
     return query.filter(criterion) if hasattr(query, "filter") else query.where(criterion)
+
+
+def get_scoped(session: Session, model: type[Row], raw_id: Any, user: Any) -> Row | None:
+    """The ``model`` row whose id a request named, if ``user`` may reach it; else None.
+
+    ``raw_id`` is what the browser sent: a value that is no record id (text, negative,
+    over 2^63−1, or over what the key column holds) is None like another village's row or
+    a missing one, never a database error. Callers answer None with a 404 or a message
+    next to the field.
+    """
+    key = parse_id(raw_id)
+    primary = inspect(model).primary_key[0]
+    if key is None or (key > MAX_INTEGER_KEY and not isinstance(primary.type, BigInteger)):
+        return None
+    return session.scalar(apply_scope(select(model).where(primary == key), model, user))
+
+
+def visible_village_ids(session: Session, user: Any) -> list[int] | None:
+    """None for township-wide roles (every village); otherwise the villages ``user`` sees."""
+    if is_township_wide(user):
+        return None
+    return list(session.scalars(apply_scope(select(Village.id), Village, user)))

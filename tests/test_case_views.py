@@ -710,9 +710,10 @@ def test_a_relapse_without_csrf_token_is_refused(app, client_as, world):
 
 
 def test_who_may_record_a_relapse_and_where(app, client_as, world):
-    from admin_app.views.case import STEPS
+    from admin_app.choices import CaseEventKind
+    from admin_app.permissions import roles_for
 
-    assert STEPS["relapse"].roles == STEPS["return"].roles
+    assert roles_for("case", CaseEventKind.RELAPSE) == roles_for("case", CaseEventKind.RETURN)
     own = returned_case(app, world.child_a)
     other = returned_case(app, world.child_b)
     fields = {"on": days_ago(1), "reason": "learning"}

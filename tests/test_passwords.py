@@ -128,3 +128,21 @@ def test_the_user_list_shows_which_accounts_are_demo(app, client_as, world):
     make_demo(app, "clerk")
     html = client_as(Role.ADMIN).get("/admin/user/").get_data(as_text=True)
     assert "演示账号" in html
+
+
+def test_checking_the_user_form_hashes_nothing(app, world):
+    """Validation only judges the typed password: it is hashed when the account is saved."""
+    from flask_login import login_user
+
+    from admin_app.views.user import check_user_form
+
+    with app.test_request_context():
+        login_user(db.session.scalar(select(User).where(User.username == world.users[Role.ADMIN])))
+        clerk = db.session.scalar(select(User).where(User.username == world.users[Role.CLERK]))
+        before = clerk.password_hash
+        clerk.password = "river-stone-42"
+        assert check_user_form(db.session, clerk) == {}
+        assert clerk.password_hash == before
+        clerk.password = "short"
+        assert "password" in check_user_form(db.session, clerk)  # the control: it is judged
+        db.session.rollback()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import Flask
-from flask_admin import Admin
+from flask_admin import Admin, BaseView
 from flask_admin.theme import Bootstrap4Theme
 
 from ..extensions import db
@@ -25,8 +26,8 @@ from ..models import (
     ResponsibilityAgreement,
     School,
     User,
+    Village,
 )
-from ..models import Village as VillageModel
 from ..security import csp_nonce
 from .accountability import AccountabilityView
 from .agreement import AgreementView
@@ -60,6 +61,48 @@ SETTINGS = "系统设置"
 LISTS = "排查比对"
 
 
+@dataclass(frozen=True)
+class Screen:
+    """One menu entry: where it sits, what it is called, the view and the model it shows.
+
+    The endpoint is also the screen's key in ``admin_app.permissions``.
+    """
+
+    category: str | None
+    name: str
+    view: type[BaseView]
+    endpoint: str
+    model: type | None = None
+    url: str | None = None
+
+
+#: The menu in its order. A screen without a category is a top-level entry.
+SCREENS = (
+    Screen(REGISTERS, "适龄儿童少年", ChildView, "child", Child),
+    Screen(REGISTERS, "家庭户", HouseholdView, "household", Household),
+    Screen(REGISTERS, "目标责任书", AgreementView, "agreement", ResponsibilityAgreement),
+    Screen(REGISTERS, "帮扶方案", PlanView, "plan", AssistancePlan),
+    Screen(REGISTERS, "帮扶记录", AssistanceView, "assistance", AssistanceRecord),
+    Screen(REGISTERS, "控辍案件", CaseView, "case", DropoutCase),
+    Screen(INSPECTION, "督导检查", InspectionView, "inspection", Inspection),
+    Screen(INSPECTION, "督导评分", ScoreView, "score", InspectionScore),
+    Screen(INSPECTION, "村级考核排名", RankingView, "ranking"),
+    Screen(INSPECTION, "问责记录", AccountabilityView, "accountability", Accountability),
+    Screen(None, "报表导出", ReportsView, "reports"),
+    Screen(INSPECTION, "考核周期", PeriodView, "period", AssessmentPeriod),
+    Screen(INSPECTION, "考核指标", IndicatorView, "indicator", AssessmentIndicator),
+    Screen(SETTINGS, "检查项目", InspectionItemView, "inspection_item", InspectionItem),
+    Screen(SETTINGS, "行政村", VillageView, "village", Village),
+    Screen(SETTINGS, "学校", SchoolView, "school", School),
+    Screen(SETTINGS, "用户", UserView, "user", User),
+    Screen(SETTINGS, "操作日志", AuditView, "audit", AuditLog),
+    Screen(None, "修改密码", PasswordView, "password", url="/admin/password"),
+    Screen(LISTS, "名单导入", ImportView, "import", url="/admin/import"),
+    Screen(LISTS, "待核实儿童", VerificationView, "verify", url="/admin/verify"),
+    Screen(LISTS, "比对核查", CrossCheckView, "crosscheck", url="/admin/crosscheck"),
+)
+
+
 def build_admin(app: Flask) -> Admin:
     admin = Admin(
         app,
@@ -72,67 +115,12 @@ def build_admin(app: Flask) -> Admin:
         # Its inline <script> blocks carry the nonce the Content-Security-Policy names.
         csp_nonce_generator=csp_nonce,
     )
-    s = db
-    admin.add_view(ChildView(Child, s, name="适龄儿童少年", endpoint="child", category=REGISTERS))
-    admin.add_view(
-        HouseholdView(Household, s, name="家庭户", endpoint="household", category=REGISTERS)
-    )
-    admin.add_view(
-        AgreementView(
-            ResponsibilityAgreement, s, name="目标责任书", endpoint="agreement", category=REGISTERS
-        )
-    )
-    admin.add_view(
-        PlanView(AssistancePlan, s, name="帮扶方案", endpoint="plan", category=REGISTERS)
-    )
-    admin.add_view(
-        AssistanceView(
-            AssistanceRecord, s, name="帮扶记录", endpoint="assistance", category=REGISTERS
-        )
-    )
-    admin.add_view(CaseView(DropoutCase, s, name="控辍案件", endpoint="case", category=REGISTERS))
-    admin.add_view(
-        InspectionView(Inspection, s, name="督导检查", endpoint="inspection", category=INSPECTION)
-    )
-    admin.add_view(
-        ScoreView(InspectionScore, s, name="督导评分", endpoint="score", category=INSPECTION)
-    )
-    admin.add_view(RankingView(name="村级考核排名", endpoint="ranking", category=INSPECTION))
-    admin.add_view(
-        AccountabilityView(
-            Accountability, s, name="问责记录", endpoint="accountability", category=INSPECTION
-        )
-    )
-    admin.add_view(ReportsView(name="报表导出", endpoint="reports"))
-    admin.add_view(
-        PeriodView(AssessmentPeriod, s, name="考核周期", endpoint="period", category=INSPECTION)
-    )
-    admin.add_view(
-        IndicatorView(
-            AssessmentIndicator, s, name="考核指标", endpoint="indicator", category=INSPECTION
-        )
-    )
-    admin.add_view(
-        InspectionItemView(
-            InspectionItem, s, name="检查项目", endpoint="inspection_item", category=SETTINGS
-        )
-    )
-    admin.add_view(
-        VillageView(VillageModel, s, name="行政村", endpoint="village", category=SETTINGS)
-    )
-    admin.add_view(SchoolView(School, s, name="学校", endpoint="school", category=SETTINGS))
-    admin.add_view(UserView(User, s, name="用户", endpoint="user", category=SETTINGS))
-    admin.add_view(AuditView(AuditLog, s, name="操作日志", endpoint="audit", category=SETTINGS))
-    admin.add_view(PasswordView(name="修改密码", endpoint="password", url="/admin/password"))
-    admin.add_view(
-        ImportView(name="名单导入", endpoint="import", url="/admin/import", category=LISTS)
-    )
-    admin.add_view(
-        VerificationView(name="待核实儿童", endpoint="verify", url="/admin/verify", category=LISTS)
-    )
-    admin.add_view(
-        CrossCheckView(
-            name="比对核查", endpoint="crosscheck", url="/admin/crosscheck", category=LISTS
-        )
-    )
+    for screen in SCREENS:
+        options = {"name": screen.name, "endpoint": screen.endpoint, "category": screen.category}
+        if screen.url is not None:
+            options["url"] = screen.url
+        if screen.model is not None:
+            admin.add_view(screen.view(screen.model, db, **options))
+        else:
+            admin.add_view(screen.view(**options))
     return admin

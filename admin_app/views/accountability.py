@@ -6,25 +6,23 @@ from typing import Any
 
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
+from flask_login import current_user
 from sqlalchemy import select
 
 from .. import columns
 from ..accountability import check_accountability, confirm, group_proposals, propose
-from ..choices import AccountabilityAction, AccountabilityStatus, AgreementLine, Role
+from ..choices import AccountabilityAction, AccountabilityStatus, AgreementLine
 from ..extensions import db
 from ..models import Accountability, AssessmentPeriod
 from ..params import parse_count, parse_id
+from ..scope import visible_village_ids
 from ..sqlutil import starts_with
-from .base import TOWNSHIP_READERS, OptionsFilter, SecureModelView, enum_filter
+from .base import SecureModelView
 from .options import period_options, village_options
-from .ranking import visible_village_ids
-
-ACCOUNTABILITY_WRITERS = frozenset({Role.ADMIN, Role.INSPECTOR})
+from .widgets import OptionsFilter, enum_filter
 
 
 class AccountabilityView(SecureModelView):
-    read_roles = TOWNSHIP_READERS | {Role.VILLAGE}
-    write_roles = ACCOUNTABILITY_WRITERS
     domain_check = staticmethod(check_accountability)
     domain_checked_fields = ("person", "problem")
     list_template = "admin/accountability_list.html"
@@ -92,7 +90,7 @@ class AccountabilityView(SecureModelView):
         if period is None:
             flash("请先选择存在的考核周期。", "error")
             return redirect(url_for(".index_view"))
-        villages = visible_village_ids()
+        villages = visible_village_ids(db.session, current_user)
         if request.method == "POST":
             keys = request.form.getlist("confirm")
             if not keys:

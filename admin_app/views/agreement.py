@@ -7,19 +7,20 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from .. import columns
-from ..choices import AgreementLevel, AgreementLine, AgreementStatus, Role
+from ..choices import AgreementLevel, AgreementLine, AgreementStatus
+from ..extensions import db
 from ..models import Child, ResponsibilityAgreement
 from ..sqlutil import starts_with
 from ..validation import check_agreement
-from .base import TOWNSHIP_READERS, OptionsFilter, SecureModelView, enum_filter
+from .base import SecureModelView
 from .options import school_options, village_options
 from .sections import Section, sections
+from .widgets import OptionsFilter, enum_filter
 
 A = ResponsibilityAgreement
 
 
 class AgreementView(SecureModelView):
-    read_roles = TOWNSHIP_READERS | {Role.VILLAGE, Role.SCHOOL}
     domain_check = staticmethod(check_agreement)
     domain_checked_fields = ("line",)
     search_hint = "甲方/乙方姓名开头 / 儿童姓名开头"
@@ -99,7 +100,5 @@ class AgreementView(SecureModelView):
 
 
 def _years() -> list[tuple[int, str]]:
-    from ..extensions import db
-
     years = db.session.scalars(select(A.year).distinct().order_by(A.year.desc())).all()
     return [(y, f"{y}年") for y in years]

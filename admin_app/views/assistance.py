@@ -8,12 +8,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from .. import columns
-from ..choices import AssistanceKind, Role
+from ..choices import AssistanceKind
 from ..models import AssistanceRecord, Child
 from ..sqlutil import starts_with
 from ..validation import check_assistance
-from .base import TOWNSHIP_READERS, WRITERS, OptionsFilter, SecureModelView, enum_filter
+from .base import SecureModelView
 from .options import period_options, period_range, village_options
+from .widgets import OptionsFilter, enum_filter
 
 R = AssistanceRecord
 
@@ -30,8 +31,6 @@ def _in_period(period_id: int) -> Any:
 
 
 class AssistanceView(SecureModelView):
-    read_roles = TOWNSHIP_READERS | {Role.VILLAGE, Role.SCHOOL}
-    write_roles = WRITERS | {Role.VILLAGE, Role.SCHOOL}
     domain_check = staticmethod(check_assistance)
     search_hint = "儿童姓名开头"
 

@@ -1,8 +1,9 @@
 """The one secure base view every model screen inherits.
 
 It answers three questions on every endpoint, so a subclass cannot forget them:
-may this user open the screen (role), which rows may they reach (scope, ``get_one``
-included), and may they change them (write roles). Every POST of the panel is checked
+may this user open the screen, which rows may they reach (scope, ``get_one``
+included), and may they change them — the roles of each screen and action are read from
+``admin_app.permissions``, the rows from ``admin_app.scope``. Every POST of the panel is checked
 by one CSRF mechanism, Flask-WTF's (``extensions.csrf``), so model forms carry no token
 field of their own: Flask-Admin's templates render the one token once per form. Domain
 rules from ``admin_app.validation`` put their messages next to the fields and keep the
@@ -16,16 +17,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from flask import (
-    abort,
-    flash,
-    g,
-    has_request_context,
-    make_response,
-    redirect,
-    request,
-    url_for,
-)
+from flask import abort, flash, g, make_response, redirect, request, url_for
 from flask_admin import BaseView, expose
 from flask_admin.actions import action
 from flask_admin.babel import gettext
@@ -50,22 +42,21 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from .. import columns, listing, locking
 from ..audit import log_event
-from ..auth import has_role, may_see_unmasked
-from ..choices import AuditAction, CodeEnum, Role
+from ..auth import may, may_see_unmasked
+from ..choices import AuditAction, CodeEnum
 from ..dates import LOCAL_TZ, beijing_minute
 from ..errors import storage_problem
 from ..extensions import db
 from ..masking import mask_id_number, mask_phone
 from ..params import parse_count, parse_id, parse_ids, parse_int, parse_page
-from ..scope import apply_scope
+from ..permissions import CREATE, DELETE, EDIT, READ
+from ..scope import apply_scope, get_scoped
 from ..sqlutil import starts_with
 from .export import XlsxExportMixin
 from .fields import LocalDateField
+from .widgets import OptionsFilter
 
 log = logging.getLogger(__name__)
-
-WRITERS = frozenset({Role.ADMIN, Role.CLERK})
-TOWNSHIP_READERS = frozenset({Role.ADMIN, Role.CLERK, Role.LEADER, Role.INSPECTOR})
 
 INTEGRITY_MESSAGE = (
     "保存失败：数据与已有记录冲突（例如身份证号重复）或仍被其他记录引用，未作任何修改。"
@@ -144,12 +135,8 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         return apply_scope(super().get_query(), self.model, current_user)
 
     def get_one(self, pk: Any) -> Any:
-        key = parse_id(pk)
-        if key is None:
-            return None
         with db.session.no_autoflush:
-            primary = inspect(self.model).primary_key[0]
-            return self.get_query().filter(primary == key).one_or_none()
+            return get_scoped(db.session, self.model, pk, current_user)
 
     def get_list(self, term: str, offset: int = 0, limit: int = 10) -> list[Any]:
         # Flask-Admin passes ?offset= and ?limit= as the browser sent them (any int).
@@ -180,72 +167,6 @@ class ScopedAjaxSelectField(AjaxSelectField):
         if submitted not in (None, "", "__None") and self.data is None:
             raise ValidationError("所选记录不存在或不在您的管辖范围内")
         super().pre_validate(form)
-
-
-class OptionsFilter(BaseSQLAFilter):
-    """A choice filter whose options are computed per request, within the user's scope.
-
-    Flask-Admin computes filter options once at start-up; ``SecureModelView`` asks
-    these again on every list request, so a village cadre is offered only their village.
-    """
-
-    def __init__(
-        self,
-        column: Any,
-        name: str,
-        options: Callable[[], list[tuple[Any, str]]],
-        coerce: Callable[[str], Any] = str,
-        criterion: Callable[[Any], Any] | None = None,
-    ) -> None:
-        super().__init__(column, name, options=options)
-        self.coerce = coerce
-        self.criterion = criterion or (lambda value: column == value)
-
-    def get_options(self, view: Any) -> list[tuple[str, str]]:
-        if not has_request_context() or not current_user.is_authenticated:
-            return []
-        return [(str(value), label) for value, label in self.options()]
-
-    def validate(self, value: str) -> bool:
-        """A record id (1..2^63−1) for id options, one of the options for the others.
-
-        Anything else — a number over 2^63, a code no enumeration has, whitespace — is
-        refused with Flask-Admin's 无效的筛选器值 message instead of failing in the
-        database. Another village's id is a valid id: it is applied and, the scope
-        holding, matches nothing (an export of it is empty, not the user's own rows).
-        """
-        if self.coerce is int:
-            return parse_id(value) is not None
-        if not has_request_context() or not current_user.is_authenticated:
-            return False
-        return value in {str(option) for option, _ in self.options()}
-
-    def apply(self, query: Any, value: str, alias: Any = None) -> Any:
-        return query.filter(self.criterion(self.coerce(value)))
-
-    def operation(self) -> str:
-        return "为"
-
-
-def enum_filter(column: Any, name: str, enum_class: type[CodeEnum]) -> OptionsFilter:
-    return OptionsFilter(column, name, enum_class.choices)
-
-
-class CriterionFilter(BaseSQLAFilter):
-    """A filter whose options each map to a SQL criterion (e.g. one key group)."""
-
-    def __init__(self, column: Any, name: str, criteria: dict[str, tuple[str, Any]]) -> None:
-        super().__init__(column, name, options=[(k, v[0]) for k, v in criteria.items()])
-        self.criteria = criteria
-
-    def validate(self, value: str) -> bool:
-        return value in self.criteria
-
-    def apply(self, query: Any, value: str, alias: Any = None) -> Any:
-        return query.filter(self.criteria[value][1])
-
-    def operation(self) -> str:
-        return "为"
 
 
 #: Days a date filter takes: Beijing midnight of each is still a valid UTC datetime
@@ -345,13 +266,15 @@ class PanelFilterConverter(sqla_filters.FilterConverter):
 
 
 class RoleGuard:
-    """Who may open a screen: anonymous users are sent to log in, other roles get 403."""
+    """Who may open a screen: anonymous users are sent to log in, other roles get 403.
 
-    #: Roles that may open the screen at all (read).
-    read_roles: ClassVar[frozenset[Role]] = TOWNSHIP_READERS
+    The roles are the ``read`` row of the screen's endpoint in ``admin_app.permissions``.
+    """
+
+    endpoint: str
 
     def is_accessible(self) -> bool:
-        return has_role(self.read_roles)
+        return may(self.endpoint, READ)
 
     def inaccessible_callback(self, name: str, **kwargs: Any) -> Response:
         if not current_user.is_authenticated:
@@ -383,11 +306,6 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
     column_display_all_relations = False
     filter_converter = PanelFilterConverter()
 
-    #: Roles that may create, edit and delete (within their scope).
-    write_roles: ClassVar[frozenset[Role]] = WRITERS
-    #: Override per action where it differs from ``write_roles``.
-    create_roles: ClassVar[frozenset[Role] | None] = None
-    delete_roles: ClassVar[frozenset[Role] | None] = None
     #: Columns shown masked to roles that may not read ID or phone numbers.
     masked_id_columns: ClassVar[tuple[str, ...]] = ()
     masked_phone_columns: ClassVar[tuple[str, ...]] = ()
@@ -493,17 +411,19 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
             abort(403)
         return None
 
+    # Create, edit and delete (within the user's scope): the screen's rows of the table.
+
     @property
     def can_create(self) -> bool:  # type: ignore[override]
-        return has_role(self.create_roles if self.create_roles is not None else self.write_roles)
+        return may(self.endpoint, CREATE)
 
     @property
     def can_edit(self) -> bool:  # type: ignore[override]
-        return has_role(self.write_roles)
+        return may(self.endpoint, EDIT)
 
     @property
     def can_delete(self) -> bool:  # type: ignore[override]
-        return has_role(self.delete_roles if self.delete_roles is not None else self.write_roles)
+        return may(self.endpoint, DELETE)
 
     # --- Scope -------------------------------------------------------------------------
 
@@ -585,10 +505,7 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
         An id that is not a record id (over 2^63−1, negative, text) is a 404 like a
         missing record, not a database error.
         """
-        key = parse_id(id)
-        if key is None:
-            abort(404)
-        record = self.get_query().filter(self.model.id == key).one_or_none()
+        record = get_scoped(db.session, self.model, id, current_user)
         if record is None:
             abort(404)
         return record

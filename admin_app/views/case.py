@@ -33,7 +33,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from .. import cases, columns, locking
-from ..auth import has_role
+from ..auth import may
 from ..cases import CaseChanged, CaseError
 from ..choices import (
     PLACEMENT_STATUSES,
@@ -43,35 +43,21 @@ from ..choices import (
     CaseStatus,
     ChildStatus,
     OutOfSchoolReason,
-    Role,
 )
 from ..dates import local_today
 from ..extensions import db
 from ..models import AssistanceRecord, Child, DropoutCase, Notice, School
 from ..notices import notice_context
-from ..params import parse_id
-from ..scope import apply_scope, scope_criterion
+from ..permissions import PLAN, VISIT
+from ..scope import apply_scope, get_scoped
 from ..sqlutil import starts_with
-from .base import (
-    INTEGRITY_MESSAGE,
-    TOWNSHIP_READERS,
-    WRITERS,
-    OptionsFilter,
-    SecureModelView,
-    VersionField,
-    enum_filter,
-)
+from .base import INTEGRITY_MESSAGE, SecureModelView, VersionField
 from .fields import LocalDateField, place_errors
 from .options import village_options
 from .sections import Section, sections
+from .widgets import OptionsFilter, enum_filter
 
 C = DropoutCase
-E = CaseEventKind
-LOCAL = frozenset({Role.VILLAGE, Role.SCHOOL})
-#: Who works a case: the township's clerks and, within their scope, villages and schools.
-CASE_WORKERS = WRITERS | LOCAL
-#: Acts of the 乡人民政府 itself: notices, escalation against guardians, approvals, 销号.
-TOWNSHIP_ACTS = WRITERS
 
 
 # --- Forms -------------------------------------------------------------------------------------
@@ -200,9 +186,12 @@ class PlanForm(CaseForm):
 
 @dataclass(frozen=True)
 class Step:
+    """A button of the case page and its small form. Who may take it is the case screen's
+    row for the step in ``admin_app.permissions``; when, ``admin_app.cases``."""
+
+    #: The button's text.
     label: str
     form: type[FlaskForm]
-    roles: frozenset[Role]
     #: ``run(case, form, actor)`` performs the step and returns the success message.
     run: Callable[[DropoutCase, Any, Any], str]
     button: str = "btn-outline-primary"
@@ -251,7 +240,7 @@ def _escalation(step: CaseEventKind) -> Callable[[DropoutCase, Any, Any], str]:
 def _return(case: DropoutCase, form: Any, actor: Any) -> str:
     school = None
     if form.school.data:
-        school = _scoped_school(form.school.data)
+        school = get_scoped(db.session, School, form.school.data, current_user)
         if school is None:
             raise CaseError({"school": "所选学校不存在或不在您的管辖范围内"})
     placement = ChildStatus(form.placement.data) if form.placement.data else None
@@ -327,91 +316,59 @@ def _plan(case: DropoutCase, form: Any, actor: Any) -> str:
     return "已制定帮扶方案"
 
 
-W, T = CASE_WORKERS, TOWNSHIP_ACTS
+E = CaseEventKind
+#: The case page's steps, keyed by the event each records (``/admin/case/step/<key>/``);
+#: a visit and a plan are records that change no status.
 STEPS: dict[str, Step] = {
-    "verify": Step("开始核查", StepForm, W, _plain(cases.start_verification, "已开始核查")),
-    "confirm": Step("确认未入学/辍学", ConfirmForm, W, _confirm, "btn-outline-danger"),
-    "elsewhere": Step(
-        "核实为异地就读", StepForm, W, _plain(cases.close_as_elsewhere, "已核实异地就读并结案")
+    E.VERIFY: Step("开始核查", StepForm, _plain(cases.start_verification, "已开始核查")),
+    E.CONFIRM: Step("确认未入学/辍学", ConfirmForm, _confirm, "btn-outline-danger"),
+    E.ELSEWHERE: Step(
+        "核实为异地就读", StepForm, _plain(cases.close_as_elsewhere, "已核实异地就读并结案")
     ),
-    "exempted": Step(
-        "核实为免缓学", StepForm, T, _plain(cases.close_as_exempted, "已核实免缓学并结案")
+    E.EXEMPTED: Step(
+        "核实为免缓学", StepForm, _plain(cases.close_as_exempted, "已核实免缓学并结案")
     ),
-    "suspended": Step(
-        "核实为休学", StepForm, T, _plain(cases.close_as_suspended, "已核实休学并结案")
+    E.SUSPENDED: Step("核实为休学", StepForm, _plain(cases.close_as_suspended, "已核实休学并结案")),
+    E.MOVED_OUT: Step(
+        "核实为迁出/死亡", StepForm, _plain(cases.close_as_moved_out, "已核实并结案")
     ),
-    "moved_out": Step(
-        "核实为迁出/死亡", StepForm, W, _plain(cases.close_as_moved_out, "已核实并结案")
-    ),
-    # 误报 and 失联 are findings of whoever verifies, like 异地就读.
-    "in_school": Step(
+    E.IN_SCHOOL: Step(
         "核实在校（误报）",
         StepForm,
-        W,
         _plain(cases.close_as_in_school, "已核实在校（误报）并结案"),
         "btn-outline-success",
     ),
-    "unreached": Step(
+    E.UNREACHED: Step(
         "登记失联",
         StepForm,
-        W,
         _plain(cases.mark_unreachable, "已登记失联：案件保持在办，列入失联名单报县政府"),
         "btn-outline-warning",
     ),
-    "persuade": Step("开始劝返", StepForm, W, _plain(cases.start_persuasion, "已进入劝返")),
-    "criticism": Step("批评教育", EscalationForm, T, _escalation(E.CRITICISM)),
-    "rectify": Step("责令限期改正", RectifyForm, T, _escalation(E.RECTIFY)),
-    "judicial": Step("司法文书", EscalationForm, T, _escalation(E.JUDICIAL)),
-    "accountability": Step("依法追责", EscalationForm, T, _escalation(E.ACCOUNTABILITY)),
-    "return": Step("复学安置", ReturnForm, W, _return, "btn-outline-success"),
-    "follow_up": Step("转入巩固跟踪", FollowUpForm, W, _follow_up),
-    "close": Step("销号", StepForm, T, _plain(cases.close_case, "已销号"), "btn-success"),
-    # Who may record a return may record that it did not hold.
-    "relapse": Step("登记复辍", RelapseForm, W, _relapse, "btn-outline-danger"),
-    "visit": Step("登记走访", VisitForm, W, _visit),
-    "notice": Step("开具通知书", NoticeForm, T, _notice),
-    "plan": Step("制定帮扶方案", PlanForm, W, _plan),
-}
-#: Which step each lifecycle event is offered as.
-STEP_OF_EVENT = {
-    E.VERIFY: "verify",
-    E.CONFIRM: "confirm",
-    E.ELSEWHERE: "elsewhere",
-    E.EXEMPTED: "exempted",
-    E.SUSPENDED: "suspended",
-    E.MOVED_OUT: "moved_out",
-    E.IN_SCHOOL: "in_school",
-    E.UNREACHED: "unreached",
-    E.PERSUADE: "persuade",
-    E.CRITICISM: "criticism",
-    E.RECTIFY: "rectify",
-    E.JUDICIAL: "judicial",
-    E.ACCOUNTABILITY: "accountability",
-    E.RETURN: "return",
-    E.FOLLOW_UP: "follow_up",
-    E.CLOSE: "close",
-    E.RELAPSE: "relapse",
+    E.PERSUADE: Step("开始劝返", StepForm, _plain(cases.start_persuasion, "已进入劝返")),
+    E.CRITICISM: Step("批评教育", EscalationForm, _escalation(E.CRITICISM)),
+    E.RECTIFY: Step("责令限期改正", RectifyForm, _escalation(E.RECTIFY)),
+    E.JUDICIAL: Step("司法文书", EscalationForm, _escalation(E.JUDICIAL)),
+    E.ACCOUNTABILITY: Step("依法追责", EscalationForm, _escalation(E.ACCOUNTABILITY)),
+    E.RETURN: Step("复学安置", ReturnForm, _return, "btn-outline-success"),
+    E.FOLLOW_UP: Step("转入巩固跟踪", FollowUpForm, _follow_up),
+    E.CLOSE: Step("销号", StepForm, _plain(cases.close_case, "已销号"), "btn-success"),
+    E.RELAPSE: Step("登记复辍", RelapseForm, _relapse, "btn-outline-danger"),
+    VISIT: Step("登记走访", VisitForm, _visit),
+    E.NOTICE: Step("开具通知书", NoticeForm, _notice),
+    PLAN: Step("制定帮扶方案", PlanForm, _plan),
 }
 
 
 def offered_steps(case: DropoutCase) -> list[str]:
     """The steps shown as buttons: allowed by the case's status and the user's role."""
-    names = [STEP_OF_EVENT[kind] for kind in cases.allowed_steps(case)]
+    names: list[str] = list(cases.allowed_steps(case))
     if case.status in cases.VISIT_FROM:
-        names.append("visit")
+        names.append(VISIT)
     if case.status in cases.NOTICE_FROM:
-        names.append("notice")
+        names.append(E.NOTICE)
     if case.status not in cases.CLOSED_STATUSES:
-        names.append("plan")
-    return [name for name in names if has_role(STEPS[name].roles)]
-
-
-def _scoped_school(value: Any) -> School | None:
-    key = parse_id(value)
-    if key is None:
-        return None
-    stmt = apply_scope(select(School).where(School.id == key), School, current_user)
-    return db.session.scalar(stmt)
+        names.append(PLAN)
+    return [name for name in names if may("case", name)]
 
 
 def school_choices() -> list[SelectChoice]:
@@ -471,35 +428,10 @@ def _case_link(view: Any, context: Any, model: DropoutCase, name: str) -> Markup
     )
 
 
-def child_cases_cell(view: Any, context: Any, child: Child, name: str) -> Markup:
-    """The child page's 控辍案件 row: links to the child's cases and a button to open one."""
-    stmt = apply_scope(
-        select(DropoutCase).where(DropoutCase.child_id == child.id).order_by(DropoutCase.id),
-        DropoutCase,
-        current_user,
-    )
-    links = [
-        Markup('<a href="{}">{}（{}，{}）</a>').format(
-            url_for("case.details_view", id=c.id), str(c), c.kind.label, c.status.label
-        )
-        for c in db.session.scalars(stmt)
-    ]
-    parts = Markup("、").join(links) if links else Markup("无")
-    if has_role(CASE_WORKERS):
-        button = Markup(
-            ' <a class="btn btn-sm btn-outline-danger ml-2" id="open-case" href="{}">{}</a>'
-        ).format(url_for("case.create_view", child=child.id), "立案（控辍）")
-        parts = parts + button
-    return parts
-
-
 # --- The view ----------------------------------------------------------------------------------
 
 
 class CaseView(SecureModelView):
-    read_roles = TOWNSHIP_READERS | LOCAL
-    write_roles = CASE_WORKERS
-    delete_roles = frozenset({Role.ADMIN})
     details_template = "admin/case_details.html"
     search_hint = "儿童姓名开头"
 
@@ -606,7 +538,7 @@ class CaseView(SecureModelView):
     def create_form(self, obj: Any = None) -> Any:
         form = super().create_form(obj)
         if request.method == "GET":
-            child = self._scoped_child(request.args.get("child"))
+            child = get_scoped(db.session, Child, request.args.get("child"), current_user)
             if child is not None:
                 form.child.data = child
                 if child.status in (ChildStatus.NOT_ENROLLED, ChildStatus.DROPOUT):
@@ -660,13 +592,6 @@ class CaseView(SecureModelView):
     def get_save_return_url(self, model: Any, is_created: bool = False) -> str:
         return self.get_url(".details_view", id=model.id)
 
-    def _scoped_child(self, value: Any) -> Child | None:
-        key = parse_id(value)
-        if key is None:
-            return None
-        stmt = apply_scope(select(Child).where(Child.id == key), Child, current_user)
-        return db.session.scalar(stmt)
-
     # --- The case page -----------------------------------------------------------------------
 
     @expose("/details/")
@@ -681,7 +606,7 @@ class CaseView(SecureModelView):
         for name in offered_steps(case):
             forms[name] = self._blank_form(name, case)
         notice_forms = {}
-        if has_role(TOWNSHIP_ACTS):
+        if may("case", E.SERVED):
             for notice in case.notices:
                 form = NoticeResultForm(formdata=None, prefix=f"n{notice.id}")
                 form.version.data = str(case.version)
@@ -728,11 +653,11 @@ class CaseView(SecureModelView):
     def _blank_form(self, name: str, case: DropoutCase) -> Any:
         form = STEPS[name].form(formdata=None, prefix=name)
         form.version.data = str(case.version)
-        if name == "return":
+        if name == E.RETURN:
             form.school.choices = school_choices()
-        if name == "visit":
+        if name == VISIT:
             form.persons.data = "、".join(p for p in (case.village_person, case.school_person) if p)
-        if name == "plan":
+        if name == PLAN:
             form.village_person.data = case.village_person
             form.school_person.data = case.school_person
         return form
@@ -743,11 +668,11 @@ class CaseView(SecureModelView):
         step = STEPS.get(name)
         if step is None:
             abort(404)
-        if not has_role(step.roles):
+        if not may("case", name):
             abort(403)
         case = self.get_one(request.args.get("id"))
         form = step.form(prefix=name)
-        if name == "return":
+        if name == E.RETURN:
             form.school.choices = school_choices()
         if not form.validate():
             if form.csrf_token.errors:
@@ -786,18 +711,14 @@ class CaseView(SecureModelView):
     # --- Notices -------------------------------------------------------------------------------
 
     def _scoped_notice(self) -> Notice:
-        key = parse_id(request.args.get("id"))
-        if key is None:
-            abort(404)
-        stmt = apply_scope(select(Notice).where(Notice.id == key), Notice, current_user)
-        notice = db.session.scalar(stmt)
+        notice = get_scoped(db.session, Notice, request.args.get("id"), current_user)
         if notice is None:
             abort(404)
         return notice
 
     @expose("/notice/result/", methods=("POST",))
     def notice_result_view(self) -> Any:
-        if not has_role(TOWNSHIP_ACTS):
+        if not may("case", E.SERVED):
             abort(403)
         notice = self._scoped_notice()
         prefix = f"n{notice.id}"
@@ -844,19 +765,3 @@ class CaseView(SecureModelView):
 
 def _open_field(key: str) -> str:
     return {"_": "child", "on": "discovered_on"}.get(key, key)
-
-
-def case_watch_context(admin: Any) -> dict[str, Any]:
-    """The dashboard's 控辍案件督办 section, within the user's scope."""
-    if not current_user.is_authenticated:
-        return {}
-    view = next(v for v in admin._views if v.endpoint == "case")
-    watch = cases.case_watch(db.session, scope_criterion(DropoutCase, current_user))
-    return {
-        "case_watch": watch,
-        "case_statuses": list(CaseStatus),
-        "case_status_arg": view.filter_arg("案件状态"),
-        "case_source_arg": view.filter_arg("来源", position=1),
-        "case_sources": list(CaseSource),
-        "case_overdue_arg": view.filter_arg("督办提醒"),
-    }

@@ -16,11 +16,11 @@ from ..choices import CHILD_KEY_GROUPS, ChildStatus, OutOfSchoolReason, Role, St
 from ..models import Child
 from ..sqlutil import starts_with
 from ..validation import check_child, normalize_id_number
-from .base import WRITERS, CriterionFilter, OptionsFilter, SecureModelView, enum_filter
-from .case import child_cases_cell
+from .base import SecureModelView
 from .fields import LocalDateField
 from .options import school_options, village_options
 from .sections import CheckRow, Section, sections
+from .widgets import CriterionFilter, OptionsFilter, child_cases_cell, enum_filter
 
 #: A whole or partial ID number: a clerk types the first digits (4301212019) or all 18.
 ID_LIKE = re.compile(r"^[0-9０-９]{4,17}[0-9Xx０-９ｘＸ]?$")
@@ -79,10 +79,6 @@ RECORD_FIELDS = (
 
 
 class ChildView(SecureModelView):
-    read_roles = frozenset(Role)
-    write_roles = WRITERS | {Role.VILLAGE, Role.SCHOOL}
-    create_roles = WRITERS | {Role.VILLAGE}
-    delete_roles = WRITERS
     domain_check = staticmethod(
         lambda session, child: check_child(session, child, viewer=current_user)
     )

@@ -14,7 +14,7 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from ..archive import issue
+from ..archive import issue, send_record
 from ..auth import may_see_unmasked
 from ..crosscheck import (
     CONFIRM_ABOVE,
@@ -31,15 +31,7 @@ from ..extensions import csrf, db
 from ..params import parse_count, parse_ids, parse_page
 from ..tables import TableError, load_upload, store_upload
 from .base import SecureView
-from .data_import import (
-    IMPORTERS,
-    UploadRefused,
-    issuer,
-    megabytes,
-    receive_upload,
-    upload_limits,
-)
-from .reports import ReportsView
+from .uploads import UploadRefused, issuer, megabytes, receive_upload, upload_limits
 
 #: Rows shown per list on screen; the workbook has them all.
 SHOWN = 500
@@ -48,8 +40,6 @@ PAGE_SIZE = 50
 
 
 class CrossCheckView(SecureView):
-    read_roles = IMPORTERS
-
     @property
     def folder(self) -> str:
         return current_app.config["IMPORT_DIR"]
@@ -145,7 +135,7 @@ class CrossCheckView(SecureView):
             ),
         )
         db.session.commit()
-        return ReportsView.send(record)
+        return send_record(record)
 
     @expose("/result/<sha>/open-cases", methods=("POST",))
     def open_cases(self, sha: str) -> Any:

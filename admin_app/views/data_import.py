@@ -19,11 +19,10 @@ from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..audit import client_ip, log_event
 from ..auth import may_see_unmasked
-from ..choices import AuditAction, ImportSource, Role
+from ..choices import AuditAction, ImportSource
 from ..dates import local_today
 from ..extensions import csrf, db
 from ..files import private_folder, write_private
@@ -39,49 +38,12 @@ from ..imports import (
 )
 from ..models import ImportBatch
 from ..params import parse_page
-from ..tables import Limits, TableError, load_upload, sha256_of, store_upload
+from ..tables import TableError, load_upload, sha256_of, store_upload
 from ..xlsx import XLSX_MIMETYPE
 from .base import SecureView
+from .uploads import UploadRefused, issuer, megabytes, receive_upload, upload_limits
 
-IMPORTERS = frozenset({Role.ADMIN, Role.CLERK})
 PAGE_SIZE = 200
-
-
-class UploadRefused(Exception):
-    """The upload is refused before reading it; the message is for the user."""
-
-
-def megabytes(size: int) -> str:
-    return f"{size / 1024 / 1024:.0f}MB"
-
-
-def receive_upload() -> tuple[bytes, str]:
-    """The posted file's bytes and name, CSRF-checked and within the size limit.
-
-    A body over Flask's MAX_CONTENT_LENGTH is refused by werkzeug while the form is
-    parsed; that is turned into the same message as a file over IMPORT_MAX_BYTES. The
-    upload views are exempt from the app-wide CSRF check (which would parse the body
-    first and answer a bare 413) and check the token here instead.
-    """
-    limit = min(current_app.config["IMPORT_MAX_BYTES"], current_app.config["MAX_CONTENT_LENGTH"])
-    too_large = f"文件超过大小上限（{megabytes(limit)}），未导入。请拆分后分批上传。"
-    try:
-        csrf.protect()
-        upload = request.files.get("file")
-    except RequestEntityTooLarge as exc:
-        raise UploadRefused(too_large) from exc
-    if upload is None or not upload.filename:
-        raise UploadRefused("请选择要上传的文件（.xlsx 或 .csv）。")
-    content = upload.stream.read(limit + 1)
-    if len(content) > limit:
-        raise UploadRefused(too_large)
-    return content, Path(upload.filename).name[:200]
-
-
-def upload_limits() -> Limits:
-    """Rows and unpacked bytes a list may have (``IMPORT_MAX_ROWS``, ``…_UNPACKED_BYTES``)."""
-    config = current_app.config
-    return Limits(config["IMPORT_MAX_ROWS"], config["IMPORT_MAX_UNPACKED_BYTES"])
 
 
 def selected_kind(value: str | None) -> ImportSource | None:
@@ -92,8 +54,6 @@ def selected_kind(value: str | None) -> ImportSource | None:
 
 
 class ImportView(SecureView):
-    read_roles = IMPORTERS
-
     @property
     def folder(self) -> str:
         return current_app.config["IMPORT_DIR"]
@@ -277,11 +237,6 @@ class ImportView(SecureView):
             as_attachment=True,
             download_name=f"未导入行_批次{batch_id}_{Path(batch.file_name).stem}.xlsx",
         )
-
-
-def issuer() -> str:
-    """The 生成人 of a workbook's title rows: the current user and role."""
-    return f"{current_user.display_name}（{current_user.role.label}）"
 
 
 def rejects_bytes(plan: Any) -> bytes:

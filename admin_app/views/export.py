@@ -19,7 +19,7 @@ from flask_login import current_user
 from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric
 from sqlalchemy import inspect as sa_inspect
 
-from ..archive import issue
+from ..archive import issue, send_record
 from ..auth import may_see_unmasked
 from ..dates import beijing_time
 from ..extensions import db
@@ -183,6 +183,4 @@ class XlsxExportMixin:
             ),
         )
         db.session.commit()
-        from .reports import ReportsView
-
-        return ReportsView.send(record)
+        return send_record(record)

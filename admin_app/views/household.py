@@ -13,16 +13,15 @@ from ..choices import HOUSEHOLD_CATEGORIES, Role
 from ..models import Household
 from ..sqlutil import starts_with
 from ..validation import check_household
-from .base import TOWNSHIP_READERS, WRITERS, CriterionFilter, OptionsFilter, SecureModelView
+from .base import SecureModelView
 from .options import village_options
 from .sections import CheckRow, Section, sections
+from .widgets import CriterionFilter, OptionsFilter
 
 _NONE_OF_THEM = and_(*(getattr(Household, key).is_(False) for key in HOUSEHOLD_CATEGORIES))
 
 
 class HouseholdView(SecureModelView):
-    read_roles = TOWNSHIP_READERS | {Role.VILLAGE}
-    write_roles = WRITERS | {Role.VILLAGE}
     domain_check = staticmethod(check_household)
     search_hint = "户主姓名开头"
 

@@ -30,7 +30,7 @@ from ..models import AssessmentPeriod, Child, Village
 from ..scope import apply_scope, scope_criterion
 from ..sqlutil import unindexed
 from ..verification import pending_children
-from .case import case_watch_context
+from .widgets import case_watch_context
 
 #: 待核实 children listed on the home page; the rest are a link away.
 PENDING_SHOWN = 10

@@ -14,13 +14,12 @@ from wtforms.widgets import NumberInput
 
 from .. import columns
 from ..assessment import PARAMS, Param, param_errors
-from ..choices import IndicatorMethod, Role
+from ..choices import IndicatorMethod
 from ..display import points
 from ..extensions import db
 from ..models import AssessmentIndicator
 from .base import SecureModelView
 
-ADMINS = frozenset({Role.ADMIN})
 FULL_MARKS = Decimal(100)
 
 
@@ -94,8 +93,6 @@ def params_text(view: Any, context: Any, model: AssessmentIndicator, name: str) 
 
 
 class IndicatorView(SecureModelView):
-    read_roles = ADMINS
-    write_roles = ADMINS
     domain_check = staticmethod(check_indicator)
     list_template = "admin/indicator_list.html"
     # The code is the program's key for an indicator; people read its name.

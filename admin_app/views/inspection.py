@@ -9,22 +9,18 @@ from sqlalchemy import select
 from wtforms.validators import ValidationError
 
 from .. import columns
-from ..choices import Role
 from ..display import points
 from ..extensions import db
 from ..inspections import apply_sheet, check_sheet, sheet_rows, sheet_total
 from ..models import Inspection, Village
 from ..sqlutil import starts_with
 from ..validation import check_inspection
-from .base import TOWNSHIP_READERS, OptionsFilter, SecureModelView
+from .base import SecureModelView
 from .options import period_options, village_options
-
-INSPECTION_WRITERS = frozenset({Role.ADMIN, Role.CLERK, Role.INSPECTOR})
+from .widgets import OptionsFilter
 
 
 class InspectionView(SecureModelView):
-    read_roles = TOWNSHIP_READERS | {Role.VILLAGE}
-    write_roles = INSPECTION_WRITERS
     domain_check = staticmethod(check_inspection)
     search_hint = "村名开头 / 检查人员开头"
     create_template = "admin/inspection_create.html"

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from .. import columns
-from ..choices import Role
 from ..models import InspectionItem
 from .base import SecureModelView
 
 
 class InspectionItemView(SecureModelView):
-    write_roles = frozenset({Role.ADMIN})
     column_list = ("name", "max_points", "sort_order", "active")
     column_labels = columns.labels(InspectionItem)
     column_default_sort = ("sort_order", False)

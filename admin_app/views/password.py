@@ -11,7 +11,7 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, Length
 
-from ..auth import ALL_ROLES, renew_session
+from ..auth import renew_session
 from ..extensions import db
 from ..passwords import MAX_LENGTH, MIN_LENGTH, password_change_problems
 from .base import SecureView
@@ -35,8 +35,6 @@ class PasswordForm(FlaskForm):
 
 class PasswordView(SecureView):
     """Reached from the navbar's 修改密码 button, not from the menu."""
-
-    read_roles = ALL_ROLES
 
     def is_visible(self) -> bool:
         return False

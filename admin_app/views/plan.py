@@ -7,12 +7,13 @@ from typing import Any
 from sqlalchemy import or_, select
 
 from .. import columns
-from ..choices import PlanStatus, Role
+from ..choices import PlanStatus
 from ..models import AssistancePlan, Child, Household
 from ..sqlutil import starts_with
 from ..validation import check_plan
-from .base import TOWNSHIP_READERS, WRITERS, OptionsFilter, SecureModelView, enum_filter
+from .base import SecureModelView
 from .options import village_options
+from .widgets import OptionsFilter, enum_filter
 
 P = AssistancePlan
 
@@ -25,8 +26,6 @@ def _in_village(village_id: int) -> Any:
 
 
 class PlanView(SecureModelView):
-    read_roles = TOWNSHIP_READERS | {Role.VILLAGE, Role.SCHOOL}
-    write_roles = WRITERS | {Role.VILLAGE}
     domain_check = staticmethod(check_plan)
     search_hint = "儿童姓名或户主姓名开头"
 

@@ -9,6 +9,7 @@ from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..archive import send_record
 from ..assessment import (
     VillageResult,
     absent_children,
@@ -18,32 +19,19 @@ from ..assessment import (
     veto_children,
 )
 from ..auth import may_see_unmasked
-from ..choices import Role
 from ..dates import local_today
 from ..display import points
 from ..extensions import db
-from ..models import AssessmentPeriod, Village
+from ..models import AssessmentPeriod
 from ..params import parse_id
 from ..reports import REPORTS, ReportRequest, issue_report, value_text
-from ..scope import apply_scope
-from .base import TOWNSHIP_READERS, SecureView
-from .reports import ReportsView
+from ..scope import visible_village_ids
+from .base import SecureView
 
-RANKING_READERS = TOWNSHIP_READERS | {Role.VILLAGE}
 BAR_HEIGHT = 22
 
 
-def visible_village_ids() -> list[int] | None:
-    """None for township-wide roles; otherwise the villages the user may see."""
-    if current_user.role not in (Role.VILLAGE, Role.SCHOOL):
-        return None
-    stmt = apply_scope(select(Village.id), Village, current_user)
-    return list(db.session.scalars(stmt))
-
-
 class RankingView(SecureView):
-    read_roles = RANKING_READERS
-
     def selected_period(self) -> AssessmentPeriod:
         periods = self.periods()
         if not periods:
@@ -64,7 +52,9 @@ class RankingView(SecureView):
         )
 
     def results(self, period: AssessmentPeriod) -> list[VillageResult]:
-        return ranking_with_change(db.session, period, visible_village_ids())
+        return ranking_with_change(
+            db.session, period, visible_village_ids(db.session, current_user)
+        )
 
     @expose("/")
     def index(self) -> Any:
@@ -100,7 +90,7 @@ class RankingView(SecureView):
     @expose("/<int:village_id>")
     def village(self, village_id: int) -> Any:
         period = self.selected_period()
-        visible = visible_village_ids()
+        visible = visible_village_ids(db.session, current_user)
         if visible is not None and village_id not in visible:
             abort(404)
         result = next((r for r in self.results(period) if r.village_id == village_id), None)
@@ -129,11 +119,11 @@ class RankingView(SecureView):
             ReportRequest(
                 user=current_user._get_current_object(),
                 period=period,
-                village_ids=visible_village_ids(),
+                village_ids=visible_village_ids(db.session, current_user),
                 masked=not may_see_unmasked(),
             ),
         )
-        return ReportsView.send(record)
+        return send_record(record)
 
 
 def result_json(result: VillageResult) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, redirect, request, send_file, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -13,7 +13,7 @@ from wtforms import BooleanField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
-from ..archive import file_of, log_download, safe_name, visible_records
+from ..archive import file_of, log_download, send_record, visible_records
 from ..assessment import current_period
 from ..auth import may_see_unmasked
 from ..dates import local_today
@@ -22,8 +22,7 @@ from ..models import AssessmentPeriod, ExportRecord, Village
 from ..params import parse_id, parse_page
 from ..reports import REPORTS, ReportRequest, issue_report
 from ..scope import apply_scope
-from ..xlsx import XLSX_MIMETYPE
-from .base import TOWNSHIP_READERS, SecureView
+from .base import SecureView
 
 #: Archived files listed on the page (newest first).
 ARCHIVE_PAGE = 50
@@ -78,8 +77,6 @@ def chinese_errors(form: ReportForm) -> None:
 
 
 class ReportsView(SecureView):
-    read_roles = TOWNSHIP_READERS
-
     def form(self) -> ReportForm:
         form = ReportForm()
         periods = db.session.scalars(
@@ -154,7 +151,7 @@ class ReportsView(SecureView):
                 masked=bool(masked),
             ),
         )
-        return self.send(record)
+        return send_record(record)
 
     @expose("/download/<int:record_id>")
     def download(self, record_id: int) -> Any:
@@ -167,17 +164,4 @@ class ReportsView(SecureView):
             flash("该文件已不在归档目录中，无法再次下载。", "error")
             return redirect(url_for(".index"))
         log_download(current_user, record)
-        return self.send(record)
-
-    @staticmethod
-    def send(record: ExportRecord) -> Any:
-        path = file_of(record)
-        if path is None:
-            abort(404)
-        return send_file(
-            path,
-            mimetype=XLSX_MIMETYPE,
-            as_attachment=True,
-            download_name=f"{safe_name(record.title)}.xlsx",
-            max_age=0,
-        )
+        return send_record(record)

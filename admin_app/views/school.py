@@ -5,17 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from .. import columns
-from ..choices import Role, SchoolKind
+from ..choices import SchoolKind
 from ..models import School
 from ..sqlutil import starts_with
 from ..validation import check_school
-from .base import TOWNSHIP_READERS, SecureModelView, enum_filter
+from .base import SecureModelView
+from .widgets import enum_filter
 
 
 class SchoolView(SecureModelView):
-    read_roles = TOWNSHIP_READERS | {Role.VILLAGE, Role.SCHOOL}
-    write_roles = frozenset({Role.ADMIN, Role.CLERK})
-    delete_roles = frozenset({Role.ADMIN})
     domain_check = staticmethod(check_school)
     search_hint = "校名开头 / 学校标识码"
     column_list = ("name", "code", "kind", "township")

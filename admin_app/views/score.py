@@ -7,13 +7,12 @@ from typing import Any
 from sqlalchemy import select
 
 from .. import columns
-from ..choices import Role
 from ..models import Inspection, InspectionScore, Village
 from ..sqlutil import starts_with
 from ..validation import check_score
-from .base import TOWNSHIP_READERS, OptionsFilter, SecureModelView
-from .inspection import INSPECTION_WRITERS
+from .base import SecureModelView
 from .options import period_options, village_options
+from .widgets import OptionsFilter
 
 S = InspectionScore
 
@@ -32,8 +31,6 @@ def _inspection_search(term: str) -> Any:
 
 
 class ScoreView(SecureModelView):
-    read_roles = TOWNSHIP_READERS | {Role.VILLAGE}
-    write_roles = INSPECTION_WRITERS
     domain_check = staticmethod(check_score)
     search_hint = "村名开头"
 

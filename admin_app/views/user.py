@@ -20,12 +20,13 @@ from ..models import User, utcnow
 from ..passwords import MIN_LENGTH, password_problem
 from ..sqlutil import starts_with
 from ..validation import check_user
-from .base import SecureModelView, enum_filter
-
-ADMINS = frozenset({Role.ADMIN})
+from .base import SecureModelView
+from .widgets import enum_filter
 
 
 def check_user_form(session: Any, user: User) -> dict[str, str]:
+    """The account's problems, the password typed into the form included; changes nothing
+    (the password is hashed when the account is saved, ``UserView.on_model_change``)."""
     errors = check_user(session, user)
     password = getattr(user, "password", None)
     if not user.password_hash and not password:
@@ -34,9 +35,6 @@ def check_user_form(session: Any, user: User) -> dict[str, str]:
         problem = password_problem(password, user.username)
         if problem:
             errors["password"] = problem
-        else:
-            # A password set by an administrator also ends the user's open sessions.
-            user.set_password(password, current_app.config.get("PASSWORD_HASH_METHOD"))
     if user.id == current_user.id and (user.role != Role.ADMIN or not user.active):
         errors["role"] = "不能停用自己或取消自己的管理员角色"
     return errors
@@ -52,8 +50,6 @@ def lock_state(user: User) -> str:
 
 
 class UserView(SecureModelView):
-    read_roles = ADMINS
-    write_roles = ADMINS
     domain_check = staticmethod(check_user_form)
     search_hint = "用户名或姓名开头"
     column_list = (
@@ -97,10 +93,15 @@ class UserView(SecureModelView):
     def search_criterion(self, term: str) -> Any:
         return or_(starts_with(User.username, term), starts_with(User.display_name, term))
 
+    def on_model_change(self, form: Any, model: User, is_created: bool) -> None:
+        super().on_model_change(form, model, is_created)  # refuses an invalid account
+        password = getattr(model, "password", None)
+        if password:
+            # A password set by an administrator also ends the user's open sessions.
+            model.set_password(password, current_app.config.get("PASSWORD_HASH_METHOD"))
+
     def delete_model(self, model: User) -> bool:
         if model.id == current_user.id:
-            from flask import flash
-
             flash("不能删除当前登录的账号。", "error")
             return False
         return super().delete_model(model)

@@ -20,18 +20,17 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from .. import verification
-from ..auth import has_role
-from ..choices import CaseKind, ChildStatus, OutOfSchoolReason, Role
+from ..auth import may
+from ..choices import CaseKind, ChildStatus, OutOfSchoolReason
 from ..dates import local_today
 from ..extensions import db
 from ..models import Child, School
-from ..params import parse_id, parse_page
-from ..scope import apply_scope, scope_criterion
-from .base import TOWNSHIP_READERS, WRITERS, SecureView
+from ..params import parse_page
+from ..permissions import VERIFY_CHILD
+from ..scope import apply_scope, get_scoped, scope_criterion
+from .base import SecureView
 from .fields import LocalDateField, place_errors
 
-#: Who settles a 待核实 child: the township's clerks and, in their village, its cadres.
-VERIFIERS = WRITERS | {Role.VILLAGE}
 PAGE_SIZE = 50
 
 
@@ -84,8 +83,6 @@ def school_choices() -> list[SelectChoice]:
 
 
 class VerificationView(SecureView):
-    read_roles = TOWNSHIP_READERS | {Role.VILLAGE}
-
     @expose("/")
     def index(self) -> Any:
         page = parse_page(request.args.get("page")) or 1
@@ -102,16 +99,11 @@ class VerificationView(SecureView):
             rows=rows,
             page=min(page, pages),
             pages=pages,
-            may_verify=has_role(VERIFIERS),
+            may_verify=may("verify", VERIFY_CHILD),
         )
 
     def _child(self, raw_id: Any) -> Child:
-        key = parse_id(raw_id)
-        if key is None:
-            abort(404)
-        child = db.session.scalar(
-            apply_scope(select(Child).where(Child.id == key), Child, current_user)
-        )
+        child = get_scoped(db.session, Child, raw_id, current_user)
         if child is None:
             abort(404)
         return child
@@ -137,7 +129,7 @@ class VerificationView(SecureView):
             in_school=in_school,
             not_in_school=not_in_school,
             general=general or [],
-            may_verify=has_role(VERIFIERS) and child.status == ChildStatus.PENDING,
+            may_verify=may("verify", VERIFY_CHILD) and child.status == ChildStatus.PENDING,
         ), status
 
     @expose("/child/")
@@ -146,7 +138,7 @@ class VerificationView(SecureView):
 
     @expose("/in-school/", methods=("POST",))
     def in_school_view(self) -> Any:
-        if not has_role(VERIFIERS):
+        if not may("verify", VERIFY_CHILD):
             abort(403)
         child = self._child(request.args.get("id"))
         form = InSchoolForm(prefix="found")
@@ -159,10 +151,7 @@ class VerificationView(SecureView):
             )
         school = None
         if form.school.data:
-            school_id = parse_id(form.school.data)
-            school = db.session.scalar(
-                apply_scope(select(School).where(School.id == school_id), School, current_user)
-            )
+            school = get_scoped(db.session, School, form.school.data, current_user)
             if school is None:
                 form.school.errors = ["请选择就读学校"]
                 return self._render_child(child, in_school=form, status=400)
@@ -191,7 +180,7 @@ class VerificationView(SecureView):
 
     @expose("/not-in-school/", methods=("POST",))
     def not_in_school_view(self) -> Any:
-        if not has_role(VERIFIERS):
+        if not may("verify", VERIFY_CHILD):
             abort(403)
         child = self._child(request.args.get("id"))
         form = NotInSchoolForm(prefix="missing")

@@ -5,17 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from .. import columns
-from ..choices import Role
 from ..models import Village
 from ..sqlutil import starts_with
 from ..validation import check_village
-from .base import TOWNSHIP_READERS, SecureModelView
+from .base import SecureModelView
 
 
 class VillageView(SecureModelView):
-    read_roles = TOWNSHIP_READERS | {Role.VILLAGE}
-    write_roles = frozenset({Role.ADMIN, Role.CLERK})
-    delete_roles = frozenset({Role.ADMIN})
     domain_check = staticmethod(check_village)
     search_hint = "村名开头 / 区划代码"
     column_list = ("name", "code", "township", "groups")

@@ -23,8 +23,9 @@ from typing import Any
 from flask import Flask, current_app, request
 from werkzeug.routing import BaseConverter, ValidationError
 
-#: The largest id a BIGINT (and SQLite's INTEGER) holds.
-MAX_ID = 2**63 - 1
+#: The largest id a key column holds: every key is INTEGER, 32 bits on PostgreSQL (SQLite
+#: would take 64), and PostgreSQL refuses a larger bound value with an error, not no rows.
+MAX_ID = 2**31 - 1
 #: The largest page number accepted: offsets (page × at most 200 rows) stay far inside
 #: BIGINT, and no list of the panel comes near a billion pages.
 MAX_PAGE = 10**9
@@ -59,7 +60,7 @@ def parse_int(raw: Any, low: int, high: int) -> int | None:
 
 
 def parse_id(raw: Any) -> int | None:
-    """A record id (1..2^63−1) from a request value, or None."""
+    """A record id (1..2^31−1) from a request value, or None."""
     return parse_int(raw, 1, MAX_ID)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, ColumnElement, and_, false, inspect, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, inspect, or_, select, true
 from sqlalchemy.orm import Session
 
 from .choices import Role
@@ -35,9 +35,6 @@ from .params import parse_id
 
 Criterion = ColumnElement[bool]
 Row = TypeVar("Row")
-#: The largest key of an INTEGER column: PostgreSQL's is 32-bit, and refuses a larger
-#: value with an error (SQLite's holds 64 bits, but no row of the panel reaches 2^31).
-MAX_INTEGER_KEY = 2**31 - 1
 
 
 def _children_in_scope(user: Any) -> Criterion:
@@ -139,14 +136,14 @@ def get_scoped(session: Session, model: type[Row], raw_id: Any, user: Any) -> Ro
     """The ``model`` row whose id a request named, if ``user`` may reach it; else None.
 
     ``raw_id`` is what the browser sent: a value that is no record id (text, negative,
-    over 2^63−1, or over what the key column holds) is None like another village's row or
+    over what an INTEGER key holds: ``params.parse_id``) is None like another village's row or
     a missing one, never a database error. Callers answer None with a 404 or a message
     next to the field.
     """
     key = parse_id(raw_id)
-    primary = inspect(model).primary_key[0]
-    if key is None or (key > MAX_INTEGER_KEY and not isinstance(primary.type, BigInteger)):
+    if key is None:
         return None
+    primary = inspect(model).primary_key[0]
     return session.scalar(apply_scope(select(model).where(primary == key), model, user))
 
 

@@ -363,7 +363,9 @@ def test_no_endpoint_answers_hostile_input_with_a_server_error(app, world, impor
     [
         ("1", 1),
         (" 42 ", 42),
-        (str(2**63 - 1), 2**63 - 1),
+        (str(2**31 - 1), 2**31 - 1),
+        (str(2**31), None),  # over PostgreSQL's INTEGER: refused before it reaches a filter
+        (str(2**63 - 1), None),
         (OVER_2_63, None),
         ("1" + "0" * 30, None),
         ("0", None),
@@ -381,7 +383,7 @@ def test_no_endpoint_answers_hostile_input_with_a_server_error(app, world, impor
         (7, 7),
     ],
 )
-def test_parse_id_takes_only_ids_a_bigint_holds(raw, expected):
+def test_parse_id_takes_only_ids_an_integer_key_holds(raw, expected):
     from admin_app.params import parse_id
 
     assert parse_id(raw) == expected

@@ -68,7 +68,7 @@ class AccountabilityView(SecureModelView):
         return starts_with(Accountability.person, term)
 
     def _period(self) -> AssessmentPeriod | None:
-        # A value that is no id (text, over 2^63) is ignored, as Flask's type=int did.
+        # A value that is no id (text, over 2^31−1) is ignored, as Flask's type=int did.
         wanted = parse_id(request.values.get("period"))
         if wanted is not None:
             return db.session.get(AssessmentPeriod, wanted)

@@ -502,7 +502,7 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
     def get_one(self, id: Any) -> Any:
         """Fetch through the scoped query: Flask-Admin's own ``get_one`` ignores it.
 
-        An id that is not a record id (over 2^63−1, negative, text) is a 404 like a
+        An id that is not a record id (over 2^31−1, negative, text) is a 404 like a
         missing record, not a database error.
         """
         record = get_scoped(db.session, self.model, id, current_user)

@@ -36,7 +36,7 @@ class RankingView(SecureView):
         periods = self.periods()
         if not periods:
             abort(404)
-        # A value that is no id (text, over 2^63) is ignored, as Flask's type=int did.
+        # A value that is no id (text, over 2^31−1) is ignored, as Flask's type=int did.
         wanted = parse_id(request.args.get("period"))
         if wanted is not None:
             period = db.session.get(AssessmentPeriod, wanted)

@@ -50,9 +50,9 @@ class OptionsFilter(BaseSQLAFilter):
         return [(str(value), label) for value, label in self.options()]
 
     def validate(self, value: str) -> bool:
-        """A record id (1..2^63−1) for id options, one of the options for the others.
+        """A record id (1..2^31−1) for id options, one of the options for the others.
 
-        Anything else — a number over 2^63, a code no enumeration has, whitespace — is
+        Anything else — a number over 2^31−1, a code no enumeration has, whitespace — is
         refused with Flask-Admin's 无效的筛选器值 message instead of failing in the
         database. Another village's id is a valid id: it is applied and, the scope
         holding, matches nothing (an export of it is empty, not the user's own rows).

@@ -18,7 +18,13 @@ from admin_app.choices import (
     AgreementLine,
     AgreementStatus,
     AssistanceKind,
+    CaseKind,
+    CaseSource,
+    CaseStatus,
     ChildStatus,
+    NoticeKind,
+    OutOfSchoolReason,
+    PlanStatus,
     Role,
     SchoolKind,
     Sex,
@@ -27,11 +33,15 @@ from admin_app.choices import (
 from admin_app.extensions import db
 from admin_app.models import (
     AssessmentPeriod,
+    AssistancePlan,
     AssistanceRecord,
+    CaseVisit,
     Child,
+    DropoutCase,
     Household,
     Inspection,
     InspectionItem,
+    Notice,
     ResponsibilityAgreement,
     School,
     Township,
@@ -174,3 +184,59 @@ def make_assistance(child: Child, **kw: Any) -> AssistanceRecord:
         "person": "李老师",
     }
     return _add(AssistanceRecord(**{**defaults, **kw}))
+
+
+def make_case(child: Child | None = None, **kw: Any) -> DropoutCase:
+    """A dropout case in persuasion, written as a row (no lifecycle steps, no events):
+    for tests about what is shown or scoped. Tests of the steps drive ``admin_app.cases``."""
+    defaults: dict[str, Any] = {
+        "child": child or make_child(),
+        "kind": CaseKind.DROPOUT,
+        "discovered_on": dt.date(2026, 3, 1),
+        "source": CaseSource.SCHOOL_REPORT,
+        "reason": OutOfSchoolReason.LEARNING,
+        "status": CaseStatus.PERSUADING,
+    }
+    return _add(DropoutCase(**{**defaults, **kw}))
+
+
+def make_visit(case: DropoutCase | None = None, **kw: Any) -> CaseVisit:
+    """The case's next visit (``seq`` counts on from its last one)."""
+    case = case or make_case()
+    defaults: dict[str, Any] = {
+        "case": case,
+        "seq": len(case.visits) + 1,
+        "visited_on": dt.date(2026, 3, 20),
+        "persons": "李老师",
+    }
+    return _add(CaseVisit(**{**defaults, **kw}))
+
+
+def make_notice(case: DropoutCase | None = None, **kw: Any) -> Notice:
+    """A return notice of the case's township with a number of its own (no counter used)."""
+    case = case or make_case()
+    seq = next(_sequence)
+    defaults: dict[str, Any] = {
+        "case": case,
+        "township_id": case.child.village.township_id,
+        "kind": NoticeKind.RETURN,
+        "year": 2026,
+        "seq": seq,
+        "number": f"测劝字〔2026〕{seq}号",
+        "issued_on": dt.date(2026, 3, 25),
+        "deadline": dt.date(2026, 4, 10),
+    }
+    return _add(Notice(**{**defaults, **kw}))
+
+
+def make_plan(child: Child | None = None, **kw: Any) -> AssistancePlan:
+    """An active assistance plan for the child (and its household, if it has one)."""
+    child = child or make_child()
+    defaults: dict[str, Any] = {
+        "child": child,
+        "household": child.household,
+        "measures": "每周家访一次",
+        "start_on": dt.date(2026, 3, 1),
+        "status": PlanStatus.ACTIVE,
+    }
+    return _add(AssistancePlan(**{**defaults, **kw}))

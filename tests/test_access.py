@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from admin_app.choices import Role
-from tests.conftest import session_token
+from tests.helpers import session_token
 
 A, C, L, INS, V, S = (
     Role.ADMIN,

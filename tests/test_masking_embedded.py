@@ -12,8 +12,8 @@ from sqlalchemy import select
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import Child, ExportRecord
-from tests.conftest import export
 from tests.forms import open_form
+from tests.helpers import export
 
 
 def give_numbers(app, world) -> str:

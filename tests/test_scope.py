@@ -10,7 +10,9 @@ from sqlalchemy import select
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import AssistanceRecord, Child, Household
-from tests.conftest import (
+from tests.factories import make_assistance
+from tests.forms import open_form
+from tests.helpers import (
     bulk_action_form,
     field_errors,
     forge_entry,
@@ -20,8 +22,6 @@ from tests.conftest import (
     session_token,
     submit,
 )
-from tests.factories import make_assistance
-from tests.forms import open_form
 
 
 @pytest.fixture

@@ -229,12 +229,14 @@ def make_notice(case: DropoutCase | None = None, **kw: Any) -> Notice:
     return _add(Notice(**{**defaults, **kw}))
 
 
-def make_plan(child: Child | None = None, **kw: Any) -> AssistancePlan:
-    """An active assistance plan for the child (and its household, if it has one)."""
-    child = child or make_child()
+def make_plan(**kw: Any) -> AssistancePlan:
+    """An active assistance plan: a child's (with its household, if it has one) unless
+    given only a household (一家一案); a new child's if given neither."""
+    if "child" not in kw and "household" not in kw:
+        kw["child"] = make_child()
+    child = kw.get("child")
     defaults: dict[str, Any] = {
-        "child": child,
-        "household": child.household,
+        "household": child.household if child is not None else None,
         "measures": "每周家访一次",
         "start_on": dt.date(2026, 3, 1),
         "status": PlanStatus.ACTIVE,

@@ -5,6 +5,7 @@ module imports from these, never from another test module."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -177,8 +178,7 @@ def tick_only(form: HtmlForm, name: str, values: list[str]) -> HtmlForm:
 def forge_entry(form: HtmlForm, name: str, value: Any) -> HtmlForm:
     """Add one more entry a browser could not send (a forged id beside the real ones);
     ``HtmlForm.force`` replaces a control, this one adds to it."""
-    form.controls.append(Control("input", "hidden", name, str(value)))
-    return form
+    return form.forge(name, value)
 
 
 def post_elsewhere(form: HtmlForm, url: str) -> HtmlForm:
@@ -549,3 +549,21 @@ def seed_scheme(app: Flask) -> dict[str, int]:
             "D": village_d.id,
             "a3": a3.id,
         }
+
+
+FILTER_GROUPS = re.compile(r'<div id="filter-groups-data"[^>]*>(.*?)</div>', re.S)
+
+
+def filter_options(html: str) -> dict[str, list[str]]:
+    """The labels each filter of a list page offers to pick, by the filter's name.
+
+    Flask-Admin hands them to its script as JSON (non-ASCII ``\\u``-escaped), so a name
+    searched for as text in the page is never found there, whether offered or not."""
+    found = FILTER_GROUPS.search(html)
+    if found is None:
+        raise AssertionError("the page has no filters")
+    groups = json.loads(found.group(1))
+    return {
+        name: [label for flt in filters for _, label in flt.get("options") or []]
+        for name, filters in groups.items()
+    }

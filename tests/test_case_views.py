@@ -477,19 +477,18 @@ def test_local_users_reach_only_cases_in_their_scope(app, client_as, world, role
 
 def test_local_user_cannot_open_a_case_for_another_village_child(app, client_as, world):
     client = client_as(Role.VILLAGE)
-    response = submit(
-        client,
-        "/admin/case/new/",
-        {
-            "child": world.child_b,
-            "kind": "dropout",
-            "source": "household_check",
-            "discovered_on": TODAY.isoformat(),
-        },
-    )
+    values = {"kind": "dropout", "source": "household_check", "discovered_on": TODAY.isoformat()}
+    form = open_form(client, "/admin/case/new/").update(values)
+    # The picker does not offer the child: only a forged post can name it.
+    assert str(world.child_b) not in form.lookup("child")
+    response = form.force("child", world.child_b).submit(client)
     assert response.status_code == 200
     assert "所选记录不存在或不在您的管辖范围内" in field_errors(response)
     assert count(app, DropoutCase) == 0
+    # The control: their own child, picked from the picker, gets its case.
+    form = open_form(client, "/admin/case/new/").update(values).pick("child", world.child_a, "王")
+    assert form.submit(client).status_code == 302
+    assert count(app, DropoutCase) == 1
 
 
 def test_only_admin_deletes_cases(app, client_as, world):

@@ -208,8 +208,11 @@ def test_nobody_signed_in_reaches_nothing(app, rows):
         # A township role that is not signed in (a stale session's user) reaches nothing,
         # and neither does no user at all.
         signed_out = SimpleNamespace(role=clerk.role, is_authenticated=False)
+        # Nor does anything that is not a login user (a row passed by mistake).
+        not_a_login = SimpleNamespace(role=clerk.role)
         for model, _, _ in EXPECTED:
             assert reached(model, signed_out) == set(), model.__name__
+            assert reached(model, not_a_login) == set(), model.__name__
             assert reached(model, None) == set(), model.__name__
         # The control: the same role signed in reaches the rows.
         assert reached(Child, clerk) == every_row(Child)
@@ -227,8 +230,9 @@ def options_as(app: Flask, user_id: int) -> dict[str, list[tuple[int, str]]]:
 
 def test_filter_options_follow_each_users_scope(app, rows):
     with app.app_context():
-        # Added last but sorting first, so the lists' order is the query's, not the rows'.
-        township = db.session.get(Village, rows["village_a"]).township
+        # Added last, of another township, but sorting first: the lists' order is the
+        # query's, not the rows' nor an index's (村 and 学校 are unique by township, name).
+        township = f.make_township(name="新乡", code="430121200000")
         first_village = f.make_village(township, name="村0").id
         first_school = f.make_school(township, name="学校0").id
         older = f.make_period(

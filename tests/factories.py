@@ -14,10 +14,13 @@ from typing import Any
 from stdnum.cn import ric
 
 from admin_app.choices import (
+    AccountabilityAction,
+    AccountabilityStatus,
     AgreementLevel,
     AgreementLine,
     AgreementStatus,
     AssistanceKind,
+    CaseEventKind,
     CaseKind,
     CaseSource,
     CaseStatus,
@@ -32,15 +35,18 @@ from admin_app.choices import (
 )
 from admin_app.extensions import db
 from admin_app.models import (
+    Accountability,
     AssessmentPeriod,
     AssistancePlan,
     AssistanceRecord,
+    CaseEvent,
     CaseVisit,
     Child,
     DropoutCase,
     Household,
     Inspection,
     InspectionItem,
+    InspectionScore,
     Notice,
     ResponsibilityAgreement,
     School,
@@ -242,3 +248,39 @@ def make_plan(**kw: Any) -> AssistancePlan:
         "status": PlanStatus.ACTIVE,
     }
     return _add(AssistancePlan(**{**defaults, **kw}))
+
+
+def make_case_event(case: DropoutCase | None = None, **kw: Any) -> CaseEvent:
+    """A line of the case's history (立案 unless told otherwise)."""
+    defaults: dict[str, Any] = {
+        "case": case or make_case(),
+        "kind": CaseEventKind.OPEN,
+        "happened_on": dt.date(2026, 3, 1),
+    }
+    return _add(CaseEvent(**{**defaults, **kw}))
+
+
+def make_score(
+    inspection: Inspection, item: InspectionItem | None = None, **kw: Any
+) -> InspectionScore:
+    item = item or make_item()
+    defaults: dict[str, Any] = {
+        "inspection": inspection,
+        "item": item,
+        "max_points": item.max_points,
+        "score": Decimal(8),
+    }
+    return _add(InspectionScore(**{**defaults, **kw}))
+
+
+def make_accountability(village: Village, period: AssessmentPeriod, **kw: Any) -> Accountability:
+    defaults: dict[str, Any] = {
+        "period": period,
+        "village": village,
+        "person": "刘主任",
+        "line": AgreementLine.GOVERNMENT,
+        "problem": "走访不及时",
+        "action": AccountabilityAction.INTERVIEW,
+        "status": AccountabilityStatus.PROPOSED,
+    }
+    return _add(Accountability(**{**defaults, **kw}))

@@ -10,7 +10,6 @@ child plan of the same household, and a table with no rule (考核周期).
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
@@ -20,11 +19,8 @@ from flask_login import login_user
 from sqlalchemy import select
 
 from admin_app.choices import (
-    AccountabilityAction,
-    AccountabilityStatus,
     AgreementLevel,
     AgreementLine,
-    CaseEventKind,
     Role,
 )
 from admin_app.extensions import db
@@ -87,9 +83,7 @@ def rows(app: Flask) -> dict[str, Any]:
             case = made[f"case_{key}"] = f.make_case(child)
             made[f"visit_{key}"] = f.make_visit(case)
             made[f"notice_{key}"] = f.make_notice(case)
-            made[f"event_{key}"] = f._add(
-                CaseEvent(case=case, kind=CaseEventKind.OPEN, happened_on=dt.date(2026, 3, 1))
-            )
+            made[f"event_{key}"] = f.make_case_event(case)
         made["plan_pupil"] = f.make_plan(child=pupil)
         made["plan_sibling"] = f.make_plan(child=sibling)
         made["plan_home_a"] = f.make_plan(household=home_a)
@@ -106,22 +100,8 @@ def rows(app: Flask) -> dict[str, Any]:
         item = f.make_item()
         for key, village in (("a", village_a), ("b", village_b)):
             inspection = made[f"inspection_{key}"] = f.make_inspection(village, period)
-            made[f"score_{key}"] = f._add(
-                InspectionScore(
-                    inspection=inspection, item=item, max_points=Decimal(10), score=Decimal(8)
-                )
-            )
-            made[f"accountability_{key}"] = f._add(
-                Accountability(
-                    period=period,
-                    village=village,
-                    person="某某",
-                    line=AgreementLine.GOVERNMENT,
-                    problem="走访不及时",
-                    action=AccountabilityAction.INTERVIEW,
-                    status=AccountabilityStatus.PROPOSED,
-                )
-            )
+            made[f"score_{key}"] = f.make_score(inspection, item)
+            made[f"accountability_{key}"] = f.make_accountability(village, period)
         users = {
             "cadre": f.make_user(Role.VILLAGE, village=village_a),
             "teacher": f.make_user(Role.SCHOOL, school=school_a),

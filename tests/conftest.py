@@ -7,9 +7,7 @@ truncated (identities restarted) before each test: the same fresh start, much fa
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +21,7 @@ from admin_app.choices import Role
 from admin_app.extensions import db
 from seed.reference import load_reference
 from tests import factories as f
-from tests.forms import Control, FormError, HtmlForm, form_of, forms_of, open_form
+from tests.helpers import World, login
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 _pg_schema_ready = False
@@ -83,21 +81,6 @@ def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
-@dataclass
-class World:
-    """Two villages, two schools, a child in each, and one user per role (ids only)."""
-
-    village_a: int
-    village_b: int
-    school_a: int
-    school_b: int
-    household_a: int
-    household_b: int
-    child_a: int
-    child_b: int
-    users: dict[Role, str]
-
-
 @pytest.fixture
 def world(app: Flask) -> World:
     with app.app_context():
@@ -136,25 +119,6 @@ def world(app: Flask) -> World:
         )
 
 
-def session_token(client: FlaskClient) -> str:
-    """The session's CSRF token, as every form of the panel carries it (read from the
-    navbar's logout form): for posts that a test makes to check what a role may not do."""
-    return form_of(client.get("/admin/"), action="logout").value("csrf_token") or ""
-
-
-def login(
-    client: FlaskClient, username: str, password: str = f.PASSWORD, url: str = "/admin/login/"
-) -> Any:
-    """Fill in the login page as a user does and press 登录."""
-    form = open_form(client, url).update({"username": username, "password": password})
-    return form.submit(client)
-
-
-def logout(client: FlaskClient) -> Any:
-    """Press 退出 in the navbar."""
-    return form_of(client.get("/admin/"), action="logout").submit(client)
-
-
 @pytest.fixture
 def client_as(app: Flask, world: World) -> Callable[[Role], FlaskClient]:
     """A logged-in client for a role of the world (a new client per call)."""
@@ -166,120 +130,3 @@ def client_as(app: Flask, world: World) -> Callable[[Role], FlaskClient]:
         return client
 
     return make
-
-
-def export(client: FlaskClient, page_url: str, action: str = "/export") -> Any:
-    """Press a page's export button as a browser does: its form POSTs the CSRF token to
-    the export URL, which carries the page's own query (a list's filters, search, sort)."""
-    return open_form(client, page_url, action=action).submit(client)
-
-
-def fetch(app: Flask, model: type, pk: int) -> Any:
-    with app.app_context():
-        return db.session.get(model, pk)
-
-
-def submit(client: FlaskClient, url: str, changes: dict[str, Any] | None = None) -> Any:
-    """Open a create/edit page, keep what it shows, apply ``changes``, and post it back
-    as a browser does (every control in document order); None removes a control."""
-    form = open_form(client, url)
-    for key, value in (changes or {}).items():
-        if value is None:
-            form.remove(key)
-        else:
-            form.set(key, value)
-    return form.submit(client)
-
-
-def row_delete_form(client: FlaskClient, list_url: str, pk: int) -> HtmlForm:
-    """The delete button of one row of a list page (Flask-Admin's row action form)."""
-    page = client.get(list_url)
-    assert page.status_code == 200, (list_url, page.status_code)
-    found = [
-        form
-        for form in forms_of(page, list_url)
-        if form.action.endswith("/delete/") and form.value("id") == str(pk)
-    ]
-    if not found:
-        raise FormError(f"no delete button for row {pk} on {list_url}")
-    return found[0]
-
-
-ROW_CHECKBOX = re.compile(r'<input[^>]*\bname="rowid"[^>]*>')
-MENU_ACTION = re.compile(r'data-model-action="([^"]+)"')
-
-
-def bulk_action_form(
-    client: FlaskClient, list_url: str, action: str, ticked: list[int]
-) -> HtmlForm:
-    """A list page's bulk-action form as Flask-Admin's script fills it: the action picked
-    from the menu and, appended to the hidden form, a copy of each ticked row's box.
-    Only actions the menu offers and rows the page shows can be picked."""
-    page = client.get(list_url)
-    assert page.status_code == 200, (list_url, page.status_code)
-    html = page.get_data(as_text=True)
-    form = form_of(page, list_url, action="/action/")
-    menu = MENU_ACTION.findall(html)
-    if action not in menu:
-        raise FormError(f"the menu offers no action {action!r}; it offers {menu}")
-    form.set("action", action)
-    boxes = {
-        value.group(1)
-        for tag in ROW_CHECKBOX.findall(html)
-        if (value := re.search(r'\bvalue="([^"]*)"', tag))
-    }
-    for pk in ticked:
-        if str(pk) not in boxes:
-            raise FormError(f"row {pk} has no box on {list_url}; rows: {sorted(boxes)}")
-        form.controls.append(Control("input", "checkbox", "rowid", str(pk), checked=True))
-    return form
-
-
-def tick_only(form: HtmlForm, name: str, values: list[str]) -> HtmlForm:
-    """Tick exactly these boxes of a group of checkboxes named ``name``, untick the rest."""
-    boxes = [c for c in form.named(name) if c.kind == "checkbox"]
-    missing = set(values) - {c.value for c in boxes}
-    if missing:
-        raise FormError(f"{name!r} has no box with value {sorted(missing)}")
-    for box in boxes:
-        box.checked = box.value in values
-    return form
-
-
-def forge_entry(form: HtmlForm, name: str, value: Any) -> HtmlForm:
-    """Add one more entry a browser could not send (a forged id beside the real ones);
-    ``HtmlForm.force`` replaces a control, this one adds to it."""
-    form.controls.append(Control("input", "hidden", name, str(value)))
-    return form
-
-
-def post_elsewhere(form: HtmlForm, url: str) -> HtmlForm:
-    """Post the form to another address: a forged id in the URL, as a hostile user
-    would edit the action of a form they have."""
-    form.attrs["action"] = url
-    return form
-
-
-def field_errors(response: Any) -> list[str]:
-    """The messages shown next to fields."""
-    return re.findall(r"<li>([^<]+)</li>", response.get_data(as_text=True))
-
-
-def view_of(app: Flask, endpoint: str) -> Any:
-    admin = app.extensions["admin"][0]
-    return next(v for v in admin._views if v.endpoint == endpoint)
-
-
-def inline_cell(client: FlaskClient, list_url: str, pk: int, name: str) -> dict[str, str]:
-    """What the list page's inline edit (x-editable + panel.js) posts for one cell besides
-    its value: the row's key, the cell's CSRF token and the row's version as shown."""
-    html = client.get(list_url).get_data(as_text=True)
-    for tag in re.findall(r"<a\s[^>]*>", html):
-        attrs = dict(re.findall(r'([\w-]+)="([^"]*)"', tag))
-        if attrs.get("data-pk") == str(pk) and attrs.get("name") == name:
-            return {
-                "list_form_pk": str(pk),
-                "csrf_token": attrs["data-csrf"],
-                "version": attrs["data-version"],
-            }
-    raise AssertionError(f"no inline-edit cell {name!r} for row {pk} on {list_url}")

@@ -14,11 +14,20 @@ from typing import Any
 from stdnum.cn import ric
 
 from admin_app.choices import (
+    AccountabilityAction,
+    AccountabilityStatus,
     AgreementLevel,
     AgreementLine,
     AgreementStatus,
     AssistanceKind,
+    CaseEventKind,
+    CaseKind,
+    CaseSource,
+    CaseStatus,
     ChildStatus,
+    NoticeKind,
+    OutOfSchoolReason,
+    PlanStatus,
     Role,
     SchoolKind,
     Sex,
@@ -26,12 +35,19 @@ from admin_app.choices import (
 )
 from admin_app.extensions import db
 from admin_app.models import (
+    Accountability,
     AssessmentPeriod,
+    AssistancePlan,
     AssistanceRecord,
+    CaseEvent,
+    CaseVisit,
     Child,
+    DropoutCase,
     Household,
     Inspection,
     InspectionItem,
+    InspectionScore,
+    Notice,
     ResponsibilityAgreement,
     School,
     Township,
@@ -174,3 +190,97 @@ def make_assistance(child: Child, **kw: Any) -> AssistanceRecord:
         "person": "李老师",
     }
     return _add(AssistanceRecord(**{**defaults, **kw}))
+
+
+def make_case(child: Child | None = None, **kw: Any) -> DropoutCase:
+    """A dropout case in persuasion, written as a row (no lifecycle steps, no events):
+    for tests about what is shown or scoped. Tests of the steps drive ``admin_app.cases``."""
+    defaults: dict[str, Any] = {
+        "child": child or make_child(),
+        "kind": CaseKind.DROPOUT,
+        "discovered_on": dt.date(2026, 3, 1),
+        "source": CaseSource.SCHOOL_REPORT,
+        "reason": OutOfSchoolReason.LEARNING,
+        "status": CaseStatus.PERSUADING,
+    }
+    return _add(DropoutCase(**{**defaults, **kw}))
+
+
+def make_visit(case: DropoutCase | None = None, **kw: Any) -> CaseVisit:
+    """The case's next visit (``seq`` counts on from its last one)."""
+    case = case or make_case()
+    defaults: dict[str, Any] = {
+        "case": case,
+        "seq": len(case.visits) + 1,
+        "visited_on": dt.date(2026, 3, 20),
+        "persons": "李老师",
+    }
+    return _add(CaseVisit(**{**defaults, **kw}))
+
+
+def make_notice(case: DropoutCase | None = None, **kw: Any) -> Notice:
+    """A return notice of the case's township with a number of its own (no counter used)."""
+    case = case or make_case()
+    seq = next(_sequence)
+    defaults: dict[str, Any] = {
+        "case": case,
+        "township_id": case.child.village.township_id,
+        "kind": NoticeKind.RETURN,
+        "year": 2026,
+        "seq": seq,
+        "number": f"测劝字〔2026〕{seq}号",
+        "issued_on": dt.date(2026, 3, 25),
+        "deadline": dt.date(2026, 4, 10),
+    }
+    return _add(Notice(**{**defaults, **kw}))
+
+
+def make_plan(**kw: Any) -> AssistancePlan:
+    """An active assistance plan: a child's (with its household, if it has one) unless
+    given only a household (一家一案); a new child's if given neither."""
+    if "child" not in kw and "household" not in kw:
+        kw["child"] = make_child()
+    child = kw.get("child")
+    defaults: dict[str, Any] = {
+        "household": child.household if child is not None else None,
+        "measures": "每周家访一次",
+        "start_on": dt.date(2026, 3, 1),
+        "status": PlanStatus.ACTIVE,
+    }
+    return _add(AssistancePlan(**{**defaults, **kw}))
+
+
+def make_case_event(case: DropoutCase | None = None, **kw: Any) -> CaseEvent:
+    """A line of the case's history (立案 unless told otherwise)."""
+    defaults: dict[str, Any] = {
+        "case": case or make_case(),
+        "kind": CaseEventKind.OPEN,
+        "happened_on": dt.date(2026, 3, 1),
+    }
+    return _add(CaseEvent(**{**defaults, **kw}))
+
+
+def make_score(
+    inspection: Inspection, item: InspectionItem | None = None, **kw: Any
+) -> InspectionScore:
+    item = item or make_item()
+    defaults: dict[str, Any] = {
+        "inspection": inspection,
+        "item": item,
+        "max_points": item.max_points,
+        "score": Decimal(8),
+    }
+    return _add(InspectionScore(**{**defaults, **kw}))
+
+
+def make_accountability(village: Village, period: AssessmentPeriod, **kw: Any) -> Accountability:
+    defaults: dict[str, Any] = {
+        "period": period,
+        "village": village,
+        "person": "刘主任",
+        "line": AgreementLine.GOVERNMENT,
+        "problem": "走访不及时",
+        "action": AccountabilityAction.INTERVIEW,
+        "status": AccountabilityStatus.PROPOSED,
+    }
+    return _add(Accountability(**{**defaults, **kw}))

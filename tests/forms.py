@@ -6,9 +6,20 @@ selected options of a select (or its first option), textareas, and the one submi
 pressed. A helper that keeps one value per name hides exactly the defects that break a
 real browser, such as two CSRF tokens in one form, so every form test posts through this.
 
-The driver is strict where a browser is: a name the form does not have cannot be set, and
-a select takes only one of its options (``force`` is for tests that post hostile values a
-browser could not).
+The driver is strict where a browser is:
+
+- a name the form does not have cannot be set;
+- a select takes only one of its options;
+- a select2-ajax picker (a hidden input that Flask-Admin's script turns into a search box)
+  takes only a record its lookup endpoint returns for what the user typed (``pick``);
+- an inline row is added as the widget's "添加" button adds it (``add_inline``);
+- a POST form must carry exactly one CSRF token, as the page gave it: none means the page
+  forgot it, two mean a template rendered it twice (the server reads one, a browser sends
+  both).
+
+``force``, ``remove`` and ``forge`` are for tests that post what a browser could not (a
+forged option, a tampered hidden field, a missing token); they lift the token check for
+the names they touch.
 """
 
 from __future__ import annotations
@@ -17,7 +28,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from io import BytesIO
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urlencode, urljoin
 
 from flask.testing import FlaskClient
 from werkzeug.datastructures import MultiDict
@@ -65,12 +76,21 @@ class FormError(AssertionError):
     """A test asked the form for something a browser could not do."""
 
 
+def is_csrf_token(name: str) -> bool:
+    """Flask-WTF's token, also under a prefixed form's name (``persuade-csrf_token``)."""
+    return name == "csrf_token" or name.endswith("-csrf_token")
+
+
 class HtmlForm:
     def __init__(self, attrs: dict[str, str], page_url: str) -> None:
         self.attrs = attrs
         self.page_url = page_url
         self.controls: list[Control] = []
         self.files: dict[str, tuple[bytes, str]] = {}
+        #: The test client that opened the page: a select2-ajax pick asks its lookup.
+        self.client: FlaskClient | None = None
+        #: Names a test tampered with (``force``/``remove``/``forge``).
+        self.tampered: set[str] = set()
 
     # --- What the page holds -----------------------------------------------------------
 
@@ -119,6 +139,8 @@ class HtmlForm:
         control = self._one(name)
         if control.disabled:
             raise FormError(f"{name!r} is disabled")
+        if control.attrs.get("data-role") == "select2-ajax":
+            return self.pick(name, value)
         if control.kind in ("checkbox", "radio"):
             if isinstance(value, bool):
                 self._tick(name, control, value)
@@ -142,6 +164,52 @@ class HtmlForm:
         control.value = "" if value is None else str(value)
         return self
 
+    def pick(self, name: str, value: Any, query: str = "") -> HtmlForm:
+        """Type ``query`` into a select2-ajax picker and choose the record ``value`` (its id;
+        a list for a multiple picker) from what the picker's lookup returns, as a user does.
+
+        A record the lookup does not return for that query cannot be picked; None or ""
+        clears a picker that allows a blank.
+        """
+        control = self._one(name)
+        attrs = control.attrs
+        if attrs.get("data-role") != "select2-ajax":
+            raise FormError(f"{name!r} is not a select2-ajax picker")
+        if value is None or value == "" or value == []:
+            if not attrs.get("data-allow-blank") and not attrs.get("data-multiple"):
+                raise FormError(f"{name!r} cannot be cleared (it allows no blank)")
+            control.value = ""
+            return self
+        wanted = [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
+        if len(wanted) > 1 and not attrs.get("data-multiple"):
+            raise FormError(f"{name!r} takes one record")
+        offered = self.lookup(name, query)
+        missing = [v for v in wanted if v not in offered]
+        if missing:
+            raise FormError(
+                f"{name!r}: the lookup for {query!r} offers no record {missing}; "
+                f"it offers {offered}"
+            )
+        control.value = attrs.get("data-separator", ",").join(wanted)
+        return self
+
+    def lookup(self, name: str, query: str = "") -> dict[str, str]:
+        """What a select2-ajax picker offers for ``query``: {id: label}, the first page."""
+        control = self._one(name)
+        if self.client is None:
+            raise FormError(f"{name!r} is a select2-ajax picker: open the form with open_form")
+        minimum = int(control.attrs.get("data-minimum-input-length", "1") or 0)
+        if len(query) < minimum:
+            raise FormError(f"{name!r} looks up nothing before {minimum} characters are typed")
+        url = control.attrs["data-url"]
+        joiner = "&" if "?" in url else "?"
+        response = self.client.get(
+            f"{url}{joiner}{urlencode({'query': query, 'offset': 0, 'limit': 10})}"
+        )
+        if response.status_code != 200:
+            raise FormError(f"the lookup of {name!r} answered {response.status_code}")
+        return {str(pk): label for pk, label in response.get_json()}
+
     def update(self, changes: dict[str, Any]) -> HtmlForm:
         for name, value in changes.items():
             self.set(name, value)
@@ -149,6 +217,7 @@ class HtmlForm:
 
     def force(self, name: str, value: Any) -> HtmlForm:
         """Post a value no browser could (a forged option, a tampered hidden field)."""
+        self.tampered.add(name)
         existing = self.named(name)
         if existing:
             control = existing[0]
@@ -163,7 +232,15 @@ class HtmlForm:
         """Drop a control from the page (e.g. a token, for a test of what is refused)."""
         if not self.named(name):
             raise FormError(f"no control named {name!r}")
+        self.tampered.add(name)
         self.controls = [c for c in self.controls if c.name != name]
+        return self
+
+    def forge(self, name: str, value: Any) -> HtmlForm:
+        """Add one more entry a browser could not send (a forged id beside the real ones);
+        ``force`` replaces a control, this one adds to it."""
+        self.tampered.add(name)
+        self.controls.append(Control("input", "hidden", name, str(value)))
         return self
 
     def attach(self, name: str, content: bytes, filename: str) -> HtmlForm:
@@ -208,6 +285,12 @@ class HtmlForm:
 
     def submit(self, client: FlaskClient, button: str | None = None, **kwargs: Any) -> Any:
         pairs = self.pairs(button)
+        if self.method == "post" and not any(is_csrf_token(n) for n in self.tampered):
+            tokens = [n for n, _ in pairs if is_csrf_token(n)]
+            if len(tokens) != 1:
+                raise FormError(
+                    f"the form to {self.action} carries {len(tokens)} CSRF tokens, not one"
+                )
         if self.method == "get":
             return client.get(self.action, query_string=MultiDict(pairs), **kwargs)
         data: MultiDict[str, Any] = MultiDict(pairs)
@@ -401,4 +484,6 @@ def open_form(client: FlaskClient, url: str, **pick: Any) -> HtmlForm:
     """GET a page as the user opens it and return its form, ready to fill in."""
     page = client.get(url)
     assert page.status_code == 200, (url, page.status_code)
-    return form_of(page, url, **pick)
+    form = form_of(page, url, **pick)
+    form.client = client
+    return form

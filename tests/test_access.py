@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 
 from admin_app.choices import Role
-from tests.conftest import session_token
+from admin_app.extensions import db
+from admin_app.models import Child
+from tests.helpers import session_token
 
 A, C, L, INS, V, S = (
     Role.ADMIN,
@@ -84,6 +86,10 @@ def test_read_only_roles_see_no_create_or_edit_buttons(client_as, world):
     assert "/admin/child/new/" not in html
     assert "/admin/child/edit/" not in html
     assert "/admin/child/details/" in html
+    # The control: the same list shows a clerk both buttons.
+    html = client_as(Role.CLERK).get("/admin/child/").get_data(as_text=True)
+    assert "/admin/child/new/" in html
+    assert "/admin/child/edit/" in html
 
 
 def test_leader_cannot_edit_or_delete_by_url(app, client_as, world):
@@ -91,6 +97,15 @@ def test_leader_cannot_edit_or_delete_by_url(app, client_as, world):
     assert leader.get(f"/admin/child/edit/?id={world.child_a}").status_code == 403
     data = {"id": world.child_a, "csrf_token": session_token(leader)}
     assert leader.post("/admin/child/delete/", data=data).status_code == 403
+    with app.app_context():
+        assert db.session.get(Child, world.child_a) is not None
+    # The control: a clerk's same requests open the form and delete the row.
+    clerk = client_as(Role.CLERK)
+    assert clerk.get(f"/admin/child/edit/?id={world.child_a}").status_code == 200
+    data = {"id": world.child_a, "csrf_token": session_token(clerk)}
+    assert clerk.post("/admin/child/delete/", data=data).status_code == 302
+    with app.app_context():
+        assert db.session.get(Child, world.child_a) is None
 
 
 def test_menu_shows_only_reachable_screens(client_as):
@@ -98,6 +113,9 @@ def test_menu_shows_only_reachable_screens(client_as):
     assert "/admin/child/" in html
     assert "/admin/household/" not in html
     assert "/admin/user/" not in html
+    # The control: the screens are in the menu of those who may open them.
+    assert "/admin/household/" in client_as(Role.VILLAGE).get("/admin/").get_data(as_text=True)
+    assert "/admin/user/" in client_as(Role.ADMIN).get("/admin/").get_data(as_text=True)
 
 
 def test_error_pages_are_in_chinese(client_as):

@@ -11,9 +11,15 @@ from sqlalchemy import func, select
 from admin_app.choices import AccountabilityStatus, AgreementLine, Role
 from admin_app.extensions import db
 from admin_app.models import Accountability
-from tests.conftest import field_errors, forge_entry, row_delete_form, submit, tick_only
 from tests.forms import open_form
-from tests.test_reports import seed_report_data
+from tests.helpers import (
+    field_errors,
+    forge_entry,
+    row_delete_form,
+    seed_report_data,
+    submit,
+    tick_only,
+)
 
 
 @pytest.fixture
@@ -191,7 +197,7 @@ def test_proposals_refuse_forgeries_and_bad_input(app, client_as, data):
 
 
 def test_confirmed_proposals_appear_in_the_accountability_sheet(app, client_as, data):
-    from tests.test_reports import by_header, issue
+    from tests.helpers import by_header, issue
     from tests.xlsx_helpers import workbook
 
     inspector = client_as(Role.INSPECTOR)

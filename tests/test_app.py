@@ -13,6 +13,7 @@ from admin_app.choices import Role
 from admin_app.config import secret_key_from_instance
 from admin_app.extensions import db
 from tests import conftest
+from tests.helpers import submit
 
 
 def test_secret_key_is_generated_once_into_instance(tmp_path):
@@ -73,12 +74,12 @@ def test_a_form_refused_by_its_field_checks_says_so_in_chinese(app, client_as):
 
     admin = client_as(Role.ADMIN)
     taken = {"username": "clerk", "display_name": "重名", "role": "clerk", "password": "x" * 8}
-    html = conftest.submit(admin, "/admin/user/new/", taken).get_data(as_text=True)
+    html = submit(admin, "/admin/user/new/", taken).get_data(as_text=True)
     assert "Failed to" not in html
     assert "未保存：请改正下面标出的问题。" in html and "已经存在。" in html
     with app.app_context():
         clerk = db.session.scalar(db.select(User).filter_by(username="clerk"))
     edit = f"/admin/user/edit/?id={clerk.id}"
-    html = conftest.submit(admin, edit, {"username": "admin"}).get_data(as_text=True)
+    html = submit(admin, edit, {"username": "admin"}).get_data(as_text=True)
     assert "Failed to" not in html
     assert "未保存：请改正下面标出的问题。" in html and "已经存在。" in html

@@ -7,7 +7,6 @@ worked out in the comments from the records the fixture writes.
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
@@ -16,168 +15,25 @@ from sqlalchemy import select
 from admin_app import assessment
 from admin_app.assessment import check_params, count_all, rank_villages
 from admin_app.choices import (
-    AgreementLevel,
-    AgreementStatus,
-    CaseKind,
-    CaseSource,
-    ChildStatus,
     IndicatorMethod,
-    OutOfSchoolReason,
     Role,
 )
 from admin_app.extensions import db
 from admin_app.models import (
     AssessmentIndicator,
     AssessmentPeriod,
-    CaseVisit,
-    DropoutCase,
-    InspectionScore,
 )
-from tests.conftest import export, login
 from tests.factories import (
-    make_agreement,
-    make_assistance,
-    make_child,
-    make_household,
-    make_inspection,
-    make_item,
-    make_period,
-    make_school,
-    make_township,
     make_user,
     make_village,
 )
-
-REGISTERED = dt.date(2025, 9, 1)
-
-
-def change(child, status, on, reason=None):
-    child.status = status
-    child.status_reason = reason
-    child.status_effective_on = on
-    db.session.commit()
-
-
-def child(village, born, household=None, **kw):
-    return make_child(
-        village=village,
-        household=household,
-        birth_date=born,
-        status_effective_on=REGISTERED,
-        school=kw.pop("school"),
-        **kw,
-    )
+from tests.helpers import export, login, seed_scheme
 
 
 @pytest.fixture
 def scheme(app):
     """Four villages with known records; returns the ids the tests need."""
-    with app.app_context():
-        township = make_township()
-        school = make_school(township, name="中心小学")
-        village_a = make_village(township, name="甲村", code="001")
-        village_b = make_village(township, name="乙村", code="002")
-        village_c = make_village(township, name="丙村", code="003")  # no children at all
-        village_d = make_village(township, name="丁村", code="004")
-        make_period(name="2025年度", start_on=dt.date(2025, 1, 1), end_on=dt.date(2025, 12, 31))
-        period = make_period()
-        household_a = make_household(village_a, head_name="甲户", is_dibao=True)
-        household_b = make_household(village_b, head_name="乙户")
-        household_d = make_household(village_d, head_name="丁户")
-
-        # 甲村
-        a1 = child(village_a, dt.date(2014, 3, 15), name="甲一", school=school)  # no household
-        a2 = child(village_a, dt.date(2013, 5, 5), household_a, name="甲二", school=school)
-        a3 = child(village_a, dt.date(2012, 1, 1), household_a, name="甲三", school=school)
-        a4 = child(village_a, dt.date(2010, 5, 1), household_a, name="甲四", school=school)
-        child(  # 甲五: 免缓学
-            village_a,
-            dt.date(2015, 2, 2),
-            household_a,
-            name="甲五",
-            school=school,
-            status=ChildStatus.EXEMPTED,
-        )
-        a6 = child(village_a, dt.date(2011, 11, 11), household_a, name="甲六", school=school)
-        a7 = child(village_a, dt.date(2016, 6, 6), household_a, name="甲七", school=school)
-        db.session.commit()
-        change(a2, ChildStatus.ELSEWHERE, dt.date(2026, 5, 1))  # transferred mid-period
-        change(a3, ChildStatus.DROPOUT, dt.date(2026, 3, 1), OutOfSchoolReason.LEARNING)
-        change(a4, ChildStatus.COMPLETED, dt.date(2026, 7, 1))  # turns 16 this year
-        change(a6, ChildStatus.MOVED_OUT, dt.date(2026, 4, 1))
-        change(a7, ChildStatus.DROPOUT, dt.date(2026, 2, 1), OutOfSchoolReason.WORK)
-        change(a7, ChildStatus.ENROLLED, dt.date(2026, 4, 1))  # and back again
-        # Agreements: a1 by name; the rest of 甲户 through the household's agreement.
-        for subject in ({"child": a1}, {"household": household_a}):
-            make_agreement(
-                level=AgreementLevel.VILLAGE_PARENT,
-                village=village_a,
-                party_b_name="家长",
-                **subject,
-            )
-        make_assistance(a2, given_on=dt.date(2026, 3, 1))
-        make_assistance(a3, given_on=dt.date(2025, 12, 1))  # before the period: not counted
-        late = DropoutCase(
-            child=a7,
-            kind=CaseKind.DROPOUT,
-            discovered_on=dt.date(2026, 2, 2),
-            source=CaseSource.SCHOOL_REPORT,
-        )
-        timely = DropoutCase(
-            child=a3,
-            kind=CaseKind.DROPOUT,
-            discovered_on=dt.date(2026, 3, 2),
-            source=CaseSource.HOUSEHOLD_CHECK,
-        )
-        db.session.add_all([late, timely])
-        db.session.flush()
-        db.session.add_all(
-            [
-                CaseVisit(case=late, seq=1, visited_on=dt.date(2026, 2, 20), persons="村干部"),
-                CaseVisit(case=timely, seq=1, visited_on=dt.date(2026, 3, 5), persons="班主任"),
-            ]
-        )
-        item_1 = make_item(name="项一", max_points=Decimal(10))
-        item_2 = make_item(name="项二", max_points=Decimal(10))
-        inspection_a = make_inspection(village_a, period)
-        inspection_b = make_inspection(village_b, period)
-        for inspection, scores in ((inspection_a, (8, 6)), (inspection_b, (10, 10))):
-            for item, score in zip((item_1, item_2), scores, strict=True):
-                db.session.add(
-                    InspectionScore(
-                        inspection=inspection,
-                        item=item,
-                        max_points=item.max_points,
-                        score=Decimal(score),
-                    )
-                )
-
-        # 乙村: two children in school all along; their agreement is only a draft.
-        b1 = child(village_b, dt.date(2014, 1, 1), household_b, name="乙一", school=school)
-        child(village_b, dt.date(2015, 1, 1), household_b, name="乙二", school=school)
-        make_agreement(
-            level=AgreementLevel.VILLAGE_PARENT,
-            village=village_b,
-            child=b1,
-            status=AgreementStatus.DRAFT,
-            signed_on=None,
-        )
-        # 丁村: one child in school, one out of school because the family is poor.
-        child(village_d, dt.date(2014, 1, 1), household_d, name="丁一", school=school)
-        d2 = child(village_d, dt.date(2013, 1, 1), household_d, name="丁二", school=school)
-        db.session.commit()
-        change(d2, ChildStatus.DROPOUT, dt.date(2026, 3, 1), OutOfSchoolReason.POVERTY)
-        make_user(Role.VILLAGE, username="cadre_a", village=village_a)
-        make_user(Role.LEADER, username="boss")
-        db.session.commit()
-        return {
-            "period": period.id,
-            "A": village_a.id,
-            "B": village_b.id,
-            "C": village_c.id,
-            "D": village_d.id,
-            "a3": a3.id,
-        }
+    return seed_scheme(app)
 
 
 def ranking(app, scheme, period="2026年度"):
@@ -344,7 +200,7 @@ def test_admin_edits_an_indicator_on_screen(app, client, scheme):
     login(client, "root")
     page = client.get("/admin/indicator/").get_data(as_text=True)
     assert "启用指标合计 <strong>100</strong> 分" in page
-    from tests.conftest import field_errors, submit
+    from tests.helpers import field_errors, submit
 
     url = f"/admin/indicator/edit/?id={indicator_id}"
     page = client.get(url).get_data(as_text=True)

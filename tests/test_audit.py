@@ -7,7 +7,7 @@ from sqlalchemy import select
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import AuditLog, User
-from tests.conftest import row_delete_form, session_token, submit
+from tests.helpers import row_delete_form, session_token, submit
 
 
 def audit_rows(app, table):

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import AuditLog, User
-from tests.conftest import login, logout
 from tests.forms import form_of, open_form
+from tests.helpers import login, logout
 
 
 def audit_actions(app) -> list[tuple[str, str | None]]:

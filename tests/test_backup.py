@@ -15,7 +15,7 @@ from sqlalchemy import select
 from admin_app.backup import BackupError, backups, create_backup, restore_backup
 from admin_app.extensions import db
 from admin_app.models import Child, Household
-from tests.conftest import World
+from tests.helpers import World
 
 
 def everything(app: Flask) -> dict[str, Any]:

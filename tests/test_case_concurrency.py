@@ -29,8 +29,7 @@ from admin_app.models import (
 )
 from tests import conftest
 from tests.forms import open_form
-from tests.test_case_views import days_ago, make_case
-from tests.test_locking import saved_meanwhile
+from tests.helpers import days_ago, open_case_at, saved_meanwhile
 
 E = CaseEventKind
 S = CaseStatus
@@ -95,7 +94,7 @@ STEPS = [
 def test_the_second_of_two_submissions_of_one_step_is_refused(
     app, client_as, world, name, status, values, recorded
 ):
-    case_id = make_case(app, world.child_a, status)
+    case_id = open_case_at(app, world.child_a, status)
     a, b = client_as(Role.CLERK), client_as(Role.CLERK)
     first, second = step_form(a, case_id, name, values), step_form(b, case_id, name, values)
     before = fetch_status(app, case_id)
@@ -119,7 +118,7 @@ def fetch_status(app, case_id: int) -> tuple[CaseStatus, int]:
 
 
 def test_a_double_click_on_the_same_page_records_once(app, client_as, world):
-    case_id = make_case(app, world.child_a, S.PERSUADING)
+    case_id = open_case_at(app, world.child_a, S.PERSUADING)
     clerk = client_as(Role.CLERK)
     form = step_form(clerk, case_id, "criticism", {"on": days_ago(3)})
     assert form.submit(clerk).status_code == 302
@@ -130,7 +129,7 @@ def test_a_double_click_on_the_same_page_records_once(app, client_as, world):
 
 
 def test_any_step_from_a_page_older_than_the_case_is_refused(app, client_as, world):
-    case_id = make_case(app, world.child_a, S.PERSUADING)
+    case_id = open_case_at(app, world.child_a, S.PERSUADING)
     a, b = client_as(Role.CLERK), client_as(Role.CLERK)
     visit = step_form(b, case_id, "visit", {"visited_on": days_ago(2), "persons": "李老师"})
     step_form(a, case_id, "criticism", {"on": days_ago(3)}).submit(a)
@@ -143,7 +142,7 @@ def test_any_step_from_a_page_older_than_the_case_is_refused(app, client_as, wor
 
 
 def test_recording_a_notices_service_twice_is_refused(app, client_as, world):
-    case_id = make_case(app, world.child_a, S.PERSUADING)
+    case_id = open_case_at(app, world.child_a, S.PERSUADING)
     clerk = client_as(Role.CLERK)
     step_form(clerk, case_id, "notice", {"issued_on": days_ago(5), "deadline": days_ago(1)}).submit(
         clerk
@@ -165,7 +164,7 @@ def test_recording_a_notices_service_twice_is_refused(app, client_as, world):
 
 
 def test_a_step_without_the_pages_version_is_refused(app, client_as, world):
-    case_id = make_case(app, world.child_a, S.SUSPECTED)
+    case_id = open_case_at(app, world.child_a, S.SUSPECTED)
     clerk = client_as(Role.CLERK)
     form = step_form(clerk, case_id, "verify", {"on": days_ago(2)}).remove("verify-version")
     assert form.submit(clerk).status_code == 302
@@ -174,7 +173,7 @@ def test_a_step_without_the_pages_version_is_refused(app, client_as, world):
 
 
 def test_a_case_changed_between_check_and_write_is_refused_not_a_500(app, client_as, world):
-    case_id = make_case(app, world.child_a, S.PERSUADING)
+    case_id = open_case_at(app, world.child_a, S.PERSUADING)
     clerk = client_as(Role.CLERK)
     form = step_form(clerk, case_id, "criticism", {"on": days_ago(3)})
     with saved_meanwhile(app, f"UPDATE dropout_case SET version = 99 WHERE id = {case_id}"):
@@ -185,7 +184,7 @@ def test_a_case_changed_between_check_and_write_is_refused_not_a_500(app, client
 
 
 def test_check_version_is_a_plain_rule_over_the_case(app, world):
-    case_id = make_case(app, world.child_a, S.SUSPECTED)
+    case_id = open_case_at(app, world.child_a, S.SUSPECTED)
     with app.app_context():
         case = db.session.get(DropoutCase, case_id)
         cases.check_version(case, case.version)
@@ -236,7 +235,7 @@ def _notice(case: DropoutCase) -> None:
 def test_two_clerks_clicking_at_the_same_moment_record_the_step_once(
     app, world, status, run, recorded
 ):
-    case_id = make_case(app, world.child_a, status)
+    case_id = open_case_at(app, world.child_a, status)
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
     errors: list[BaseException] = []

@@ -13,8 +13,7 @@ from admin_app.dates import local_today
 from admin_app.extensions import db
 from admin_app.models import Child, ChildStatusChange, DropoutCase, Notice
 from admin_app.notices import EDU_58, LIABILITY, MINORS_16
-from tests.conftest import login, submit
-from tests.test_case_views import fill, notice_form, page, step
+from tests.helpers import fill, login, notice_form, page, step, submit
 
 TODAY = local_today()
 START = TODAY - dt.timedelta(days=28)

@@ -19,7 +19,6 @@ from admin_app.choices import (
     OutOfSchoolReason,
     Role,
 )
-from admin_app.dates import local_today
 from admin_app.extensions import db
 from admin_app.models import (
     AssistancePlan,
@@ -30,63 +29,23 @@ from admin_app.models import (
     Notice,
 )
 from admin_app.notices import EDU_58, LIABILITY, MINORS_16, MINORS_83
-from tests.conftest import field_errors, post_elsewhere, row_delete_form, session_token, submit
 from tests.forms import open_form
-
-TODAY = local_today()
-
-
-def days_ago(n: int) -> dt.date:
-    return TODAY - dt.timedelta(days=n)
-
-
-def step_form(client, case_id: int, name: str):
-    """A lifecycle form as the case page offers it (its fields are named ``name-…``)."""
-    return open_form(client, f"/admin/case/details/?id={case_id}", action=f"/step/{name}/")
-
-
-def notice_form(client, case_id: int, notice_id: int):
-    """The 记录送达及履行情况 form of a notice on the case page (fields ``n<id>-…``)."""
-    url = f"/admin/case/details/?id={case_id}"
-    return open_form(client, url, action=f"/notice/result/?id={notice_id}")
-
-
-def fill(form, prefix: str, **fields):
-    return form.update({f"{prefix}-{key}": str(value) for key, value in fields.items()})
-
-
-def case_version(client, case_id: int) -> str:
-    """The case's version, as every form of its page carries it."""
-    form = open_form(client, f"/admin/case/details/?id={case_id}", action="/step/")
-    [version] = [c.value for c in form.controls if c.name.endswith("-version")]
-    return version
-
-
-def step(client, case_id: int, name: str, **fields):
-    """Open the case page, fill in one of its lifecycle forms and press its button."""
-    return fill(step_form(client, case_id, name), name, **fields).submit(client)
-
-
-def make_case(app, child_id: int, status: CaseStatus = CaseStatus.PERSUADING) -> int:
-    """A case of the child brought to ``status`` (children of the world are in school)."""
-    with app.app_context():
-        child = db.session.get(Child, child_id)
-        case = cases.open_case(
-            db.session,
-            child,
-            CaseKind.DROPOUT,
-            CaseSource.SCHOOL_REPORT,
-            OutOfSchoolReason.LEARNING,
-            on=days_ago(60),
-        )
-        if status != CaseStatus.SUSPECTED:
-            cases.start_verification(db.session, case, on=days_ago(59), actor=None)
-        if status in (CaseStatus.CONFIRMED, CaseStatus.PERSUADING):
-            cases.confirm_case(db.session, case, on=days_ago(58), actor=None)
-        if status == CaseStatus.PERSUADING:
-            cases.start_persuasion(db.session, case, on=days_ago(57), actor=None)
-        db.session.commit()
-        return case.id
+from tests.helpers import (
+    TODAY,
+    case_version,
+    days_ago,
+    field_errors,
+    fill,
+    notice_form,
+    open_case_at,
+    page,
+    post_elsewhere,
+    row_delete_form,
+    session_token,
+    step,
+    step_form,
+    submit,
+)
 
 
 def fetch_case(app, case_id: int) -> DropoutCase:
@@ -99,12 +58,6 @@ def fetch_case(app, case_id: int) -> DropoutCase:
 def count(app, model) -> int:
     with app.app_context():
         return db.session.scalar(select(func.count()).select_from(model))
-
-
-def page(client, url: str) -> str:
-    response = client.get(url)
-    assert response.status_code == 200, (url, response.status_code)
-    return response.get_data(as_text=True)
 
 
 # --- Opening -------------------------------------------------------------------------------
@@ -133,7 +86,7 @@ def test_child_page_links_to_opening_a_case_prefilled(app, client_as, world):
 
 def test_opening_twice_is_refused_with_the_reason_and_nothing_saved(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    make_case(app, world.child_a, CaseStatus.SUSPECTED)
+    open_case_at(app, world.child_a, CaseStatus.SUSPECTED)
     url = f"/admin/case/new/?child={world.child_a}"
     response = submit(clerk, url, {"kind": "dropout", "source": "school_report"})
     assert response.status_code == 200
@@ -166,7 +119,7 @@ def test_opening_with_bad_input_keeps_the_typing(app, client_as, world):
 
 def test_status_is_not_editable_on_any_form(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    case_id = make_case(app, world.child_a)
+    case_id = open_case_at(app, world.child_a)
     for url in ("/admin/case/new/", f"/admin/case/edit/?id={case_id}"):
         assert 'name="status"' not in page(clerk, url)
     form = open_form(clerk, f"/admin/case/edit/?id={case_id}")
@@ -182,7 +135,7 @@ def test_status_is_not_editable_on_any_form(app, client_as, world):
 
 def test_each_button_changes_the_case_and_child(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    case_id = make_case(app, world.child_a, CaseStatus.SUSPECTED)
+    case_id = open_case_at(app, world.child_a, CaseStatus.SUSPECTED)
     html = page(clerk, f"/admin/case/details/?id={case_id}")
     assert "开始核查" in html and "复学安置" not in html  # only what the status allows
     assert step(clerk, case_id, "verify", on=days_ago(50), note="入户核查").status_code == 302
@@ -199,10 +152,10 @@ def test_each_button_changes_the_case_and_child(app, client_as, world):
 
 def test_a_refused_step_shows_the_reason_and_saves_nothing(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    case_id = make_case(app, world.child_a, CaseStatus.SUSPECTED)
+    case_id = open_case_at(app, world.child_a, CaseStatus.SUSPECTED)
     assert 'id="form-return"' not in page(clerk, f"/admin/case/details/?id={case_id}")
     # A page left open: 复学安置 was offered while the case was 劝返中 …
-    other = make_case(app, world.child_b)
+    other = open_case_at(app, world.child_b)
     stale = fill(step_form(clerk, other, "return"), "return", on=days_ago(1))
     # … and meanwhile a colleague recorded the return.
     assert step(clerk, other, "return", on=days_ago(2)).status_code == 302
@@ -225,7 +178,7 @@ def test_a_refused_step_shows_the_reason_and_saves_nothing(app, client_as, world
 
 def test_a_deadline_before_the_issue_date_is_refused(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    case_id = make_case(app, world.child_a)
+    case_id = open_case_at(app, world.child_a)
     response = step(
         clerk, case_id, "notice", issued_on=days_ago(10), deadline=days_ago(12), note="草稿说明"
     )
@@ -238,7 +191,7 @@ def test_a_deadline_before_the_issue_date_is_refused(app, client_as, world):
 
 def test_a_visit_before_the_case_opened_is_refused(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    case_id = make_case(app, world.child_a)
+    case_id = open_case_at(app, world.child_a)
     response = step(clerk, case_id, "visit", visited_on=days_ago(61), persons="刘主任")
     assert response.status_code == 200
     assert "走访日期不能早于案件发现日期" in response.get_data(as_text=True)
@@ -259,7 +212,7 @@ def test_a_visit_before_the_case_opened_is_refused(app, client_as, world):
 )
 def test_garbage_input_gets_a_message_never_a_500(app, client_as, world, name, fields, forged):
     clerk = client_as(Role.CLERK)
-    case_id = make_case(app, world.child_a)
+    case_id = open_case_at(app, world.child_a)
     form = fill(step_form(clerk, case_id, name), name, **fields)
     for key, value in forged.items():  # options the page does not offer
         form.force(f"{name}-{key}", value)
@@ -282,7 +235,7 @@ def test_garbage_input_gets_a_message_never_a_500(app, client_as, world, name, f
 )
 def test_unknown_records_and_steps_are_404(app, client_as, world, url):
     clerk = client_as(Role.CLERK)
-    case_id = make_case(app, world.child_a)
+    case_id = open_case_at(app, world.child_a)
     target = url.format(case=case_id)
     if "print" in target or "details" in target:
         response = clerk.get(target)
@@ -294,7 +247,7 @@ def test_unknown_records_and_steps_are_404(app, client_as, world, url):
 
 def test_a_step_without_csrf_token_is_refused(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    case_id = make_case(app, world.child_a, CaseStatus.SUSPECTED)
+    case_id = open_case_at(app, world.child_a, CaseStatus.SUSPECTED)
     form = fill(step_form(clerk, case_id, "verify"), "verify", on=days_ago(1))
     assert form.remove("verify-csrf_token").submit(clerk).status_code == 400
     assert fetch_case(app, case_id).status == CaseStatus.SUSPECTED
@@ -308,7 +261,7 @@ def test_a_step_without_csrf_token_is_refused(app, client_as, world):
 
 def test_the_print_page_holds_names_number_and_legal_text(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    case_id = make_case(app, world.child_a)
+    case_id = open_case_at(app, world.child_a)
     response = step(clerk, case_id, "notice", issued_on=days_ago(10), deadline=days_ago(3))
     assert response.status_code == 302
     with app.app_context():
@@ -337,7 +290,7 @@ def test_the_print_page_holds_names_number_and_legal_text(app, client_as, world)
 
 def test_recording_service_and_non_compliance_on_the_case(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    case_id = make_case(app, world.child_a)
+    case_id = open_case_at(app, world.child_a)
     step(clerk, case_id, "notice", issued_on=days_ago(10), deadline=days_ago(3))
     with app.app_context():
         notice_id = db.session.scalar(select(Notice.id))
@@ -368,7 +321,7 @@ def test_recording_service_and_non_compliance_on_the_case(app, client_as, world)
 
 def test_rectify_step_issues_its_notice_with_the_next_number(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    case_id = make_case(app, world.child_a)
+    case_id = open_case_at(app, world.child_a)
     step(clerk, case_id, "notice", issued_on=days_ago(20), deadline=days_ago(15))
     assert step(clerk, case_id, "criticism", on=days_ago(14), note="批评教育").status_code == 302
     response = step(clerk, case_id, "rectify", on=days_ago(13), deadline=days_ago(6))
@@ -384,7 +337,7 @@ def test_rectify_step_issues_its_notice_with_the_next_number(app, client_as, wor
 
 def test_skipping_an_escalation_step_needs_a_reason(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    case_id = make_case(app, world.child_a)
+    case_id = open_case_at(app, world.child_a)
     response = step(clerk, case_id, "rectify", on=days_ago(13), deadline=days_ago(6))
     assert response.status_code == 200
     assert "须先记录，或写明跳过的理由" in response.get_data(as_text=True)
@@ -402,7 +355,7 @@ def test_skipping_an_escalation_step_needs_a_reason(app, client_as, world):
 
 def test_a_plan_is_made_on_the_case(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    case_id = make_case(app, world.child_a)
+    case_id = open_case_at(app, world.child_a)
     response = step(clerk, case_id, "plan", measures="落实生活补助，班主任结对", start_on=TODAY)
     assert response.status_code == 302
     with app.app_context():
@@ -416,7 +369,7 @@ def test_a_plan_is_made_on_the_case(app, client_as, world):
 
 def test_overdue_filter_and_dashboard(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    late = make_case(app, world.child_a, CaseStatus.SUSPECTED)  # opened 60 days ago, no visit
+    late = open_case_at(app, world.child_a, CaseStatus.SUSPECTED)  # opened 60 days ago, no visit
     with app.app_context():
         child = db.session.get(Child, world.child_b)
         fresh = cases.open_case(
@@ -442,7 +395,7 @@ def test_overdue_filter_and_dashboard(app, client_as, world):
 
 
 def test_leader_and_inspector_read_but_cannot_act(app, client_as, world):
-    case_id = make_case(app, world.child_a, CaseStatus.SUSPECTED)
+    case_id = open_case_at(app, world.child_a, CaseStatus.SUSPECTED)
     for role in (Role.LEADER, Role.INSPECTOR):
         client = client_as(role)
         html = page(client, f"/admin/case/details/?id={case_id}")
@@ -464,8 +417,8 @@ def test_leader_and_inspector_read_but_cannot_act(app, client_as, world):
 
 @pytest.mark.parametrize("role", [Role.VILLAGE, Role.SCHOOL])
 def test_local_users_reach_only_cases_in_their_scope(app, client_as, world, role):
-    own = make_case(app, world.child_a)
-    other = make_case(app, world.child_b)
+    own = open_case_at(app, world.child_a)
+    other = open_case_at(app, world.child_b)
     with app.app_context():
         for case_id in (own, other):
             case = db.session.get(DropoutCase, case_id)
@@ -524,23 +477,22 @@ def test_local_users_reach_only_cases_in_their_scope(app, client_as, world, role
 
 def test_local_user_cannot_open_a_case_for_another_village_child(app, client_as, world):
     client = client_as(Role.VILLAGE)
-    response = submit(
-        client,
-        "/admin/case/new/",
-        {
-            "child": world.child_b,
-            "kind": "dropout",
-            "source": "household_check",
-            "discovered_on": TODAY.isoformat(),
-        },
-    )
+    values = {"kind": "dropout", "source": "household_check", "discovered_on": TODAY.isoformat()}
+    form = open_form(client, "/admin/case/new/").update(values)
+    # The picker does not offer the child: only a forged post can name it.
+    assert str(world.child_b) not in form.lookup("child")
+    response = form.force("child", world.child_b).submit(client)
     assert response.status_code == 200
     assert "所选记录不存在或不在您的管辖范围内" in field_errors(response)
     assert count(app, DropoutCase) == 0
+    # The control: their own child, picked from the picker, gets its case.
+    form = open_form(client, "/admin/case/new/").update(values).pick("child", world.child_a, "王")
+    assert form.submit(client).status_code == 302
+    assert count(app, DropoutCase) == 1
 
 
 def test_only_admin_deletes_cases(app, client_as, world):
-    case_id = make_case(app, world.child_a)
+    case_id = open_case_at(app, world.child_a)
     clerk = client_as(Role.CLERK)
     assert 'action="/admin/case/delete/"' not in page(clerk, "/admin/case/")
     data = {"id": case_id, "csrf_token": session_token(clerk)}
@@ -569,7 +521,7 @@ def test_local_users_report_a_suspected_case_of_their_own_child(app, client_as, 
 
 def test_editing_a_case_with_other_reason_needs_its_note(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    case_id = make_case(app, world.child_a)
+    case_id = open_case_at(app, world.child_a)
     response = submit(
         clerk, f"/admin/case/edit/?id={case_id}", {"reason": "other", "reason_note": ""}
     )
@@ -584,7 +536,7 @@ def test_editing_a_case_with_other_reason_needs_its_note(app, client_as, world):
 def returned_case(app, child_id: int, status: CaseStatus = CaseStatus.FOLLOW_UP) -> int:
     """A case whose child was brought back to school 20 days ago (and, for 巩固跟踪, watched
     from 19 days ago), with a 劝返复学通知书 whose deadline is long past."""
-    case_id = make_case(app, child_id)
+    case_id = open_case_at(app, child_id)
     with app.app_context():
         case = db.session.get(DropoutCase, case_id)
         cases.issue_notice(
@@ -748,7 +700,7 @@ def status_filter(app, value: str) -> str:
 
 def test_a_false_alarm_is_closed_from_the_page_and_counted_by_source(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    case_id = make_case(app, world.child_a, CaseStatus.VERIFYING)  # source 学校报告
+    case_id = open_case_at(app, world.child_a, CaseStatus.VERIFYING)  # source 学校报告
     html = page(clerk, f"/admin/case/details/?id={case_id}")
     assert 'id="form-in_school"' in html and 'id="form-unreached"' in html
     assert 'id="form-suspended"' in html
@@ -769,7 +721,7 @@ def test_a_false_alarm_is_closed_from_the_page_and_counted_by_source(app, client
 
 def test_a_false_alarm_needs_its_note_and_saves_nothing_without(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    case_id = make_case(app, world.child_a, CaseStatus.VERIFYING)
+    case_id = open_case_at(app, world.child_a, CaseStatus.VERIFYING)
     events = count(app, CaseEvent)
     response = step(clerk, case_id, "in_school", on=days_ago(3), note="")
     assert response.status_code == 200
@@ -780,7 +732,7 @@ def test_a_false_alarm_needs_its_note_and_saves_nothing_without(app, client_as, 
 
 def test_unreachable_through_the_page_lists_and_then_resolves(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    case_id = make_case(app, world.child_a, CaseStatus.VERIFYING)
+    case_id = open_case_at(app, world.child_a, CaseStatus.VERIFYING)
     # Refused before any visit: 失联 means not found where the visits looked.
     response = step(clerk, case_id, "unreached", on=days_ago(5), note="电话停机")
     assert response.status_code == 200
@@ -793,7 +745,7 @@ def test_unreachable_through_the_page_lists_and_then_resolves(app, client_as, wo
     case = fetch_case(app, case_id)
     assert case.status == CaseStatus.UNREACHED and case.closed_on is None
     # The 失联 list (a filter of the case list) and the dashboard's count.
-    other = make_case(app, world.child_b, CaseStatus.VERIFYING)
+    other = open_case_at(app, world.child_b, CaseStatus.VERIFYING)
     listed = page(clerk, status_filter(app, "unreached"))
     assert f"/admin/case/details/?id={case_id}" in listed
     assert f"/admin/case/details/?id={other}" not in listed
@@ -812,7 +764,7 @@ def test_unreachable_through_the_page_lists_and_then_resolves(app, client_as, wo
 
 def test_an_unreachable_child_found_in_school_through_the_page(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    case_id = make_case(app, world.child_a, CaseStatus.VERIFYING)
+    case_id = open_case_at(app, world.child_a, CaseStatus.VERIFYING)
     step(clerk, case_id, "visit", visited_on=days_ago(6), persons="村干部", result="无人")
     assert step(clerk, case_id, "unreached", on=days_ago(5), note="查找未果").status_code == 302
     response = step(clerk, case_id, "in_school", on=days_ago(1), note="已返校，县城二小在读")
@@ -822,7 +774,7 @@ def test_an_unreachable_child_found_in_school_through_the_page(app, client_as, w
 
 def test_an_approved_suspension_closes_the_case_and_sets_the_child(app, client_as, world):
     clerk = client_as(Role.CLERK)
-    case_id = make_case(app, world.child_a, CaseStatus.VERIFYING)
+    case_id = open_case_at(app, world.child_a, CaseStatus.VERIFYING)
     response = step(clerk, case_id, "suspended", on=days_ago(2), note="县教育局批准休学一年")
     assert response.status_code == 302
     case = fetch_case(app, case_id)
@@ -835,7 +787,7 @@ def test_an_approved_suspension_closes_the_case_and_sets_the_child(app, client_a
 
 
 def test_a_suspension_is_the_township_s_act_and_needs_its_approval(app, client_as, world):
-    case_id = make_case(app, world.child_a, CaseStatus.VERIFYING)
+    case_id = open_case_at(app, world.child_a, CaseStatus.VERIFYING)
     village = client_as(Role.VILLAGE)  # 联合村: child_a's village
     html = page(village, f"/admin/case/details/?id={case_id}")
     assert 'id="form-suspended"' not in html and 'id="form-in_school"' in html
@@ -867,8 +819,8 @@ def test_outcome_steps_from_the_wrong_status_are_refused(
     app, client_as, world, status, name, message
 ):
     clerk = client_as(Role.CLERK)
-    source = make_case(app, world.child_b, CaseStatus.VERIFYING)  # a page that offers it
-    case_id = make_case(app, world.child_a, status)
+    source = open_case_at(app, world.child_b, CaseStatus.VERIFYING)  # a page that offers it
+    case_id = open_case_at(app, world.child_a, status)
     assert f'id="form-{name}"' not in page(clerk, f"/admin/case/details/?id={case_id}")
     form = fill(step_form(clerk, source, name), name, on=days_ago(1), note="核实情况")
     forged = post_elsewhere(form, f"/admin/case/step/{name}/?id={case_id}")

@@ -10,11 +10,9 @@ from sqlalchemy import func, select
 from admin_app.choices import ChildStatus, OutOfSchoolReason, Role, Sex
 from admin_app.extensions import db
 from admin_app.models import AuditLog, Child, ChildStatusChange
-from tests.conftest import field_errors, submit, view_of
 from tests.factories import make_id_number
 from tests.forms import forms_of
-
-NEW = "/admin/child/new/"
+from tests.helpers import NEW_CHILD, field_errors, new_child_values, submit, view_of
 
 
 def edit_url(child_id: int) -> str:
@@ -26,29 +24,10 @@ def child_count(app) -> int:
         return db.session.scalar(select(func.count(Child.id)))
 
 
-def new_child_values(world, **changes):
-    values = {
-        "name": "赵小刚",
-        "id_number": make_id_number(dt.date(2015, 6, 1), Sex.FEMALE),
-        "village": world.village_a,
-        "household": world.household_a,
-        "school": world.school_a,
-        "stage": "primary",
-        "grade": 5,
-        "class_name": "2班",
-        "status": "enrolled",
-        "guardian_name": "赵大海",
-        "guardian_relation": "父亲",
-        "guardian_phone": "13900001111",
-    }
-    values.update(changes)
-    return values
-
-
 def test_clerk_creates_child_with_birth_date_and_sex_from_id_number(app, client_as, world):
     clerk = client_as(Role.CLERK)
     number = make_id_number(dt.date(2015, 6, 1), Sex.FEMALE)
-    response = submit(clerk, NEW, new_child_values(world, id_number=number))
+    response = submit(clerk, NEW_CHILD, new_child_values(world, id_number=number))
     assert response.status_code == 302
     with app.app_context():
         child = db.session.scalar(select(Child).where(Child.id_number == number))
@@ -67,7 +46,7 @@ def test_id_number_typed_with_full_width_digits_and_lowercase_x_is_normalised(
         number = make_id_number(dt.date(2015, 6, 1))
     typed = " ".join([number[:6], number[6:14], number[14:].lower()])
     typed = typed.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
-    response = submit(client_as(Role.CLERK), NEW, new_child_values(world, id_number=typed))
+    response = submit(client_as(Role.CLERK), NEW_CHILD, new_child_values(world, id_number=typed))
     assert response.status_code == 302
     with app.app_context():
         assert db.session.scalar(select(Child.id).where(Child.id_number == number))
@@ -95,7 +74,7 @@ def test_bad_child_input_is_refused_at_the_field_and_nothing_is_saved(
 ):
     before = child_count(app)
     values = new_child_values(world, **changes)
-    response = submit(client_as(Role.CLERK), NEW, values)
+    response = submit(client_as(Role.CLERK), NEW_CHILD, values)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert any(message in error for error in field_errors(response)), field_errors(response)
@@ -113,7 +92,7 @@ def test_bad_child_input_is_refused_at_the_field_and_nothing_is_saved(
 def test_check_digit_of_a_real_looking_number_is_refused(app, client_as, world):
     good = make_id_number(dt.date(2015, 6, 1))
     bad = good[:-1] + ("1" if good[-1] != "1" else "2")
-    response = submit(client_as(Role.CLERK), NEW, new_child_values(world, id_number=bad))
+    response = submit(client_as(Role.CLERK), NEW_CHILD, new_child_values(world, id_number=bad))
     assert "身份证号校验码错误，请逐位核对" in field_errors(response)
 
 
@@ -121,7 +100,7 @@ def test_duplicate_id_number_names_the_village_that_holds_it(app, client_as, wor
     with app.app_context():
         existing = db.session.get(Child, world.child_b).id_number
     before = child_count(app)
-    response = submit(client_as(Role.CLERK), NEW, new_child_values(world, id_number=existing))
+    response = submit(client_as(Role.CLERK), NEW_CHILD, new_child_values(world, id_number=existing))
     assert any("已登记在新华村" in e for e in field_errors(response))
     assert child_count(app) == before
 
@@ -130,13 +109,13 @@ def test_future_birth_date_and_age_out_of_range_are_refused(app, client_as, worl
     tomorrow = dt.date.today() + dt.timedelta(days=2)
     response = submit(
         client_as(Role.CLERK),
-        NEW,
+        NEW_CHILD,
         new_child_values(world, id_number="", no_id_reason="未落户", birth_date=tomorrow, sex="M"),
     )
     assert "出生日期不能晚于今天" in field_errors(response)
     response = submit(
         client_as(Role.CLERK),
-        NEW,
+        NEW_CHILD,
         new_child_values(
             world, id_number="", no_id_reason="未落户", birth_date="1990-01-01", sex="M"
         ),
@@ -147,7 +126,7 @@ def test_future_birth_date_and_age_out_of_range_are_refused(app, client_as, worl
 def test_child_without_id_number_is_saved_with_a_reason(app, client_as, world):
     response = submit(
         client_as(Role.CLERK),
-        NEW,
+        NEW_CHILD,
         new_child_values(
             world, id_number="", no_id_reason="未落户", birth_date="2016-02-03", sex="F"
         ),
@@ -160,7 +139,7 @@ def test_child_without_id_number_is_saved_with_a_reason(app, client_as, world):
 
 def test_household_of_another_village_is_refused(app, client_as, world):
     response = submit(
-        client_as(Role.CLERK), NEW, new_child_values(world, household=world.household_b)
+        client_as(Role.CLERK), NEW_CHILD, new_child_values(world, household=world.household_b)
     )
     assert "所选家庭户不属于该行政村" in field_errors(response)
 

@@ -502,7 +502,7 @@ def test_secondary_buttons_are_solid_and_visible(client_as, records):
 
 def test_list_exports_use_the_same_clock(app, client_as, world):
     """The sheet of a list shows the instant as the list does: Beijing time."""
-    from tests.conftest import export
+    from tests.helpers import export
     from tests.xlsx_helpers import headers_of, rows_of, workbook
 
     with app.app_context():

@@ -81,7 +81,7 @@ def test_create_user_refuses_unknown_village_short_password_and_duplicates(app, 
 
 
 def test_created_user_can_log_in(app, runner, world):
-    from tests.conftest import login
+    from tests.helpers import login
 
     runner.invoke(args=["create-user", "sun", "--role", "leader", "--password", "river-stone-42"])
     client = app.test_client()

@@ -28,8 +28,8 @@ from admin_app.dates import local_today
 from admin_app.extensions import db
 from admin_app.models import AuditLog, Child, DropoutCase, ExportRecord, School, User, Village
 from tests import factories as f
-from tests.conftest import export, forge_entry, session_token
 from tests.forms import form_of, open_form
+from tests.helpers import export, forge_entry, session_token
 from tests.spreadsheets import ROSTER_HEADER, csv_bytes, xlsx
 from tests.xlsx_helpers import DATA_START, assert_no_formula_or_link, headers_of, rows_of, workbook
 

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import Child, Household, Inspection, Village
-from tests.conftest import inline_cell, session_token
 from tests.factories import make_inspection, make_item
 from tests.forms import forms_of, open_form
+from tests.helpers import inline_cell, session_token
 from tests.pages import reachable_pages
 
 

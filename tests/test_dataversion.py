@@ -43,10 +43,9 @@ from admin_app.models import (
     ResponsibilityAgreement,
     Village,
 )
-from tests.conftest import login, submit
 from tests.factories import make_agreement, make_assistance, make_id_number, make_period
+from tests.helpers import login, seed_scheme, submit
 from tests.spreadsheets import poverty_row, xlsx
-from tests.test_assessment import scheme  # noqa: F401  (the fixture: four known villages)
 
 STATUSES = [
     (ChildStatus.ENROLLED, None),
@@ -245,8 +244,14 @@ EDITS = (
 )
 
 
+@pytest.fixture
+def scheme(app):
+    """Four villages with known records; returns the ids the tests need."""
+    return seed_scheme(app)
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
-def test_cached_figures_equal_the_full_computation_after_random_edits(app, client, scheme, seed):  # noqa: F811
+def test_cached_figures_equal_the_full_computation_after_random_edits(app, client, scheme, seed):
     login(client, "boss")
     rng = random.Random(seed)
     dataversion.clear()
@@ -259,7 +264,7 @@ def test_cached_figures_equal_the_full_computation_after_random_edits(app, clien
             db.session.commit()
 
 
-def test_unchanged_data_is_answered_from_the_cache(app, scheme):  # noqa: F811
+def test_unchanged_data_is_answered_from_the_cache(app, scheme):
     """Without this the property above would hold vacuously."""
     with app.app_context():
         period, _ = periods()

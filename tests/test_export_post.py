@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import ExportRecord
-from tests.conftest import export
 from tests.factories import make_period
 from tests.forms import forms_of
+from tests.helpers import export
 
 
 def test_workbooks_are_not_stored_by_the_browser(client_as, world):

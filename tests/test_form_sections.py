@@ -13,9 +13,9 @@ import re
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import Child, Household, Village
-from tests.conftest import fetch
 from tests.factories import make_inspection
 from tests.forms import open_form
+from tests.helpers import fetch
 
 
 def sections(html: str) -> list[str]:

@@ -45,8 +45,8 @@ from admin_app.models import (
 )
 from admin_app.tables import store_upload
 from tests import factories as f
-from tests.conftest import World, login, session_token, view_of
 from tests.forms import form_of, forms_of, open_form
+from tests.helpers import World, login, session_token, view_of
 from tests.spreadsheets import csv_bytes, poverty_row
 
 OVER_2_63 = str(2**63)
@@ -484,7 +484,7 @@ def test_a_nul_byte_in_the_query_is_a_chinese_400(client_as, world, query):
 
 
 def test_a_nul_byte_in_a_form_field_saves_nothing(app, client_as, world):
-    from tests.conftest import submit
+    from tests.helpers import submit
 
     clerk = client_as(Role.CLERK)
     url = f"/admin/household/edit/?id={world.household_a}"
@@ -498,7 +498,7 @@ def test_a_nul_byte_in_a_form_field_saves_nothing(app, client_as, world):
 
 
 def test_line_breaks_in_a_textarea_are_kept(app, client_as, world):
-    from tests.conftest import submit
+    from tests.helpers import submit
 
     clerk = client_as(Role.CLERK)
     url = f"/admin/child/edit/?id={world.child_a}"
@@ -537,7 +537,7 @@ def test_a_line_break_in_a_redirect_target_of_a_form_is_refused(client_as, world
 
 
 def test_offered_that_is_no_count_still_confirms(app, client_as, world):
-    from tests.test_reports import seed_report_data
+    from tests.helpers import seed_report_data
 
     data = seed_report_data(app, world)
     inspector = client_as(Role.INSPECTOR)
@@ -568,7 +568,7 @@ def test_indicator_parameters_the_rules_cannot_use_get_a_field_message(
 ):
     """The 首次走访期限(天) box takes a number; what the rules cannot use is refused at it."""
     from admin_app.models import AssessmentIndicator
-    from tests.conftest import field_errors
+    from tests.helpers import field_errors
 
     admin = client_as(Role.ADMIN)
     with app.app_context():

@@ -20,8 +20,8 @@ from admin_app.imports import RowAction, plan_file
 from admin_app.models import AuditLog, Child, ChildStatusChange, ImportBatch, Village
 from admin_app.tables import Table, TableError, load_upload, store_upload
 from tests import factories as f
-from tests.conftest import session_token
 from tests.forms import open_form
+from tests.helpers import session_token, upload, upload_form
 from tests.spreadsheets import POVERTY_HEADER, ROSTER_HEADER, csv_bytes, poverty_row, xlsx
 from tests.xlsx_helpers import (
     DATA_START,
@@ -288,16 +288,6 @@ def test_update_writes_a_before_after_audit_row(app, world):
 
 
 # --- The screen -------------------------------------------------------------------------
-
-
-def upload_form(client, content: bytes, name="名单.xlsx", kind="poverty"):
-    """The 名单导入 page's upload form: the list's kind picked and the file chosen."""
-    form = open_form(client, "/admin/import/", action="/upload")
-    return form.set("kind", kind).attach("file", content, name)
-
-
-def upload(client, content: bytes, name="名单.xlsx", kind="poverty"):
-    return upload_form(client, content, name, kind).submit(client)
 
 
 def commit_form(client, preview_url: str):

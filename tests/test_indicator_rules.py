@@ -39,7 +39,6 @@ from admin_app.models import (
     HouseholdCategorySpan,
     InspectionScore,
 )
-from tests.conftest import login
 from tests.factories import (
     make_agreement,
     make_assistance,
@@ -53,6 +52,7 @@ from tests.factories import (
     make_user,
     make_village,
 )
+from tests.helpers import login
 
 TODAY = local_today()
 

@@ -9,14 +9,11 @@ between the check and the write (``StaleDataError``) — never a 500.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
-from sqlalchemy.orm import Session
 
 from admin_app import cases
 from admin_app.choices import (
@@ -39,8 +36,8 @@ from admin_app.models import (
     Village,
 )
 from tests import factories as f
-from tests.conftest import World, fetch, inline_cell, login
 from tests.forms import form_of, open_form
+from tests.helpers import World, fetch, inline_cell, login, saved_meanwhile
 
 STALE = "未保存：您打开此记录后，已有他人修改并保存了它"
 
@@ -167,7 +164,7 @@ def make_record(app, world: World, maker: Callable[[World], int]) -> int:
 
 
 def row_values(app, endpoint: str, pk: int, names: list[str]) -> dict[str, Any]:
-    from tests.conftest import view_of
+    from tests.helpers import view_of
 
     model = view_of(app, endpoint).model
     with app.app_context():
@@ -247,26 +244,6 @@ def test_a_school_users_narrower_form_is_checked_too(app, client_as, world):
     html = theirs.update({"class_name": "5班"}).submit(school).get_data(as_text=True)
     assert STALE in html
     assert fetch(app, Child, world.child_a).class_name == "1班"
-
-
-@contextmanager
-def saved_meanwhile(app, statement: str) -> Iterator[None]:
-    """Another connection commits ``statement`` just before the session's next flush: the
-    row changes after the version check passed, as when two saves are in flight at once."""
-    done: list[bool] = []
-
-    def meanwhile(session: Session, flush_context: Any, instances: Any) -> None:
-        if not done:
-            done.append(True)
-            with db.engine.begin() as conn:
-                conn.execute(text(statement))
-
-    event.listen(Session, "before_flush", meanwhile)
-    try:
-        yield
-    finally:
-        event.remove(Session, "before_flush", meanwhile)
-    assert done, "no flush happened"
 
 
 def test_a_row_changed_between_check_and_write_is_refused_not_a_500(app, client_as, world):

@@ -12,9 +12,9 @@ from admin_app.choices import AuditAction, Role
 from admin_app.extensions import db
 from admin_app.lockout import LockoutPolicy
 from admin_app.models import AuditLog, LoginThrottle, User, utcnow
-from tests.conftest import login, session_token
 from tests.factories import PASSWORD
 from tests.forms import form_of, open_form
+from tests.helpers import login, session_token
 
 
 def account(app, username: str) -> User:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import Child, Household
-from tests.conftest import field_errors
 from tests.forms import open_form
+from tests.helpers import field_errors
 
 
 def numbers(app, world) -> tuple[str, str]:

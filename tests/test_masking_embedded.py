@@ -12,8 +12,8 @@ from sqlalchemy import select
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import Child, ExportRecord
-from tests.conftest import export
 from tests.forms import open_form
+from tests.helpers import export
 
 
 def give_numbers(app, world) -> str:
@@ -40,10 +40,11 @@ def cells(data: bytes) -> str:
 def test_screens_mask_numbers_that_embed_the_id_number(app, client_as, world):
     id_number = give_numbers(app, world)
     url = f"/admin/child/details/?id={world.child_a}"
+    masked = id_number[:6] + "********" + id_number[-4:]
     for role in (Role.LEADER, Role.INSPECTOR):
         html = client_as(role).get(url).get_data(as_text=True)
         assert id_number not in html, role
-        assert id_number[:6] in html  # the masked form is shown
+        assert masked in html, role  # the record is shown, its numbers masked
     clerk = client_as(Role.CLERK).get(url).get_data(as_text=True)
     assert "G" + id_number in clerk and id_number + "42" in clerk
 
@@ -57,7 +58,12 @@ def test_the_children_ledger_of_a_leader_holds_no_full_id_number(app, client_as,
     assert "王小明" in text and id_number not in text
     listed = export(leader, "/admin/child/")
     assert listed.status_code == 200
-    assert id_number not in cells(listed.get_data())
+    text = cells(listed.get_data())
+    assert "王小明" in text and id_number not in text
+    # The control: the clerk's unmasked ledger holds the numbers in full.
+    clerk = client_as(Role.CLERK)
+    form = open_form(clerk, "/admin/reports/").set("report", "children").set("mask", False)
+    assert "G" + id_number in cells(form.submit(clerk).get_data())
 
 
 def test_a_masked_export_does_not_repeat_a_searched_number(app, client_as, world):

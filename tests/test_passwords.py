@@ -10,9 +10,9 @@ from admin_app.extensions import db
 from admin_app.models import User
 from admin_app.passwords import common_passwords, password_problem
 from admin_app.siteflags import DEMO_DATABASE, set_flag
-from tests.conftest import field_errors, login, submit
 from tests.factories import PASSWORD
 from tests.forms import open_form
+from tests.helpers import field_errors, login, submit
 
 
 @pytest.mark.parametrize(

@@ -19,9 +19,9 @@ from admin_app.models import (
     ResponsibilityAgreement,
     Village,
 )
-from tests.conftest import field_errors, inline_cell, row_delete_form, submit
 from tests.factories import make_inspection, make_item, make_period
 from tests.forms import form_of, open_form
+from tests.helpers import field_errors, inline_cell, row_delete_form, submit
 
 
 def count(app, model) -> int:

@@ -4,42 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from admin_app.choices import (
-    AgreementLevel,
-    AgreementLine,
-    AgreementStatus,
     AuditAction,
-    CaseKind,
-    CaseSource,
-    CaseStatus,
-    ChildStatus,
-    NoticeKind,
-    OutOfSchoolReason,
     Role,
 )
 from admin_app.dates import local_today
 from admin_app.extensions import db
 from admin_app.models import (
     AuditLog,
-    CaseVisit,
     Child,
-    DropoutCase,
     ExportRecord,
-    Notice,
-    School,
-    Township,
-    Village,
 )
 from admin_app.xlsx import FONT_SIZE, XLSX_MIMETYPE, fit_scale
-from tests.conftest import export
-from tests.factories import make_agreement, make_assistance, make_period
-from tests.forms import open_form
+from tests.helpers import by_header, export, issue, report_form, seed_report_data
 from tests.xlsx_helpers import (
     HOSTILE,
     assert_no_formula_or_link,
@@ -54,97 +36,6 @@ from tests.xlsx_helpers import (
 @pytest.fixture
 def data(app, world):
     return seed_report_data(app, world)
-
-
-def seed_report_data(app, world) -> dict[str, int]:
-    """2026年度 for the two villages of ``world``:
-
-    联合村 signed its 乡—村 agreement (刘主任), its children attend 联合乡中心小学 (陈校长);
-    新华村's agreement is still a draft (赵主任), its child attends 新华小学 (周校长), dropped
-    out, and its case has had no visit since March: overdue.
-    """
-    with app.app_context():
-        period = make_period()
-        village_a, village_b = (
-            db.session.get(Village, world.village_a),
-            db.session.get(Village, world.village_b),
-        )
-        school_a, school_b = (
-            db.session.get(School, world.school_a),
-            db.session.get(School, world.school_b),
-        )
-        make_agreement(village=village_a, party_b_name="刘主任", party_b_org="联合村村民委员会")
-        make_agreement(
-            village=village_b,
-            party_b_name="赵主任",
-            party_b_org="新华村村民委员会",
-            status=AgreementStatus.DRAFT,
-            signed_on=None,
-        )
-        for school, principal in ((school_a, "陈校长"), (school_b, "周校长")):
-            make_agreement(
-                village=None,
-                school=school,
-                line=AgreementLine.SCHOOL,
-                level=AgreementLevel.SCHOOL_TEACHER,
-                party_a_name=principal,
-                party_a_org=school.name,
-                party_b_name="班主任",
-                party_b_org=f"{school.name}六年级1班",
-            )
-        child_b = db.session.get(Child, world.child_b)
-        child_b.status = ChildStatus.DROPOUT
-        child_b.status_reason = OutOfSchoolReason.LEARNING
-        child_b.status_effective_on = dt.date(2026, 3, 1)
-        case = DropoutCase(
-            child=child_b,
-            kind=CaseKind.DROPOUT,
-            discovered_on=dt.date(2026, 3, 1),
-            source=CaseSource.SCHOOL_REPORT,
-            reason=OutOfSchoolReason.LEARNING,
-            village_person="赵主任",
-            school_person="周校长",
-            status=CaseStatus.PERSUADING,
-        )
-        db.session.add(case)
-        db.session.flush()
-        db.session.add(
-            CaseVisit(case=case, seq=1, visited_on=dt.date(2026, 3, 20), persons="赵主任")
-        )
-        township = db.session.scalar(select(Township))
-        db.session.add(
-            Notice(
-                case=case,
-                township_id=township.id,
-                kind=NoticeKind.RETURN,
-                year=2026,
-                seq=1,
-                number="联劝字〔2026〕1号",
-                issued_on=dt.date(2026, 3, 25),
-                deadline=dt.date(2026, 4, 10),
-            )
-        )
-        make_assistance(db.session.get(Child, world.child_a), amount=Decimal("300.00"))
-        make_assistance(db.session.get(Child, world.child_b), amount=Decimal("200.50"))
-        db.session.commit()
-        return {"period": period.id, "case": case.id}
-
-
-def report_form(client):
-    return open_form(client, "/admin/reports/", action="/admin/reports/")
-
-
-def issue(client, report: str, period: int | str | None = None, **extra):
-    """Pick a report (and its period, villages, 脱敏) on the reports page and press 生成."""
-    form = report_form(client).set("report", report)
-    if period is not None:
-        form.set("period", period)
-    return form.update(extra).submit(client)
-
-
-def by_header(sheet) -> list[dict]:
-    headers = headers_of(sheet)
-    return [dict(zip(headers, row, strict=False)) for row in rows_of(sheet)]
 
 
 # --- Done when ------------------------------------------------------------------------------

@@ -10,18 +10,21 @@ from sqlalchemy import select
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import AssistanceRecord, Child, Household
-from tests.conftest import (
+from tests.factories import make_assistance
+from tests.forms import open_form
+from tests.helpers import (
+    NEW_CHILD,
     bulk_action_form,
+    export,
     field_errors,
+    filter_options,
     forge_entry,
     inline_cell,
+    new_child_values,
     post_elsewhere,
     row_delete_form,
     session_token,
-    submit,
 )
-from tests.factories import make_assistance
-from tests.forms import open_form
 
 
 @pytest.fixture
@@ -47,20 +50,28 @@ def test_search_cannot_reach_another_village(app, village_user, world):
         number = db.session.get(Child, world.child_b).id_number
     html = village_user.get(f"/admin/child/?search={number}").get_data(as_text=True)
     assert "李小红" not in html
+    # The control: the same search for their own child's number finds it.
+    with app.app_context():
+        own = db.session.get(Child, world.child_a).id_number
+    html = village_user.get(f"/admin/child/?search={own}").get_data(as_text=True)
+    assert "王小明" in html
 
 
 @pytest.mark.parametrize(
     "url",
     [
-        "/admin/child/details/?id={child_b}",
-        "/admin/child/edit/?id={child_b}",
-        "/admin/household/details/?id={household_b}",
-        "/admin/household/edit/?id={household_b}",
+        "/admin/child/details/?id={child}",
+        "/admin/child/edit/?id={child}",
+        "/admin/household/details/?id={household}",
+        "/admin/household/edit/?id={household}",
     ],
 )
 def test_other_village_records_by_id_are_not_found(village_user, world, url):
-    response = village_user.get(url.format(**vars(world)))
-    assert response.status_code == 404
+    other = url.format(child=world.child_b, household=world.household_b)
+    assert village_user.get(other).status_code == 404
+    # The control: the same address with their own record's id opens.
+    own = url.format(child=world.child_a, household=world.household_a)
+    assert village_user.get(own).status_code == 200
 
 
 def test_edit_post_to_another_village_child_changes_nothing(app, village_user, world):
@@ -91,6 +102,12 @@ def test_delete_of_another_village_child_is_refused(app, client_as, world):
     assert response.status_code in (403, 404)
     with app.app_context():
         assert db.session.get(Child, world.child_b) is not None
+    # The control: the same post by a clerk deletes the row.
+    clerk = client_as(Role.CLERK)
+    data = {"id": world.child_b, "csrf_token": session_token(clerk)}
+    assert clerk.post("/admin/child/delete/", data=data).status_code == 302
+    with app.app_context():
+        assert db.session.get(Child, world.child_b) is None
 
 
 def test_household_delete_of_another_village_is_not_found(app, village_user, world):
@@ -128,9 +145,7 @@ def test_inline_edit_of_another_village_child_is_refused(app, village_user, worl
     assert response.status_code in (400, 404)
     with app.app_context():
         assert db.session.get(Child, world.child_b).class_name == "1班"
-
-
-def test_inline_edit_within_scope_works(app, village_user, world):
+    # The control: their own child's cell, posted the same way, saves.
     cell = inline_cell(village_user, "/admin/child/", world.child_a, "class_name")
     response = village_user.post("/admin/child/ajax/update/", data={**cell, "class_name": "9班"})
     assert response.status_code == 200
@@ -154,18 +169,23 @@ def test_pickers_offer_only_records_in_scope(village_user, world):
 
 
 def test_picking_another_village_household_in_a_form_is_refused(app, village_user, world):
-    before = None
+    edit = f"/admin/child/edit/?id={world.child_a}"
     with app.app_context():
-        before = db.session.get(Child, world.child_a).household_id
-    response = submit(
-        village_user,
-        f"/admin/child/edit/?id={world.child_a}",
-        {"household": world.household_b},
-    )
+        db.session.get(Child, world.child_a).household_id = None
+        db.session.commit()
+    # The picker does not offer it, so only a forged post can carry it.
+    form = open_form(village_user, edit)
+    assert str(world.household_b) not in form.lookup("household")
+    response = form.force("household", world.household_b).submit(village_user)
     assert response.status_code == 200
     assert field_errors(response)
     with app.app_context():
-        assert db.session.get(Child, world.child_a).household_id == before
+        assert db.session.get(Child, world.child_a).household_id is None
+    # The control: their own household, picked from what the picker offers, is saved.
+    form = open_form(village_user, edit).pick("household", world.household_a, "王")
+    assert form.submit(village_user).status_code == 302
+    with app.app_context():
+        assert db.session.get(Child, world.child_a).household_id == world.household_a
 
 
 def test_assistance_records_scoped_through_the_child(app, village_user, world):
@@ -188,6 +208,7 @@ def test_school_user_sees_only_children_of_their_school(app, school_user, world)
     html = school_user.get("/admin/child/").get_data(as_text=True)
     assert "王小明" in html and "李小红" not in html
     assert school_user.get(f"/admin/child/details/?id={world.child_b}").status_code == 404
+    assert school_user.get(f"/admin/child/details/?id={world.child_a}").status_code == 200
 
 
 def test_school_user_edits_enrolment_but_not_identity(app, school_user, world):
@@ -213,15 +234,31 @@ def test_school_user_edits_enrolment_but_not_identity(app, school_user, world):
         assert child.name == "王小明"
 
 
-def test_school_user_cannot_create_or_delete_children(school_user, world):
+def test_school_user_cannot_create_or_delete_children(app, client_as, school_user, world):
     assert school_user.get("/admin/child/new/").status_code == 403
     data = {"id": world.child_a, "csrf_token": session_token(school_user)}
     assert school_user.post("/admin/child/delete/", data=data).status_code == 403
+    with app.app_context():
+        assert db.session.get(Child, world.child_a) is not None
+    # The control: a clerk opens the form and deletes the row with the same post.
+    clerk = client_as(Role.CLERK)
+    assert clerk.get("/admin/child/new/").status_code == 200
+    data = {"id": world.child_a, "csrf_token": session_token(clerk)}
+    assert clerk.post("/admin/child/delete/", data=data).status_code == 302
 
 
 def test_filter_options_list_only_own_village(village_user, world):
-    html = village_user.get("/admin/child/").get_data(as_text=True)
-    assert "新华村" not in html
+    options = filter_options(village_user.get("/admin/child/").get_data(as_text=True))
+    assert options["行政村"] == ["联合村"]  # their own village offered, the other not
+    assert options["学校"] == ["新华小学", "联合乡中心小学"]  # school names are public
+
+
+def test_filter_options_of_a_school_user_list_only_their_school_and_its_villages(
+    school_user, world
+):
+    options = filter_options(school_user.get("/admin/child/").get_data(as_text=True))
+    assert options["学校"] == ["联合乡中心小学"]
+    assert options["行政村"] == ["联合村"]  # the villages their pupils come from
 
 
 def test_builtin_export_is_off(village_user, world):
@@ -229,8 +266,18 @@ def test_builtin_export_is_off(village_user, world):
     response = village_user.post("/admin/child/export/csv/", data=token)
     assert response.status_code in (302, 404)
     assert "李小红" not in response.get_data(as_text=True)
+    # The control: the panel's own export button hands over their list.
+    assert export(village_user, "/admin/child/").mimetype.endswith("spreadsheetml.sheet")
 
 
 def test_village_user_creating_a_child_gets_their_village(app, village_user, world):
-    page = village_user.get("/admin/child/new/").get_data(as_text=True)
-    assert "联合村" in page
+    form = open_form(village_user, NEW_CHILD)
+    # Preset to their village, and the picker offers no other.
+    assert form.value("village") == str(world.village_a)
+    assert form.lookup("village") == {str(world.village_a): "联合村"}
+    values = new_child_values(world)
+    del values["village"]  # left as the page preset it
+    assert form.update(values).submit(village_user).status_code == 302
+    with app.app_context():
+        child = db.session.scalar(select(Child).where(Child.name == values["name"]))
+        assert child.village_id == world.village_a

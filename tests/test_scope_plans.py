@@ -7,17 +7,12 @@ import datetime as dt
 
 from admin_app.choices import Role
 from admin_app.extensions import db
-from admin_app.models import AssistancePlan, Child, Household, School
+from admin_app.models import Child, Household, School
 from tests import factories as f
 
 
 def make_plan(measures: str, *, child: Child | None, household: Household) -> int:
-    plan = AssistancePlan(
-        child=child, household=household, measures=measures, start_on=dt.date(2026, 3, 1)
-    )
-    db.session.add(plan)
-    db.session.flush()
-    return plan.id
+    return f.make_plan(child=child, household=household, measures=measures).id
 
 
 def test_school_reads_plans_of_its_pupils_and_their_households_only(app, client_as, world):

@@ -8,7 +8,7 @@ from sqlalchemy import select, text
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import Child, User
-from tests.conftest import view_of
+from tests.helpers import view_of
 
 
 def plan_of(app, statement) -> str:

@@ -35,7 +35,7 @@ from admin_app.models import (
 from admin_app.siteflags import is_demo_database
 from admin_app.validation import check_child
 from seed.demo import DEMO_ACCOUNTS
-from tests.conftest import login
+from tests.helpers import login
 
 
 def fingerprint() -> str:

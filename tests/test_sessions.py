@@ -12,9 +12,9 @@ from admin_app.auth import AUTH_AT, SEEN_AT
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import User
-from tests.conftest import login, session_token, submit
 from tests.factories import PASSWORD
 from tests.forms import form_of, open_form
+from tests.helpers import login, session_token, submit
 
 PRIVATE = "/admin/child/"
 

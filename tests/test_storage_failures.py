@@ -14,10 +14,9 @@ from admin_app import create_app
 from admin_app.choices import Role, Sex
 from admin_app.extensions import db
 from admin_app.models import Child
-from tests.conftest import submit
 from tests.factories import make_id_number
 from tests.forms import open_form
-from tests.test_child import NEW, new_child_values
+from tests.helpers import NEW_CHILD, new_child_values, submit
 
 
 def test_a_stopped_database_answers_with_a_chinese_page(tmp_path: Path) -> None:
@@ -47,7 +46,7 @@ def test_a_full_disk_keeps_the_typing_and_saves_nothing(app, client_as, world) -
 
     event.listen(Session, "before_flush", disk_full)
     try:
-        page = submit(clerk, NEW, new_child_values(world, id_number=number, name="钱小满"))
+        page = submit(clerk, NEW_CHILD, new_child_values(world, id_number=number, name="钱小满"))
     finally:
         event.remove(Session, "before_flush", disk_full)
     body = page.get_data(as_text=True)

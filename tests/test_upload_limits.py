@@ -24,8 +24,8 @@ from admin_app.imports import duplicate_message, plan_file
 from admin_app.models import Child
 from admin_app.tables import Limits, TableError, read_table
 from tests import factories as f
+from tests.helpers import upload
 from tests.spreadsheets import csv_bytes, poverty_row, xlsx
-from tests.test_import import upload
 
 POVERTY = ImportSource.POVERTY
 

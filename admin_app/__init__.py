@@ -24,7 +24,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     params.init_app(app)
     # JSON the panel serves (the ranking data, pickers, Flask-Admin's filter menus) is read
     # by people too: Chinese as UTF-8 characters, not \u escapes.
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False
     # Templates show stored instants (naive UTC) in Beijing time to the minute.
     app.jinja_env.filters["beijing"] = beijing_minute
 

@@ -94,7 +94,7 @@ def _dump_database(work: Path) -> str:
         target = sqlite3.connect(work / SQLITE_MEMBER)
         try:
             with db.engine.connect() as conn:
-                conn.connection.driver_connection.backup(target)  # type: ignore[union-attr]
+                conn.connection.driver_connection.backup(target)
         finally:
             target.close()
         return SQLITE_MEMBER
@@ -194,7 +194,7 @@ def _restore_database(manifest: dict[str, Any], unpacked: Path) -> None:
         source = sqlite3.connect(unpacked / SQLITE_MEMBER)
         try:
             with db.engine.connect() as conn:
-                source.backup(conn.connection.driver_connection)  # type: ignore[arg-type]
+                source.backup(conn.connection.driver_connection)
         finally:
             source.close()
         return

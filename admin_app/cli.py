@@ -191,7 +191,7 @@ def backup_command() -> None:
     from .backup import BackupError, create_backup
 
     try:
-        made = create_backup(current_app._get_current_object())  # type: ignore[attr-defined]
+        made = create_backup(current_app._get_current_object())
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     rows = sum(made.tables.values())
@@ -209,7 +209,7 @@ def restore_command(archive: Path, yes: bool) -> None:
     if not yes:
         click.confirm("恢复将用备份覆盖当前数据库和文件，确定继续吗？", abort=True)
     try:
-        counts = restore_backup(current_app._get_current_object(), archive)  # type: ignore[attr-defined]
+        counts = restore_backup(current_app._get_current_object(), archive)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"恢复完成：{len(counts)} 张表 {sum(counts.values())} 行。")
@@ -226,7 +226,7 @@ def serve_command(host: str, port: int, threads: int) -> None:
 
     from .serving import log_requests, log_to_file, serving_problems
 
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = current_app._get_current_object()
     problems = serving_problems(app)
     if problems:
         raise click.ClickException("拒绝启动：\n- " + "\n- ".join(problems))

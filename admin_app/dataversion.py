@@ -103,7 +103,7 @@ def _has_table(conn: Connection, remembered: bool = False) -> bool:
     query = _TABLE_FOUND.get(conn.dialect.name)
     if query is None:
         return True
-    own = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    own = conn.connection.dbapi_connection.cursor()
     try:
         own.execute(query)
         row = own.fetchone()
@@ -128,7 +128,7 @@ def _bump_before_write(
         return
     # A cursor of its own on the same DBAPI connection: the same transaction, and the
     # statement about to run keeps its cursor untouched.
-    own = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    own = conn.connection.dbapi_connection.cursor()
     try:
         own.execute(_bump_sql())
     finally:
@@ -184,7 +184,7 @@ def cached(session: Session, name: str, key: Hashable, compute: Callable[[], T])
         value = _cache.get(full, _MISSING)
         if value is not _MISSING:
             _cache.move_to_end(full)
-            return value  # type: ignore[no-any-return]
+            return value
     value = compute()
     if current(session) != token:
         return value

@@ -697,7 +697,7 @@ def _judge_against_register(
     if merged["village"] is not None:
         result.village = merged["village"].name
     draft = _Draft(**merged)
-    problems = check_child(session, draft, today, check_unique=False)  # type: ignore[arg-type]
+    problems = check_child(session, draft, today, check_unique=False)
     result.errors.extend(dict.fromkeys(problems.values()))
     birth = draft.birth_date
     if year_month and birth and (birth.year, birth.month) != year_month:

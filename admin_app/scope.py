@@ -129,7 +129,8 @@ def apply_scope(query: Any, model: type, user: Any) -> Any:
     if getattr(user, "is_authenticated", False) and is_township_wide(user):
         return query
     criterion = scope_criterion(model, user)
-    return query.filter(criterion) if hasattr(query, "filter") else query.where(criterion)
+    # Query and Select (SQLAlchemy 2) both have .filter.
+    return query.filter(criterion)
 
 
 def get_scoped(session: Session, model: type[Row], raw_id: Any, user: Any) -> Row | None:

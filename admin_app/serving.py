@@ -65,9 +65,7 @@ def trust_proxies(app: Flask) -> None:
     """
     hops = int(app.config.get("TRUSTED_PROXIES") or 0)
     if hops > 0:
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops
-        )
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops)
 
 
 def log_to_file(app: Flask) -> Path:
@@ -99,7 +97,7 @@ def log_requests(app: Flask) -> None:
     access = logging.getLogger(app.logger.name + ".access")
 
     @app.after_request
-    def _log(response):  # type: ignore[no-untyped-def]
+    def _log(response):
         user = current_user.get_id() if current_user and current_user.is_authenticated else "-"
         access.info(
             "%s user=%s %s %s %s",

@@ -414,15 +414,15 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
     # Create, edit and delete (within the user's scope): the screen's rows of the table.
 
     @property
-    def can_create(self) -> bool:  # type: ignore[override]
+    def can_create(self) -> bool:
         return may(self.endpoint, CREATE)
 
     @property
-    def can_edit(self) -> bool:  # type: ignore[override]
+    def can_edit(self) -> bool:
         return may(self.endpoint, EDIT)
 
     @property
-    def can_delete(self) -> bool:  # type: ignore[override]
+    def can_delete(self) -> bool:
         return may(self.endpoint, DELETE)
 
     # --- Scope -------------------------------------------------------------------------
@@ -433,7 +433,7 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
     def get_count_query(self) -> Any:
         return apply_scope(super().get_count_query(), self.model, current_user)
 
-    def get_list(  # type: ignore[override]
+    def get_list(
         self,
         page: int | None,
         sort_column: Any,

@@ -95,9 +95,9 @@ class XlsxExportMixin:
         id_columns = set(getattr(self, "masked_id_columns", ()))
         phone_columns = set(getattr(self, "masked_phone_columns", ()))
         columns = []
-        for name, label in self._export_columns:  # type: ignore[attr-defined]
+        for name, label in self._export_columns:
             mask = "id" if name in id_columns else "phone" if name in phone_columns else None
-            fmt = "id" if mask else column_format(self.model, name)  # type: ignore[attr-defined]
+            fmt = "id" if mask else column_format(self.model, name)
             width = WIDTHS.get(fmt, max(8, min(30, 2 * len(str(label)) + 2)))
             get = path_getter(name)
             if fmt == "datetime":
@@ -109,7 +109,7 @@ class XlsxExportMixin:
         """The list's current filters, search and sort, in words for the title rows."""
         parts = []
         for index, _name, value in view_args.filters or ():
-            flt = self._filters[index]  # type: ignore[attr-defined]
+            flt = self._filters[index]
             shown = value
             options = getattr(flt, "get_options", None)
             if options is not None:
@@ -121,7 +121,7 @@ class XlsxExportMixin:
             parts.append(f"{flt.name}{flt.operation()}{shown}")
         if view_args.search:
             parts.append(f"搜索“{view_args.search}”")
-        sort = self._get_column_by_idx(view_args.sort)  # type: ignore[attr-defined]
+        sort = self._get_column_by_idx(view_args.sort)
         if sort is not None:
             parts.append(f"按{sort[1]}{'降序' if view_args.sort_desc else '升序'}")
         description = "；".join(str(p) for p in parts) or "全部记录"
@@ -140,9 +140,9 @@ class XlsxExportMixin:
         The list's filters, search and sort come in the query string, as the list has them."""
         if export_type != "xlsx":
             abort(404)
-        view_args = self._get_list_extra_args()  # type: ignore[attr-defined]
-        sort = self._get_column_by_idx(view_args.sort)  # type: ignore[attr-defined]
-        _, query = self.get_list(  # type: ignore[attr-defined]
+        view_args = self._get_list_extra_args()
+        sort = self._get_column_by_idx(view_args.sort)
+        _, query = self.get_list(
             0,
             sort[0] if sort is not None else None,
             view_args.sort_desc,
@@ -155,7 +155,7 @@ class XlsxExportMixin:
         description = self.export_description(view_args)
         township = current_app.config["TOWNSHIP_NAME"]
         heading = Heading(
-            title=f"{township}{self.name}",  # type: ignore[attr-defined]
+            title=f"{township}{self.name}",
             township=township,
             period=period_text(None),
             generated_by=f"{current_user.display_name}（{current_user.role.label}）",
@@ -166,8 +166,8 @@ class XlsxExportMixin:
         columns = self.export_columns()
         limit = current_app.config.get("EXPORT_MAX_ROWS", EXCEL_MAX_ROWS)
         record = issue(
-            report=f"list:{self.endpoint}",  # type: ignore[attr-defined]
-            title=file_title(f"{self.name}列表", None),  # type: ignore[attr-defined]
+            report=f"list:{self.endpoint}",
+            title=file_title(f"{self.name}列表", None),
             user=current_user._get_current_object(),
             filters={"description": description, "args": self.archived_args(masked)},
             masked=masked,
@@ -175,7 +175,7 @@ class XlsxExportMixin:
                 write_report(
                     str(path),
                     heading,
-                    str(self.name),  # type: ignore[attr-defined]
+                    str(self.name),
                     columns,
                     query.yield_per(BATCH),
                     max_rows=limit,

@@ -54,6 +54,7 @@ from .models import (
     ResponsibilityAgreement,
     Village,
 )
+from .sqlutil import hash_id_sets_in_memory
 from .timeliness import first_visit_due, first_visit_timely, judged_before
 
 HUNDRED = Decimal(100)
@@ -511,6 +512,7 @@ def count_all(
     if probe:
         grouped_rows = count_profiles(session, stmt)
     else:
+        hash_id_sets_in_memory(session)
         profiles = stmt.subquery()
         grouped_rows = session.execute(
             select(profiles.c.village_id, profiles.c.profile, func.count()).group_by(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,7 +27,8 @@ from ..choices import AuditAction, ChildStatus, IndicatorMethod, Role
 from ..dataversion import cached
 from ..dates import COMPULSORY_AGE_MAX, COMPULSORY_AGE_MIN, local_today, school_year_cutoff
 from ..extensions import db
-from ..models import AssessmentPeriod, Child, Village
+from ..models import AssessmentPeriod, Child, Township, Village
+from ..params import parse_id
 from ..scope import apply_scope, scope_criterion
 from ..sqlutil import unindexed
 from ..verification import pending_children
@@ -89,6 +91,51 @@ def dashboard_row(
     }
 
 
+def status_row(township: tuple[int, str], villages: list[dict[str, Any]]) -> dict[str, Any]:
+    """A township's row of the status table: its villages' counts added up."""
+    counts: dict[str, int] = {}
+    for village in villages:
+        for status, n in village["counts"].items():
+            counts[status] = counts.get(status, 0) + n
+    township_id, name = township
+    return {
+        "id": None,
+        "township_id": township_id,
+        "name": name,
+        "counts": counts,
+        "total": sum(counts.values()),
+    }
+
+
+def indicator_row(township: tuple[int, str], rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """A township's row of the indicator table: rates of its villages' summed facts (not
+    an average of their rates)."""
+    facts: dict[str, int] = {}
+    for row in rows:
+        for key, value in row["facts"].items():
+            facts[key] = facts.get(key, 0) + value
+    statuses = {
+        ChildStatus.NOT_ENROLLED.value: sum(r["not_enrolled"] for r in rows),
+        ChildStatus.DROPOUT.value: sum(r["dropout"] for r in rows),
+        ChildStatus.PENDING.value: sum(r["pending"] for r in rows),
+    }
+    township_id, name = township
+    persuading = sum(r["persuading"] for r in rows)
+    return {**dashboard_row(name, facts, statuses, persuading), "township_id": township_id}
+
+
+def roll_up(
+    rows: list[dict[str, Any]],
+    combine: Callable[[tuple[int, str], list[dict[str, Any]]], dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """Village rows grouped by township (in the rows' order: by township name), one
+    ``combine``d row each."""
+    groups: dict[tuple[int, str], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault((row["township_id"], row["township"]), []).append(row)
+    return [combine(township, members) for township, members in groups.items()]
+
+
 def of_compulsory_age(today: dt.date, *, most: bool = False) -> ColumnElement[bool]:
     """Children aged 6–15 (completed years on 31 August of this school year, DESIGN.md §4):
     the 在册适龄 the dashboard counts. Those older or younger are on the roll too (a
@@ -113,27 +160,54 @@ class DashboardView(AdminIndexView):
     def index(self) -> Any:
         if not current_user.is_authenticated:
             return redirect(url_for(".login_view", next=request.full_path))
-        return self.render("admin/dashboard.html", **self._figures())
+        township = self._township_asked()
+        if township is False:
+            return redirect(url_for(".index"))
+        return self.render("admin/dashboard.html", **self._figures(township))
 
-    def _figures(self) -> dict[str, Any]:
+    def _township_asked(self) -> Township | bool | None:
+        """The township a reader drilled into (``?township=``), None for all of them, or
+        False for a township that is not one, or not within the reader's villages."""
+        raw = request.args.get("township")
+        if raw is None:
+            return None
+        township = db.session.get(Township, parse_id(raw) or 0)
+        if township is None:
+            return False
+        seen = apply_scope(
+            select(Village.id).where(Village.township_id == township.id), Village, current_user
+        )
+        return township if db.session.scalar(seen.limit(1)) is not None else False
+
+    def _figures(self, township: Township | None) -> dict[str, Any]:
         """Everything the home page shows, kept while the data is unchanged
         (``dataversion``) for each scope: a write shows on the next request.
 
         Keyed by today (ages, the current period, waiting days and overdue cases follow
-        the date) and by what decides the user's rows and figures (``scope``)."""
+        the date), by what decides the user's rows and figures (``scope``) and by the
+        township drilled into. Villages of more than one township are shown a row per
+        township, each a link to its villages: a county's 300 villages, or a trial's
+        3,000, are no page to read (nor to render: 1.5 s for 3,000)."""
         user = current_user
         scope = (user.role, user.village_id, user.school_id)
+        township_id = township.id if township is not None else None
 
         def compute() -> dict[str, Any]:
-            counts = self._status_counts()
+            counts = self._status_counts(township_id)
+            townships = {v["township_id"] for v in counts["villages"]}
+            by_township = township_id is None and len(townships) > 1
+            figures = {**counts, **self._indicators(counts, by_township)}
+            if by_township:
+                figures["villages"] = roll_up(counts["villages"], status_row)
             return {
-                **counts,
-                **self._indicators(counts),
+                **figures,
+                "by_township": by_township,
+                "township": township,
                 **case_watch_context(self.admin),
                 "pending_watch": self._pending_watch(),
             }
 
-        return cached(db.session, "dashboard", (local_today(), scope), compute)
+        return cached(db.session, "dashboard", (local_today(), scope, township_id), compute)
 
     def _pending_watch(self) -> dict[str, Any] | None:
         """The 待核实 children within the user's scope, longest waiting first (a school
@@ -143,8 +217,9 @@ class DashboardView(AdminIndexView):
         )
         return {"total": total, "rows": rows} if total else None
 
-    def _indicators(self, status_counts: dict[str, Any]) -> dict[str, Any]:
-        """应入学, 在校, 入学率 and 巩固率 per village for the current period, against targets."""
+    def _indicators(self, status_counts: dict[str, Any], by_township: bool) -> dict[str, Any]:
+        """应入学, 在校, 入学率 and 巩固率 per village (or per township) for the current
+        period, against targets."""
         period = current_period(db.session, local_today())
         # Village figures count every child of the village: not a school user's to see.
         if period is None or current_user.role == Role.SCHOOL:
@@ -156,11 +231,14 @@ class DashboardView(AdminIndexView):
         rows = []
         for village in status_counts["villages"]:
             facts = counts[village["id"]].facts if village["id"] in counts else None
-            rows.append(
-                dashboard_row(
-                    village["name"], facts, village["counts"], persuading.get(village["id"], 0)
-                )
+            row = dashboard_row(
+                village["name"], facts, village["counts"], persuading.get(village["id"], 0)
             )
+            rows.append(
+                {**row, "township_id": village["township_id"], "township": village["township"]}
+            )
+        if by_township:
+            rows = roll_up(rows, indicator_row)
         total_facts: dict[str, int] = {}
         for row in rows:
             for key, value in row["facts"].items():
@@ -195,40 +273,57 @@ class DashboardView(AdminIndexView):
             points.append({"name": past.name, **row})
         return [*points, {**total, "name": period.name}] if points else []
 
-    def _status_counts(self) -> dict[str, Any]:
-        """Children of compulsory age by village and status, within the user's scope, in
-        one grouped query; those outside the ages are counted apart by status."""
+    def _status_counts(self, township_id: int | None) -> dict[str, Any]:
+        """Children of compulsory age by village and status, within the user's scope (and
+        the township drilled into), in one grouped query; those outside the ages are
+        counted apart by status."""
         of_age = of_compulsory_age(local_today(), most=True)
-        stmt = apply_scope(
-            select(Village.id, Village.name, Child.status, func.count(Child.id))
+        stmt = (
+            select(
+                Village.id,
+                Village.name,
+                Township.id,
+                Township.name,
+                Child.status,
+                func.count(Child.id),
+            )
             .join(Child, Child.village_id == Village.id)
+            .join(Township, Township.id == Village.township_id)
             .where(of_age)
-            .group_by(Village.id, Village.name, Child.status)
-            .order_by(Village.name),
-            Child,
-            current_user,
+            .group_by(Village.id, Village.name, Township.id, Township.name, Child.status)
+            .order_by(Township.name, Village.name)
         )
+        if township_id is not None:
+            stmt = stmt.where(Village.township_id == township_id)
+        stmt = apply_scope(stmt, Child, current_user)
         by_village: dict[int, dict[str, Any]] = {}
         totals: dict[str, int] = {s.value: 0 for s in ChildStatus}
-        for village_id, name, status, count in db.session.execute(stmt):
+        for village_id, name, township_id, township, status, count in db.session.execute(stmt):
             row = by_village.setdefault(
-                village_id, {"id": village_id, "name": name, "counts": {}, "total": 0}
+                village_id,
+                {
+                    "id": village_id,
+                    "name": name,
+                    "township_id": township_id,
+                    "township": township,
+                    "counts": {},
+                    "total": 0,
+                },
             )
             row["counts"][status.value] = count
             row["total"] += count
             totals[status.value] += count
-        outside = dict(
-            db.session.execute(
-                apply_scope(
-                    select(Child.status, func.count(Child.id))
-                    .where(~of_compulsory_age(local_today()))
-                    .group_by(Child.status)
-                    .order_by(Child.status),
-                    Child,
-                    current_user,
-                )
-            ).all()
+        outside_stmt = (
+            select(Child.status, func.count(Child.id))
+            .where(~of_compulsory_age(local_today()))
+            .group_by(Child.status)
+            .order_by(Child.status)
         )
+        if township_id is not None:
+            outside_stmt = outside_stmt.where(
+                Child.village_id.in_(select(Village.id).where(Village.township_id == township_id))
+            )
+        outside = dict(db.session.execute(apply_scope(outside_stmt, Child, current_user)).all())
         child_view = next(v for v in self.admin._views if v.endpoint == "child")
         return {
             "outside_age": outside,

@@ -114,6 +114,7 @@ def test_villages_of_several_townships_are_shown_by_township(app, client_as, sec
     villages = status_table(drilled)
     assert set(villages) == {"竹山村"} and villages["竹山村"][0] == "3"
     assert "← 全部乡镇" in drilled and "青山镇合计" in drilled
+    assert "以下待核实儿童和案件督办为您所辖全部乡镇" in drilled
     assert "66.67%" in drilled.split('id="indicator-table"')[1].split("</table>")[0]
 
 

@@ -11,8 +11,8 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from .files import create_sqlite_file, private_folder
-from .tables import MAX_ROWS, MAX_UNPACKED_BYTES
+from .reports.tables import MAX_ROWS, MAX_UNPACKED_BYTES
+from .util.files import create_sqlite_file, private_folder
 
 
 def secret_key_from_instance(instance_path: str) -> str:

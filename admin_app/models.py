@@ -60,8 +60,8 @@ from .choices import (
     Sex,
     Stage,
 )
-from .display import points
 from .extensions import db
+from .reports.display import points
 
 
 def code_enum(enum_class: type[CodeEnum], name: str) -> SAEnum:

@@ -50,7 +50,7 @@ def bench_user() -> Any:
 
 def run_engine(target: str) -> int:
     from admin_app.extensions import db
-    from admin_app.reports import REPORTS, ReportRequest, render
+    from admin_app.reports.core import REPORTS, ReportRequest, render
 
     request = ReportRequest(user=bench_user(), masked=False)
     return render(db.session, REPORTS["children"], request, target).rows
@@ -70,8 +70,8 @@ def bare_loop(target: str, formatted: bool) -> int:
 
     from admin_app.choices import CHILD_KEY_GROUPS
     from admin_app.extensions import db
-    from admin_app.reports import CHILDREN_COLUMNS, ReportRequest, children_statement
-    from admin_app.xlsx import FONT, FORMATS
+    from admin_app.reports.core import CHILDREN_COLUMNS, ReportRequest, children_statement
+    from admin_app.reports.xlsx import FONT, FORMATS
 
     book = xlsxwriter.Workbook(
         target,

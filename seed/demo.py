@@ -31,10 +31,9 @@ from sqlalchemy import func, inspect, select, text
 from sqlalchemy.orm import MANYTOONE, Session, selectinload
 from stdnum.cn import ric
 
-from admin_app import dataversion
-from admin_app.assessment import PARAMS
-from admin_app.bulk import insert_rows
-from admin_app.cases import (
+from admin_app.assessment import dataversion
+from admin_app.assessment.core import PARAMS
+from admin_app.cases.core import (
     CLOSED_OUTCOME,
     ESCALATION_FROM,
     NOTICE_FOR_KIND,
@@ -64,7 +63,17 @@ from admin_app.choices import (
     Sex,
     Stage,
 )
-from admin_app.dates import local_today
+from admin_app.lists.bulk import insert_rows
+from admin_app.lists.validation import (
+    Errors,
+    check_agreement,
+    check_assistance,
+    check_child,
+    check_household,
+    check_inspection,
+    check_plan,
+    check_score,
+)
 from admin_app.models import (
     AssessmentPeriod,
     AssistancePlan,
@@ -88,17 +97,8 @@ from admin_app.models import (
     Village,
     utcnow,
 )
-from admin_app.siteflags import DEMO_DATABASE, set_flag
-from admin_app.validation import (
-    Errors,
-    check_agreement,
-    check_assistance,
-    check_child,
-    check_household,
-    check_inspection,
-    check_plan,
-    check_score,
-)
+from admin_app.util.dates import local_today
+from admin_app.util.siteflags import DEMO_DATABASE, set_flag
 from seed.names import NameMaker, group_names, township_names, village_names
 from seed.reference import load_reference
 
@@ -509,8 +509,8 @@ def import_poverty_list(
     arrive 待核实 with the list and its date (DESIGN.md §4). Two belong to a household
     the register has (found by 户主 and village; it becomes a 脱贫户 from the list's date)
     and one to a household the list makes the register create."""
-    from admin_app.imports import commit_plan, plan_file
-    from admin_app.tables import sha256_of
+    from admin_app.lists.imports import commit_plan, plan_file
+    from admin_app.reports.tables import sha256_of
 
     rng = ctx.rng
     heads = Counter((h.village.id, h.row["head_name"]) for h in households)

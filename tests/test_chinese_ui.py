@@ -23,8 +23,7 @@ from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 from sqlalchemy import inspect, select
 
-from admin_app import cases, columns
-from admin_app.audit import UNAUDITED
+from admin_app.cases import core as cases
 from admin_app.choices import (
     AccountabilityAction,
     AgreementLine,
@@ -46,6 +45,8 @@ from admin_app.models import (
     User,
     Village,
 )
+from admin_app.reports import columns
+from admin_app.util.audit import UNAUDITED
 from admin_app.views.base import SecureModelView
 from tests import factories as f
 from tests.forms import open_form

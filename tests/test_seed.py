@@ -18,8 +18,8 @@ from admin_app.choices import (
     OutOfSchoolReason,
     Role,
 )
-from admin_app.dates import local_today, school_year_cutoff
 from admin_app.extensions import db
+from admin_app.lists.validation import check_child
 from admin_app.models import (
     AssistanceRecord,
     Child,
@@ -32,8 +32,8 @@ from admin_app.models import (
     User,
     Village,
 )
-from admin_app.siteflags import is_demo_database
-from admin_app.validation import check_child
+from admin_app.util.dates import local_today, school_year_cutoff
+from admin_app.util.siteflags import is_demo_database
 from seed.demo import DEMO_ACCOUNTS
 from tests.helpers import login
 

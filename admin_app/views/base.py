@@ -40,18 +40,19 @@ from werkzeug.wrappers import Response
 from wtforms import HiddenField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from .. import columns, listing, locking
-from ..audit import log_event
-from ..auth import may, may_see_unmasked
+from ..access.auth import may, may_see_unmasked
+from ..access.masking import mask_id_number, mask_phone
+from ..access.permissions import CREATE, DELETE, EDIT, READ
+from ..access.scope import apply_scope, get_scoped
 from ..choices import AuditAction, CodeEnum
-from ..dates import LOCAL_TZ, beijing_minute
-from ..errors import storage_problem
 from ..extensions import db
-from ..masking import mask_id_number, mask_phone
-from ..params import parse_count, parse_id, parse_ids, parse_int, parse_page
-from ..permissions import CREATE, DELETE, EDIT, READ
-from ..scope import apply_scope, get_scoped
-from ..sqlutil import starts_with
+from ..reports import columns
+from ..util import listing, locking
+from ..util.audit import log_event
+from ..util.dates import LOCAL_TZ, beijing_minute
+from ..util.errors import storage_problem
+from ..util.params import parse_count, parse_id, parse_ids, parse_int, parse_page
+from ..util.sqlutil import starts_with
 from .export import XlsxExportMixin
 from .fields import LocalDateField
 from .widgets import OptionsFilter

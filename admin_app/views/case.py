@@ -32,9 +32,12 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from .. import cases, columns, locking
-from ..auth import may
-from ..cases import CaseChanged, CaseError
+from ..access.auth import may
+from ..access.permissions import PLAN, VISIT
+from ..access.scope import apply_scope, get_scoped
+from ..cases import core as cases
+from ..cases.core import CaseChanged, CaseError
+from ..cases.notices import notice_context
 from ..choices import (
     PLACEMENT_STATUSES,
     CaseEventKind,
@@ -44,13 +47,12 @@ from ..choices import (
     ChildStatus,
     OutOfSchoolReason,
 )
-from ..dates import local_today
 from ..extensions import db
 from ..models import AssistanceRecord, Child, DropoutCase, Notice, School
-from ..notices import notice_context
-from ..permissions import PLAN, VISIT
-from ..scope import apply_scope, get_scoped
-from ..sqlutil import starts_with
+from ..reports import columns
+from ..util import locking
+from ..util.dates import local_today
+from ..util.sqlutil import starts_with
 from .base import INTEGRITY_MESSAGE, SecureModelView, VersionField
 from .fields import LocalDateField, place_errors
 from .options import village_options

@@ -6,7 +6,7 @@ The database gets the county data set (`seed-demo --scale county`: 300 villages,
 children) if it holds no children yet. Three ways of writing the same rows, each measured
 in its own child process so that peak RSS (``getrusage``) belongs to that method alone:
 
-* engine   — the report engine (``admin_app.reports.render`` of 适龄儿童少年台账: streamed
+* engine   — the report engine (``admin_app.reports.core.render`` of 适龄儿童少年台账: streamed
              query, one declarative column list, typed and safe cells, summary sheet);
 * bare     — a hand-written XlsxWriter ``constant_memory`` loop over the same streamed query
              writing the same cells: the same values with the same cell formats (borders,

@@ -3,7 +3,7 @@
 Rows are generated in memory as plain dicts whose primary keys are assigned here, and
 written in bulk: the county set (about 700,000 rows) must load in well under two minutes,
 which ORM unit-of-work flushes cannot do. Bulk inserts bypass the ORM hook of
-``admin_app.history``, so the status history is written here, one row per change, as the
+``admin_app.util.history``, so the status history is written here, one row per change, as the
 hook would have written it.
 
 The data tells the story of the 2025—2026 school year and the autumn term of 2026: the
@@ -111,7 +111,7 @@ Row = dict[str, Any]
 HISTORY_START = dt.date(2025, 9, 1)
 #: First day of the current (2026—2027) school year; grades and classes are this year's.
 SCHOOL_YEAR_START = dt.date(2026, 9, 1)
-#: Ages are taken on 31 August, as ``admin_app.dates.school_year_cutoff`` does.
+#: Ages are taken on 31 August, as ``admin_app.util.dates.school_year_cutoff`` does.
 AGE_CUTOFF = dt.date(2026, 8, 31)
 #: The demo's "now": the latest date any event may carry.
 DEMO_PRESENT = dt.date(2026, 11, 20)
@@ -1237,7 +1237,8 @@ def assign_classes(ctx: Context, children: Sequence[DemoChild]) -> dict[ClassKey
 
 
 def status_history_rows(ctx: Context, children: Iterable[DemoChild]) -> Iterator[Row]:
-    """One ChildStatusChange per step of each timeline, as ``admin_app.history`` writes them."""
+    """One ChildStatusChange per step of each timeline, as ``admin_app.util.history`` writes
+    them."""
     for child in children:
         previous = None
         for step, (day, status) in enumerate(child.timeline, start=1):
@@ -1496,7 +1497,7 @@ def make_returned_cases(
 @dataclass
 class CaseLifecycle:
     """The steps (events), notices and notice counters behind the demo cases' statuses,
-    dated as the lifecycle functions of ``admin_app.cases`` would have dated them."""
+    dated as the lifecycle functions of ``admin_app.cases.core`` would have dated them."""
 
     events: list[Row] = field(default_factory=list)
     notices: list[Row] = field(default_factory=list)
@@ -1545,7 +1546,7 @@ class CaseLifecycle:
         **kw: Any,
     ) -> CaseStatus:
         """Record a lifecycle step from ``status``; the status it leads to, by the rule of
-        ``admin_app.cases`` (which refuses a step the status does not allow)."""
+        ``admin_app.cases.core`` (which refuses a step the status does not allow)."""
         after = status_after(kind, status)
         self.event(ctx, case, kind, day, from_status=status, to_status=after, **kw)
         return after
@@ -2047,7 +2048,7 @@ def create_demo_users(session: Session, places: Places) -> int:
             role=account.role,
             village_id=villages.get(account.village),
             school_id=schools.get(account.school),
-            # Exempt from the password policy, and marked: see admin_app.siteflags.
+            # Exempt from the password policy, and marked: see admin_app.util.siteflags.
             is_demo=True,
         )
         user.set_password(account.password, method)
@@ -2083,7 +2084,7 @@ TIMESTAMP_COLUMNS = ("created_at", "updated_at", "changed_at")
 
 
 class BulkWriter:
-    """Writes generated rows (``admin_app.bulk``: COPY on PostgreSQL), and counts them.
+    """Writes generated rows (``admin_app.lists.bulk``: COPY on PostgreSQL), and counts them.
 
     The whole load carries one timestamp: calling the columns' Python default for each of
     hundreds of thousands of rows would cost seconds.

@@ -339,7 +339,7 @@ def step(client, case_id: int, name: str, **fields):
 
 
 def open_case_at(app, child_id: int, status: CaseStatus = CaseStatus.PERSUADING) -> int:
-    """A case of the child opened and driven by ``admin_app.cases`` to ``status``
+    """A case of the child opened and driven by ``admin_app.cases.core`` to ``status``
     (children of the world are in school)."""
     with app.app_context():
         child = db.session.get(Child, child_id)

@@ -1,4 +1,4 @@
-"""The case lifecycle of DESIGN.md §3 in ``admin_app.cases``: every allowed and refused step,
+"""The case lifecycle of DESIGN.md §3 in ``admin_app.cases.core``: every allowed and refused step,
 the child's status and history, escalation order, notice numbers, visits and the overdue watch."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The cached ranking and home page (``admin_app.dataversion``) never show stale figures.
+"""The cached ranking and home page (``admin_app.assessment.dataversion``) never show stale figures.
 
 The property: after any sequence of edits — through the ORM, through Core statements,
 through an import committed with the driver's own cursor, a write left uncommitted and

@@ -149,7 +149,10 @@ def has_role(roles: Iterable[Role]) -> bool:
 
 
 def may(screen: str, action: str) -> bool:
-    """Whether the current user may take ``action`` on ``screen`` (``admin_app.permissions``)."""
+    """Whether the current user may take ``action`` on ``screen``.
+
+    The roles come from ``admin_app.access.permissions``.
+    """
     return allows(current_user, screen, action)
 
 

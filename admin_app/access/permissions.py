@@ -4,7 +4,7 @@ The secure base view (``views/base.py``) reads it for every screen: ``read`` to 
 screen at all, ``create``/``edit``/``delete`` for a model screen's writes. A screen's own
 actions (the case page's steps, settling a 待核实 child, the archive's downloads) are rows
 of the same table. Which *rows* a role reaches is the scope's question
-(``admin_app.scope``), not this table's: a village cadre who may edit children edits
+(``admin_app.access.scope``), not this table's: a village cadre who may edit children edits
 only their village's.
 
 ``tests/test_access.py`` is the hand-written role × screen matrix this table must meet.

@@ -3,7 +3,7 @@
 Every function checks that the step is allowed from the case's current status (otherwise
 it raises ``CaseError`` with the reason in Chinese), records a ``CaseEvent`` with the date,
 the note and the actor, and changes the child's status in the same session, so the status
-history row that ``admin_app.history`` writes on flush commits or rolls back with the case.
+history row that ``admin_app.util.history`` writes on flush commits or rolls back with the case.
 
 The functions flush but never commit: the caller owns the transaction. They check before
 they change anything where they can; after a ``CaseError`` the caller rolls back anyway.
@@ -146,7 +146,7 @@ class CaseChanged(CaseError):
 def check_version(case: DropoutCase, seen: int | None) -> None:
     """Refuse a step unless the user saw the case as it is now (its ``version``).
 
-    Every step bumps the case's version (``admin_app.locking``: events, visits, notices
+    Every step bumps the case's version (``admin_app.util.locking``: events, visits, notices
     and plans count as changes of the case), so the second of two clicks on the same page
     — or a colleague's page opened before the first click — is refused, not recorded
     twice. A step in flight at the same moment is caught by the ``WHERE version`` of the

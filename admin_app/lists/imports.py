@@ -1,7 +1,7 @@
 """Importing the county's lists into the children register (排查摸底).
 
 Two kinds of list: the poverty office's 帮扶对象名单 and the schools' 学籍名单. A file is
-read (``admin_app.tables``), every row is judged — the register's own rule
+read (``admin_app.reports.tables``), every row is judged — the register's own rule
 ``validation.check_child`` plus what only a file can get wrong (an ID number Excel
 stored as a number, an unknown village with the closest name suggested, the same ID
 number twice) — and the result is a plan: per row create / update / unchanged / error
@@ -13,7 +13,7 @@ household, never the guardian: the household is linked, or created, by 户主 an
 A poverty list sets the household's support category (户类别, 脱贫户 when the list has no
 such column) from that date, so the children it names count for 帮扶覆盖率. A child new to
 the register whom a poverty list names without a school is registered 待核实 (DESIGN.md
-§4) until ``admin_app.verification`` finds out whether the child is in school.
+§4) until ``admin_app.cases.verification`` finds out whether the child is in school.
 """
 
 from __future__ import annotations
@@ -960,7 +960,7 @@ def _write_updates(session: Session, rows: list[RowResult], now: dt.datetime) ->
 
     A clerk who has one of these children open in an edit form is then refused with what
     the import changed, instead of silently writing the old values back
-    (``admin_app.locking``). Rows are grouped by the columns they change, each group one
+    (``admin_app.util.locking``). Rows are grouped by the columns they change, each group one
     executemany of ``UPDATE … SET …, version = version + 1 WHERE id = ?``.
     """
     table = Child.__table__

@@ -117,7 +117,7 @@ def visible_records(user: User) -> Select[Any]:
 
     Admins: all. Village and school users: only their own (their files hold only their
     rows). Other township roles: every township file, but roles that may not read ID and
-    phone numbers only the masked ones (``admin_app.permissions``, the reports rows).
+    phone numbers only the masked ones (``admin_app.access.permissions``, the reports rows).
     """
     stmt = select(ExportRecord).order_by(ExportRecord.created_at.desc(), ExportRecord.id.desc())
     if allows(user, "reports", ARCHIVE_EVERY_FILE):

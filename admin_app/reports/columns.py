@@ -460,7 +460,7 @@ COMMON = {
     "id": Column("编号"),
     "created_at": Column("创建时间"),
     "updated_at": Column("更新时间"),
-    # The optimistic-locking counter (admin_app.locking): how many saves the record has had.
+    # The optimistic-locking counter (admin_app.util.locking): how many saves the record has had.
     "version": Column("版本"),
     "case": Column("控辍案件"),
     "user": Column("用户账号"),

@@ -2,8 +2,8 @@
 
 Each report says which rows it reads (a streamed query for the big ones) and, per column,
 its value, width and format; a column the registers have takes its label and mask from
-``admin_app.columns`` (``sheet_column``), and the summaries name columns by key.
-``admin_app.xlsx`` does the rest. A new report is a ``Report(...)`` here and an entry in
+``admin_app.reports.columns`` (``sheet_column``), and the summaries name columns by key.
+``admin_app.reports.xlsx`` does the rest. A new report is a ``Report(...)`` here and an entry in
 ``REPORTS``.
 """
 
@@ -729,7 +729,7 @@ def file_title(report_title: str, period: AssessmentPeriod | None) -> str:
 
 
 def issue_report(session: Session, report: Report, request: ReportRequest) -> ExportRecord:
-    """Render a report into the archive and record it (see ``admin_app.archive.issue``)."""
+    """Render a report into the archive and record it (see ``admin_app.reports.archive.issue``)."""
     period = request.period
     title = file_title(report.title, period)
     filters = {

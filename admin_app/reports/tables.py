@@ -1,6 +1,7 @@
 """Reading the spreadsheets clerks receive: .xlsx or .csv, a title above the header, blanks.
 
-Shared by imports (``admin_app.imports``) and the cross-check (``admin_app.crosscheck``).
+Shared by imports (``admin_app.lists.imports``) and the cross-check
+(``admin_app.lists.crosscheck``).
 A file is refused as a whole here — too large, not a spreadsheet, corrupt, empty, no
 header — with a Chinese message; rows are judged one by one by the callers.
 """

@@ -65,7 +65,7 @@ LISTS = "排查比对"
 class Screen:
     """One menu entry: where it sits, what it is called, the view and the model it shows.
 
-    The endpoint is also the screen's key in ``admin_app.permissions``.
+    The endpoint is also the screen's key in ``admin_app.access.permissions``.
     """
 
     category: str | None

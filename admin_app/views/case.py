@@ -1,7 +1,7 @@
 """控辍案件: the case list, opening a case, and the lifecycle as buttons with small forms.
 
 No screen edits a case's status: each step is a POST to ``/admin/case/step/<step>/?id=``
-that calls the matching function of ``admin_app.cases`` (which checks the transition,
+that calls the matching function of ``admin_app.cases.core`` (which checks the transition,
 records the event and changes the child's status) and commits. A refused step re-renders
 the case page with the messages next to the fields and the typed values kept.
 """
@@ -189,7 +189,7 @@ class PlanForm(CaseForm):
 @dataclass(frozen=True)
 class Step:
     """A button of the case page and its small form. Who may take it is the case screen's
-    row for the step in ``admin_app.permissions``; when, ``admin_app.cases``."""
+    row for the step in ``admin_app.access.permissions``; when, ``admin_app.cases.core``."""
 
     #: The button's text.
     label: str

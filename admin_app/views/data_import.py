@@ -3,7 +3,7 @@
 The uploaded bytes are kept under their sha256 in ``IMPORT_DIR`` between the preview and
 the commit; the commit re-reads and re-judges them, so no row data ever travels through
 the browser. The upload judges the file once and keeps what the preview shows beside it
-(``admin_app.import_plans``), so paging through the preview does not judge it again.
+(``admin_app.lists.import_plans``), so paging through the preview does not judge it again.
 Township clerks and admins only: village and school users are refused
 (a county list spans villages, and its rejects would show other villages' children).
 """

@@ -40,7 +40,8 @@ class InspectionView(SecureModelView):
         OptionsFilter(Inspection.village_id, "行政村", village_options, int),
         "inspected_on",
     )
-    # The scores are not a form field: the sheet below the form (``admin_app.inspections``).
+    # The scores are not a form field: the sheet below the form
+    # (``admin_app.assessment.inspections``).
     form_columns = ("period", "village", "inspected_on", "inspectors", "summary")
     form_ajax_refs = {
         "period": {"fields": ("name",)},

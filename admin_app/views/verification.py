@@ -1,7 +1,7 @@
 """待核实儿童: the list of children an official list named without a school, and the
 verification step (in school, or not in school → a 疑似 case) as two small forms.
 
-The rules live in ``admin_app.verification``; this view fetches the child within the
+The rules live in ``admin_app.cases.verification``; this view fetches the child within the
 user's scope, hands the typed values over, and shows refusals next to the fields with
 what was typed kept.
 """

@@ -49,7 +49,7 @@ def init_db_command() -> None:
 @click.option("--seed", "random_seed", type=int, default=2026, show_default=True)
 def seed_demo_command(scale: str, if_empty: bool, random_seed: int) -> None:
     """Load the deterministic demo data set (and one user per role)."""
-    from seed.demo import build_demo
+    from seed.demo.build import build_demo
 
     if if_empty and db.session.scalar(select(func.count(Child.id))):
         click.echo("已有数据，跳过演示数据生成。")
@@ -103,7 +103,7 @@ def create_user_command(
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 def demo_accounts_command(port: int) -> None:
     """Print the demo accounts to log in with."""
-    from seed.demo import DEMO_ACCOUNTS
+    from seed.demo.settings import DEMO_ACCOUNTS
 
     click.echo(f"面板地址：http://127.0.0.1:{port}/admin/（按 Ctrl+C 停止）")
     click.echo("演示账号（用户名 / 密码 / 角色）：")

@@ -9,8 +9,8 @@ from flask import Flask, redirect, url_for
 from werkzeug.wrappers import Response
 
 from .config import load_config
-from .dates import beijing_minute
 from .extensions import babel, csrf, db, login_manager, migrate
+from .util.dates import beijing_minute
 
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 
@@ -19,7 +19,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True)
     load_config(app, test_config)
     # Bounded ids in routes and the refusal of control characters, before any view.
-    from . import params
+    from .util import params
 
     params.init_app(app)
     # JSON the panel serves (the ranking data, pickers, Flask-Admin's filter menus) is read
@@ -36,13 +36,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     # history, audit and locking hook ORM flushes when imported, dataversion every write;
     # auth wires Flask-Login.
-    from . import audit, auth, dataversion, history, locking  # noqa: F401
+    from .access import auth
+    from .assessment import dataversion  # noqa: F401
+    from .util import audit, history, locking  # noqa: F401
 
     audit.init_app(app)
     auth.init_app(app)
 
-    from . import security
-    from .siteflags import is_demo_database
+    from .access import security
+    from .util.siteflags import is_demo_database
 
     security.init_app(app)
     # The page template warns a demo account used outside a demo database.
@@ -56,7 +58,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     register_commands(app)
 
-    from . import errors
+    from .util import errors
 
     errors.register(app)
 
@@ -64,7 +66,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def root() -> Response:
         return redirect(url_for("admin.index"))
 
-    from .serving import trust_proxies
+    from .util.serving import trust_proxies
 
     trust_proxies(app)
     return app

@@ -10,11 +10,11 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import func, select
 
+from .access.passwords import password_problem
 from .choices import ImportSource, Role
 from .extensions import db
+from .lists.validation import check_user
 from .models import Child, School, User, Village
-from .passwords import password_problem
-from .validation import check_user
 
 
 @click.command("init-db")
@@ -24,7 +24,7 @@ def init_db_command() -> None:
     upgrade(directory=current_app.extensions["migrate"].directory)
     from seed.reference import load_reference
 
-    from .dataversion import bump
+    from .assessment.dataversion import bump
 
     load_reference(db.session)
     # Whatever a migration rewrote, figures cached by a running process are now stale.
@@ -49,7 +49,7 @@ def init_db_command() -> None:
 @click.option("--seed", "random_seed", type=int, default=2026, show_default=True)
 def seed_demo_command(scale: str, if_empty: bool, random_seed: int) -> None:
     """Load the deterministic demo data set (and one user per role)."""
-    from seed.demo import build_demo
+    from seed.demo.build import build_demo
 
     if if_empty and db.session.scalar(select(func.count(Child.id))):
         click.echo("已有数据，跳过演示数据生成。")
@@ -103,7 +103,7 @@ def create_user_command(
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 def demo_accounts_command(port: int) -> None:
     """Print the demo accounts to log in with."""
-    from seed.demo import DEMO_ACCOUNTS
+    from seed.demo.settings import DEMO_ACCOUNTS
 
     click.echo(f"面板地址：http://127.0.0.1:{port}/admin/（按 Ctrl+C 停止）")
     click.echo("演示账号（用户名 / 密码 / 角色）：")
@@ -138,8 +138,8 @@ def import_command(
     """Preview (or with --commit apply) a county list, as the 名单导入 screen does."""
     from pathlib import Path
 
-    from .imports import ImportFailed, RowAction, commit_plan, parse_list_date, plan_file
-    from .tables import TableError, sha256_of
+    from .lists.imports import ImportFailed, RowAction, commit_plan, parse_list_date, plan_file
+    from .reports.tables import TableError, sha256_of
 
     on, problem = parse_list_date(list_date)
     if problem:
@@ -188,7 +188,7 @@ def import_command(
 @with_appcontext
 def backup_command() -> None:
     """Archive the database, issued workbooks and stored uploads into BACKUP_DIR."""
-    from .backup import BackupError, create_backup
+    from .util.backup import BackupError, create_backup
 
     try:
         made = create_backup(current_app._get_current_object())
@@ -204,7 +204,7 @@ def backup_command() -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def restore_command(archive: Path, yes: bool) -> None:
     """Replace the database, exports and uploads with those of a backup archive."""
-    from .backup import BackupError, restore_backup
+    from .util.backup import BackupError, restore_backup
 
     if not yes:
         click.confirm("恢复将用备份覆盖当前数据库和文件，确定继续吗？", abort=True)
@@ -224,7 +224,7 @@ def serve_command(host: str, port: int, threads: int) -> None:
     """Serve the panel with waitress (production); refuses demo accounts or a weak secret."""
     import waitress
 
-    from .serving import log_requests, log_to_file, serving_problems
+    from .util.serving import log_requests, log_to_file, serving_problems
 
     app = current_app._get_current_object()
     problems = serving_problems(app)

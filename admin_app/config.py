@@ -11,8 +11,8 @@ from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from .files import create_sqlite_file, private_folder
-from .tables import MAX_ROWS, MAX_UNPACKED_BYTES
+from .reports.tables import MAX_ROWS, MAX_UNPACKED_BYTES
+from .util.files import create_sqlite_file, private_folder
 
 
 def secret_key_from_instance(instance_path: str) -> str:
@@ -60,7 +60,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
         # A session ends after this long without a request, and this long after login.
         SESSION_IDLE_MINUTES=int(os.environ.get("SESSION_IDLE_MINUTES", "30")),
         SESSION_MAX_HOURS=int(os.environ.get("SESSION_MAX_HOURS", "12")),
-        # Lockout (admin_app.lockout): failures before an account, or a client address, is
+        # Lockout (admin_app.access.lockout): failures before an account, or a client address, is
         # locked, and the first lock's length (each further lock in a row doubles it).
         LOGIN_MAX_FAILURES=5,
         LOGIN_IP_MAX_FAILURES=10,

@@ -3,7 +3,7 @@
 Integrity that the domain states (unique ID numbers, score within 0..max, amounts ≥ 0,
 grade consistent with 学段) is enforced here by constraints, so that every path — panel,
 CLI, import, raw SQL — is held to it; the friendly Chinese messages come from
-``admin_app.validation`` before a row ever reaches these constraints.
+``admin_app.lists.validation`` before a row ever reaches these constraints.
 """
 
 from __future__ import annotations
@@ -60,8 +60,8 @@ from .choices import (
     Sex,
     Stage,
 )
-from .display import points
 from .extensions import db
+from .reports.display import points
 
 
 def code_enum(enum_class: type[CodeEnum], name: str) -> SAEnum:
@@ -85,7 +85,7 @@ class Versioned:
     """Optimistic locking: every ORM UPDATE is ``… WHERE version = :loaded`` and bumps it.
 
     Two clerks who opened the same record must not overwrite each other's save unseen: the
-    edit forms carry the version the clerk saw (``admin_app.locking``), and a save from an
+    edit forms carry the version the clerk saw (``admin_app.util.locking``), and a save from an
     older version is refused. SQLAlchemy raises ``StaleDataError`` when the row changed
     between loading and flushing, so the check also holds under real concurrency.
     """
@@ -175,7 +175,7 @@ class User(UserMixin, Versioned, db.Model):
     #: ends every session that carries the old one.
     session_token: Mapped[str | None] = mapped_column(String(64))
     #: Failed logins since the last success, the last failure, the lock and how many locks
-    #: in a row (each doubles the next): see ``admin_app.lockout``.
+    #: in a row (each doubles the next): see ``admin_app.access.lockout``.
     failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_failed_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
@@ -241,7 +241,7 @@ class User(UserMixin, Versioned, db.Model):
 
 
 class LoginThrottle(db.Model):
-    """Failed logins per client address, locked as accounts are (``admin_app.lockout``).
+    """Failed logins per client address, locked as accounts are (``admin_app.access.lockout``).
 
     Also counts the failures for unknown usernames in the current window, which the audit
     log records as one summary per address and window rather than a row per guess.
@@ -300,7 +300,7 @@ class Household(TimestampMixin, Versioned, db.Model):
     )
 
     #: Not a column: set before a flush to date a category change other than today
-    #: (``admin_app.history`` reads and clears it).
+    #: (``admin_app.util.history`` reads and clears it).
     categories_effective_on = None
 
     @property
@@ -326,7 +326,7 @@ class HouseholdCategorySpan(db.Model):
     帮扶覆盖率 reads a household's categories as of the period from here, not from today's
     Household columns. ``held_from`` is NULL for a category the household already had when
     it was first recorded (its start is unknown: it counts for every earlier period);
-    ``held_until`` is NULL while it still holds. ``admin_app.history`` writes the rows on
+    ``held_until`` is NULL while it still holds. ``admin_app.util.history`` writes the rows on
     every flush that sets or clears a category.
     """
 
@@ -448,7 +448,7 @@ class Child(TimestampMixin, Versioned, db.Model):
     )
 
     #: Not a column: set before a flush to date a status change other than today
-    #: (``admin_app.history`` reads and clears it).
+    #: (``admin_app.util.history`` reads and clears it).
     status_effective_on = None
 
     def __str__(self) -> str:
@@ -460,7 +460,7 @@ class ChildStatusChange(db.Model):
 
     Each row holds for [effective_on, ended_on): ``ended_on`` is the next change's date,
     NULL while the row is current. "Status on day D" is then a range filter, not a
-    window over the whole history (``admin_app.history`` keeps it up to date).
+    window over the whole history (``admin_app.util.history`` keeps it up to date).
     """
 
     __tablename__ = "child_status_change"
@@ -768,7 +768,7 @@ class NoticeCounter(db.Model):
 class CaseEvent(db.Model):
     """One step of a case: lifecycle transition, escalation step or notice event.
 
-    Written only by ``admin_app.cases``; the case's timeline is read from here.
+    Written only by ``admin_app.cases.core``; the case's timeline is read from here.
     """
 
     __tablename__ = "case_event"

@@ -6,7 +6,7 @@ The database gets the county data set (`seed-demo --scale county`: 300 villages,
 children) if it holds no children yet. Three ways of writing the same rows, each measured
 in its own child process so that peak RSS (``getrusage``) belongs to that method alone:
 
-* engine   — the report engine (``admin_app.reports.render`` of 适龄儿童少年台账: streamed
+* engine   — the report engine (``admin_app.reports.core.render`` of 适龄儿童少年台账: streamed
              query, one declarative column list, typed and safe cells, summary sheet);
 * bare     — a hand-written XlsxWriter ``constant_memory`` loop over the same streamed query
              writing the same cells: the same values with the same cell formats (borders,
@@ -50,7 +50,7 @@ def bench_user() -> Any:
 
 def run_engine(target: str) -> int:
     from admin_app.extensions import db
-    from admin_app.reports import REPORTS, ReportRequest, render
+    from admin_app.reports.core import REPORTS, ReportRequest, render
 
     request = ReportRequest(user=bench_user(), masked=False)
     return render(db.session, REPORTS["children"], request, target).rows
@@ -70,8 +70,8 @@ def bare_loop(target: str, formatted: bool) -> int:
 
     from admin_app.choices import CHILD_KEY_GROUPS
     from admin_app.extensions import db
-    from admin_app.reports import CHILDREN_COLUMNS, ReportRequest, children_statement
-    from admin_app.xlsx import FONT, FORMATS
+    from admin_app.reports.core import CHILDREN_COLUMNS, ReportRequest, children_statement
+    from admin_app.reports.xlsx import FONT, FORMATS
 
     book = xlsxwriter.Workbook(
         target,

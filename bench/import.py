@@ -105,8 +105,8 @@ def prepare(url: str) -> None:
 
 def child_step(step: str, url: str, file: str, naive_rows: int) -> dict[str, Any]:
     """One measured step, inside its own process."""
-    from admin_app.imports import FIELDS, REQUIRED, commit_plan, plan_file
-    from admin_app.tables import read_table, sha256_of
+    from admin_app.lists.imports import FIELDS, REQUIRED, commit_plan, plan_file
+    from admin_app.reports.tables import read_table, sha256_of
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench"})
     content = Path(file).read_bytes()
@@ -134,9 +134,9 @@ def child_step(step: str, url: str, file: str, naive_rows: int) -> dict[str, Any
 
 def naive_upsert(content: bytes, limit: int) -> int:
     """The baseline: one lookup, one check (with its own query) and one ORM add per row."""
-    from admin_app.imports import FIELDS, REQUIRED, PlaceFinder, _judge_row
-    from admin_app.tables import read_table
-    from admin_app.validation import check_child
+    from admin_app.lists.imports import FIELDS, REQUIRED, PlaceFinder, _judge_row
+    from admin_app.lists.validation import check_child
+    from admin_app.reports.tables import read_table
 
     kind = ImportSource.POVERTY
     table = read_table(content, "list.xlsx", FIELDS[kind], REQUIRED[kind])

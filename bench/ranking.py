@@ -20,7 +20,7 @@ from county import county_database
 from sqlalchemy import event, func, select
 
 from admin_app import create_app
-from admin_app.assessment import (
+from admin_app.assessment.core import (
     VillageResult,
     active_indicators,
     assign_ranks,

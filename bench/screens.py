@@ -14,7 +14,7 @@ the median of N warm requests (after two unmeasured ones; project and stock in t
   a throwaway ``Admin`` at /stock in the same app (ratio = project ÷ stock; target
   ≤ 1.2), and a bare stock view (columns only, at /bare) for comparison;
 * the home page and the ranking page: warm (the data unchanged since the last request, so
-  ``admin_app.dataversion`` answers from its cache) and cold (one ORM write just before
+  ``admin_app.assessment.dataversion`` answers from its cache) and cold (one ORM write just before
   each measured request, so every request pays the full computation), with the targets
   of issue 14 (home ≤ 150 ms, ranking ≤ 250 ms, warm).
 

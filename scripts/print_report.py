@@ -21,8 +21,8 @@ from admin_app import create_app
 from admin_app.cli import init_db_command
 from admin_app.extensions import db
 from admin_app.models import AssessmentPeriod, User
-from admin_app.reports import REPORTS, ReportRequest, render
-from seed.demo import build_demo
+from admin_app.reports.core import REPORTS, ReportRequest, render
+from seed.demo.build import build_demo
 
 PERIOD = "2026年度"
 

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admin_app.assessment import default_params
+from admin_app.assessment.core import default_params
 from admin_app.choices import IndicatorMethod
 from admin_app.models import AssessmentIndicator, InspectionItem
 

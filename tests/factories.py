@@ -194,7 +194,7 @@ def make_assistance(child: Child, **kw: Any) -> AssistanceRecord:
 
 def make_case(child: Child | None = None, **kw: Any) -> DropoutCase:
     """A dropout case in persuasion, written as a row (no lifecycle steps, no events):
-    for tests about what is shown or scoped. Tests of the steps drive ``admin_app.cases``."""
+    for tests about what is shown or scoped. Tests of the steps drive ``admin_app.cases.core``."""
     defaults: dict[str, Any] = {
         "child": child or make_child(),
         "kind": CaseKind.DROPOUT,

@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
-from admin_app import cases
+from admin_app.cases import core as cases
 from admin_app.choices import (
     AgreementLevel,
     AgreementLine,
@@ -32,7 +32,6 @@ from admin_app.choices import (
     Role,
     Sex,
 )
-from admin_app.dates import local_today
 from admin_app.extensions import db
 from admin_app.models import (
     CaseVisit,
@@ -44,6 +43,7 @@ from admin_app.models import (
     Township,
     Village,
 )
+from admin_app.util.dates import local_today
 from tests import factories as f
 from tests.factories import (
     make_agreement,
@@ -339,7 +339,7 @@ def step(client, case_id: int, name: str, **fields):
 
 
 def open_case_at(app, child_id: int, status: CaseStatus = CaseStatus.PERSUADING) -> int:
-    """A case of the child opened and driven by ``admin_app.cases`` to ``status``
+    """A case of the child opened and driven by ``admin_app.cases.core`` to ``status``
     (children of the world are in school)."""
     with app.app_context():
         child = db.session.get(Child, child_id)

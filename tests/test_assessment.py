@@ -12,8 +12,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from admin_app import assessment
-from admin_app.assessment import check_params, count_all, rank_villages
+from admin_app.assessment import core as assessment
+from admin_app.assessment.core import check_params, count_all, rank_villages
 from admin_app.choices import (
     IndicatorMethod,
     Role,

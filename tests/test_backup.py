@@ -12,9 +12,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from admin_app.backup import BackupError, backups, create_backup, restore_backup
 from admin_app.extensions import db
 from admin_app.models import Child, Household
+from admin_app.util.backup import BackupError, backups, create_backup, restore_backup
 from tests.helpers import World
 
 

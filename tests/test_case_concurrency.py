@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from admin_app import cases
+from admin_app.cases import core as cases
 from admin_app.choices import CaseEventKind, CaseStatus, Role
 from admin_app.extensions import db
 from admin_app.models import (

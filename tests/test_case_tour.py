@@ -7,12 +7,12 @@ import re
 
 from sqlalchemy import func, select
 
-from admin_app.cases import next_notice_seq
+from admin_app.cases.core import next_notice_seq
+from admin_app.cases.notices import EDU_58, LIABILITY, MINORS_16
 from admin_app.choices import CaseStatus, ChildStatus
-from admin_app.dates import local_today
 from admin_app.extensions import db
 from admin_app.models import Child, ChildStatusChange, DropoutCase, Notice
-from admin_app.notices import EDU_58, LIABILITY, MINORS_16
+from admin_app.util.dates import local_today
 from tests.helpers import fill, login, notice_form, page, step, submit
 
 TODAY = local_today()

@@ -9,7 +9,8 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from admin_app import cases
+from admin_app.cases import core as cases
+from admin_app.cases.notices import EDU_58, LIABILITY, MINORS_16, MINORS_83
 from admin_app.choices import (
     CaseKind,
     CaseSource,
@@ -28,7 +29,6 @@ from admin_app.models import (
     DropoutCase,
     Notice,
 )
-from admin_app.notices import EDU_58, LIABILITY, MINORS_16, MINORS_83
 from tests.forms import open_form
 from tests.helpers import (
     TODAY,
@@ -662,8 +662,8 @@ def test_a_relapse_without_csrf_token_is_refused(app, client_as, world):
 
 
 def test_who_may_record_a_relapse_and_where(app, client_as, world):
+    from admin_app.access.permissions import roles_for
     from admin_app.choices import CaseEventKind
-    from admin_app.permissions import roles_for
 
     assert roles_for("case", CaseEventKind.RELAPSE) == roles_for("case", CaseEventKind.RETURN)
     own = returned_case(app, world.child_a)

@@ -1,4 +1,4 @@
-"""The case lifecycle of DESIGN.md §3 in ``admin_app.cases``: every allowed and refused step,
+"""The case lifecycle of DESIGN.md §3 in ``admin_app.cases.core``: every allowed and refused step,
 the child's status and history, escalation order, notice numbers, visits and the overdue watch."""
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from admin_app import cases
-from admin_app.cases import CaseError
+from admin_app.cases import core as cases
+from admin_app.cases.core import CaseError
+from admin_app.cases.notices import notice_context
 from admin_app.choices import (
     CaseEventKind,
     CaseKind,
@@ -22,7 +23,6 @@ from admin_app.choices import (
     OutOfSchoolReason,
     Role,
 )
-from admin_app.dates import local_today
 from admin_app.extensions import db
 from admin_app.models import (
     AssessmentIndicator,
@@ -35,7 +35,7 @@ from admin_app.models import (
     NoticeCounter,
     Township,
 )
-from admin_app.notices import notice_context
+from admin_app.util.dates import local_today
 from tests import conftest
 from tests.factories import make_child, make_school, make_township, make_user, make_village
 

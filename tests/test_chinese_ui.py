@@ -23,8 +23,8 @@ from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
 from sqlalchemy import inspect, select
 
-from admin_app import cases, columns
-from admin_app.audit import UNAUDITED
+import admin_app
+from admin_app.cases import core as cases
 from admin_app.choices import (
     AccountabilityAction,
     AgreementLine,
@@ -46,10 +46,14 @@ from admin_app.models import (
     User,
     Village,
 )
+from admin_app.reports import columns
+from admin_app.util.audit import UNAUDITED
 from admin_app.views.base import SecureModelView
 from tests import factories as f
 from tests.forms import open_form
 from tests.pages import reachable_pages
+
+APP_DIR = Path(admin_app.__file__).parent
 
 # --- What a user sees ------------------------------------------------------------------
 
@@ -391,7 +395,7 @@ def test_every_audited_column_has_a_chinese_label(app):
 
 def test_the_app_catalogue_is_compiled_from_its_source():
     """admin.mo is what Flask-Admin reads; it must say what admin.po says."""
-    folder = Path(columns.__file__).parent / "translations" / "zh_Hans_CN" / "LC_MESSAGES"
+    folder = APP_DIR / "translations" / "zh_Hans_CN" / "LC_MESSAGES"
     with open(folder / "admin.po", "rb") as po, open(folder / "admin.mo", "rb") as mo:
         source, compiled = read_po(po), read_mo(mo)
 
@@ -483,7 +487,7 @@ def test_archive_and_import_lists_show_beijing_time(app, client_as):
 
 # --- Buttons -----------------------------------------------------------------------------
 
-TEMPLATES = Path(columns.__file__).parent / "templates"
+TEMPLATES = APP_DIR / "templates"
 
 
 def test_secondary_buttons_are_solid_and_visible(client_as, records):

@@ -17,16 +17,16 @@ from admin_app.choices import (
     ChildStatus,
     Role,
 )
-from admin_app.crosscheck import (
+from admin_app.extensions import db
+from admin_app.lists.crosscheck import (
     SHEETS,
     cross_check,
     crosscheck_workbook,
     open_suspected_cases,
     read_roster,
 )
-from admin_app.dates import local_today
-from admin_app.extensions import db
 from admin_app.models import AuditLog, Child, DropoutCase, ExportRecord, School, User, Village
+from admin_app.util.dates import local_today
 from tests import factories as f
 from tests.forms import form_of, open_form
 from tests.helpers import export, forge_entry, session_token

@@ -1,4 +1,4 @@
-"""The cached ranking and home page (``admin_app.dataversion``) never show stale figures.
+"""The cached ranking and home page (``admin_app.assessment.dataversion``) never show stale figures.
 
 The property: after any sequence of edits — through the ORM, through Core statements,
 through an import committed with the driver's own cursor, a write left uncommitted and
@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from admin_app import dataversion, imports
-from admin_app.assessment import rank_villages, ranked, ranking_with_change
+from admin_app.assessment import dataversion
+from admin_app.assessment.core import rank_villages, ranked, ranking_with_change
 from admin_app.choices import (
     AgreementLevel,
     AuditAction,
@@ -29,8 +29,8 @@ from admin_app.choices import (
     OutOfSchoolReason,
     Role,
 )
-from admin_app.dates import local_today
 from admin_app.extensions import db
+from admin_app.lists import imports
 from admin_app.models import (
     AssessmentIndicator,
     AssessmentPeriod,
@@ -43,6 +43,7 @@ from admin_app.models import (
     ResponsibilityAgreement,
     Village,
 )
+from admin_app.util.dates import local_today
 from tests.factories import make_agreement, make_assistance, make_id_number, make_period
 from tests.helpers import login, seed_scheme, submit
 from tests.spreadsheets import poverty_row, xlsx

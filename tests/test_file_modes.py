@@ -8,7 +8,7 @@ from pathlib import Path
 
 from admin_app import create_app
 from admin_app.choices import Role
-from admin_app.tables import store_upload
+from admin_app.reports.tables import store_upload
 from tests.forms import open_form
 
 

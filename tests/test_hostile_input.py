@@ -33,7 +33,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.routing import Rule
 
-from admin_app import cases
+from admin_app.cases import core as cases
 from admin_app.choices import CaseKind, CaseSource, NoticeKind, OutOfSchoolReason, Role
 from admin_app.extensions import db
 from admin_app.models import (
@@ -43,7 +43,7 @@ from admin_app.models import (
     User,
     Village,
 )
-from admin_app.tables import store_upload
+from admin_app.reports.tables import store_upload
 from tests import factories as f
 from tests.forms import form_of, forms_of, open_form
 from tests.helpers import World, login, session_token, view_of
@@ -125,7 +125,7 @@ def build_data(app: Flask, world: World) -> dict[str, str]:
         db.session.add(batch)
         db.session.commit()
         admin = db.session.scalar(select(User).where(User.username == world.users[Role.ADMIN]))
-        from admin_app.reports import REPORTS, ReportRequest, issue_report
+        from admin_app.reports.core import REPORTS, ReportRequest, issue_report
 
         record = issue_report(
             db.session, REPORTS["ranking"], ReportRequest(user=admin, period=period)
@@ -384,13 +384,13 @@ def test_no_endpoint_answers_hostile_input_with_a_server_error(app, world, impor
     ],
 )
 def test_parse_id_takes_only_ids_an_integer_key_holds(raw, expected):
-    from admin_app.params import parse_id
+    from admin_app.util.params import parse_id
 
     assert parse_id(raw) == expected
 
 
 def test_parse_page_and_count_bounds():
-    from admin_app.params import MAX_PAGE, parse_count, parse_page
+    from admin_app.util.params import MAX_PAGE, parse_count, parse_page
 
     assert parse_page("1") == 1 and parse_page("0") is None and parse_page("-1") is None
     assert parse_page("0", first=0) == 0 and parse_page(str(MAX_PAGE + 1)) is None

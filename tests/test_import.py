@@ -13,12 +13,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from admin_app import imports
 from admin_app.choices import AuditAction, ChildStatus, ImportSource, Role, Sex
 from admin_app.extensions import db
-from admin_app.imports import RowAction, plan_file
+from admin_app.lists import imports
+from admin_app.lists.imports import RowAction, plan_file
 from admin_app.models import AuditLog, Child, ChildStatusChange, ImportBatch, Village
-from admin_app.tables import Table, TableError, load_upload, store_upload
+from admin_app.reports.tables import Table, TableError, load_upload, store_upload
 from tests import factories as f
 from tests.forms import open_form
 from tests.helpers import session_token, upload, upload_form

@@ -13,11 +13,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from admin_app import imports
-from admin_app.assessment import rank_villages
+from admin_app.assessment.core import rank_villages
 from admin_app.choices import AuditAction, ChildStatus, HouseholdCategory, ImportSource, Role, Sex
 from admin_app.extensions import db
-from admin_app.imports import RowAction, plan_file
+from admin_app.lists import imports
+from admin_app.lists.imports import RowAction, plan_file
 from admin_app.models import (
     AssessmentPeriod,
     AuditLog,

@@ -16,8 +16,9 @@ from fractions import Fraction
 import pytest
 from sqlalchemy import select, true
 
-from admin_app import accountability, cases
-from admin_app.assessment import rank_villages
+from admin_app.assessment import accountability
+from admin_app.assessment.core import rank_villages
+from admin_app.cases import core as cases
 from admin_app.choices import (
     AgreementLevel,
     AgreementStatus,
@@ -30,7 +31,6 @@ from admin_app.choices import (
     OutOfSchoolReason,
     Role,
 )
-from admin_app.dates import local_today
 from admin_app.extensions import db
 from admin_app.models import (
     AssessmentPeriod,
@@ -39,6 +39,7 @@ from admin_app.models import (
     HouseholdCategorySpan,
     InspectionScore,
 )
+from admin_app.util.dates import local_today
 from tests.factories import (
     make_agreement,
     make_assistance,

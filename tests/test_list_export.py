@@ -8,7 +8,7 @@ from sqlalchemy import select
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import Child, ExportRecord, Village
-from admin_app.xlsx import XLSX_MIMETYPE
+from admin_app.reports.xlsx import XLSX_MIMETYPE
 from tests.factories import make_child
 from tests.helpers import export, session_token, view_of
 from tests.xlsx_helpers import HOSTILE, assert_no_formula_or_link, headers_of, rows_of, workbook

@@ -1,10 +1,10 @@
-"""Which rows a page reads, from which end (admin_app/listing.py)."""
+"""Which rows a page reads, from which end (admin_app/util/listing.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from admin_app.listing import PageWindow, page_window
+from admin_app.util.listing import PageWindow, page_window
 
 
 @pytest.mark.parametrize(

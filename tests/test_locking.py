@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from admin_app import cases
+from admin_app.cases import core as cases
 from admin_app.choices import (
     AccountabilityAction,
     AgreementLine,

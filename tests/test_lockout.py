@@ -7,10 +7,10 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from admin_app import auth
+from admin_app.access import auth
+from admin_app.access.lockout import LockoutPolicy
 from admin_app.choices import AuditAction, Role
 from admin_app.extensions import db
-from admin_app.lockout import LockoutPolicy
 from admin_app.models import AuditLog, LoginThrottle, User, utcnow
 from tests.factories import PASSWORD
 from tests.forms import form_of, open_form

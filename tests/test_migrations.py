@@ -97,11 +97,11 @@ def kind_check(app: Flask) -> str:
 
 def test_the_case_event_kind_check_admits_relapse_and_downgrades_cleanly(empty_app):
     """compare_metadata does not compare CHECKs, so the enum's list of codes is read back."""
-    from admin_app import cases
+    from admin_app.cases import core as cases
     from admin_app.choices import CaseEventKind, CaseKind, CaseSource, ChildStatus
     from admin_app.choices import OutOfSchoolReason as Reason
-    from admin_app.dates import local_today
     from admin_app.models import CaseEvent
+    from admin_app.util.dates import local_today
     from tests.factories import make_child
 
     runner = empty_app.test_cli_runner()
@@ -141,10 +141,10 @@ def status_check(app: Flask) -> str:
 def test_the_case_outcomes_are_admitted_and_downgrade_to_their_nearest_old_codes(empty_app):
     """核实在校, 休学 and 失联 are new codes of the case status and event kind; downgraded,
     each becomes the old step nearest in meaning, and upgraded again they are admitted."""
-    from admin_app import cases
+    from admin_app.cases import core as cases
     from admin_app.choices import CaseEventKind, CaseKind, CaseSource, CaseStatus
-    from admin_app.dates import local_today
     from admin_app.models import CaseEvent, DropoutCase
+    from admin_app.util.dates import local_today
     from tests.factories import make_child
 
     runner = empty_app.test_cli_runner()

@@ -85,7 +85,7 @@ def row_ids(html: str) -> list[int]:
 
 
 def test_pages_near_the_end_are_the_rows_that_follow_in_order(app, client_as, world):
-    """The last page is read backwards from the end (admin_app/listing.py): it must hold
+    """The last page is read backwards from the end (admin_app/util/listing.py): it must hold
     the very rows that follow page 2, in the list's order, ties on the sort key included."""
     with app.app_context():
         village = db.session.get(Village, world.village_a)
@@ -112,7 +112,7 @@ def test_pages_near_the_end_are_the_rows_that_follow_in_order(app, client_as, wo
 def test_a_very_large_list_shows_its_estimated_count_as_about(app, client_as, world, monkeypatch):
     """On PostgreSQL a list the planner expects to be larger than ``ESTIMATE_ABOVE`` is not
     counted: the pager shows the estimate and says 约. SQLite always counts."""
-    from admin_app import listing
+    from admin_app.util import listing
 
     more_children(app, world)
     clerk = client_as(Role.CLERK)

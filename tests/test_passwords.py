@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from admin_app.access.passwords import common_passwords, password_problem
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import User
-from admin_app.passwords import common_passwords, password_problem
-from admin_app.siteflags import DEMO_DATABASE, set_flag
+from admin_app.util.siteflags import DEMO_DATABASE, set_flag
 from tests.factories import PASSWORD
 from tests.forms import open_form
 from tests.helpers import field_errors, login, submit

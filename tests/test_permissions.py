@@ -6,8 +6,8 @@ screen matrix of ``tests/test_access.py`` and the screens' own tests.
 
 from __future__ import annotations
 
+from admin_app.access.permissions import CREATE, DELETE, EDIT, PERMISSIONS, READ, allows, roles_for
 from admin_app.choices import CaseEventKind, Role
-from admin_app.permissions import CREATE, DELETE, EDIT, PERMISSIONS, READ, allows, roles_for
 from admin_app.views import SCREENS
 from admin_app.views.case import STEPS
 

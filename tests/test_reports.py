@@ -13,14 +13,14 @@ from admin_app.choices import (
     AuditAction,
     Role,
 )
-from admin_app.dates import local_today
 from admin_app.extensions import db
 from admin_app.models import (
     AuditLog,
     Child,
     ExportRecord,
 )
-from admin_app.xlsx import FONT_SIZE, XLSX_MIMETYPE, fit_scale
+from admin_app.reports.xlsx import FONT_SIZE, XLSX_MIMETYPE, fit_scale
+from admin_app.util.dates import local_today
 from tests.helpers import by_header, export, issue, report_form, seed_report_data
 from tests.xlsx_helpers import (
     HOSTILE,

@@ -6,8 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from admin_app import accountability, assessment, cases
-from admin_app.assessment import METHODS, check_status_capacity, default_params, scheme_param
+from admin_app.assessment import accountability
+from admin_app.assessment import core as assessment
+from admin_app.assessment.core import METHODS, check_status_capacity, default_params, scheme_param
+from admin_app.cases import core as cases
 from admin_app.choices import ChildStatus, IndicatorMethod
 from admin_app.extensions import db
 from admin_app.models import AssessmentIndicator

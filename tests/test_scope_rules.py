@@ -1,4 +1,4 @@
-"""The scope rules themselves (admin_app/scope.py) and the filter options built on them
+"""The scope rules themselves (admin_app/access/scope.py) and the filter options built on them
 (admin_app/views/options.py), read straight from the database without pages: which rows of
 each table every role reaches. Fast enough to run for every mutant (docs/dev/testing.md).
 
@@ -18,6 +18,7 @@ from flask import Flask
 from flask_login import login_user
 from sqlalchemy import select
 
+from admin_app.access.scope import apply_scope, is_township_wide
 from admin_app.choices import (
     AgreementLevel,
     AgreementLine,
@@ -43,7 +44,6 @@ from admin_app.models import (
     User,
     Village,
 )
-from admin_app.scope import apply_scope, is_township_wide
 from admin_app.views import options
 from tests import factories as f
 

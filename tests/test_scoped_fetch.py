@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from admin_app.access.scope import get_scoped, visible_village_ids
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import Child, School, User, Village
-from admin_app.scope import get_scoped, visible_village_ids
 
 
 def user_of(world, role: Role) -> User:

@@ -18,8 +18,8 @@ from admin_app.choices import (
     OutOfSchoolReason,
     Role,
 )
-from admin_app.dates import local_today, school_year_cutoff
 from admin_app.extensions import db
+from admin_app.lists.validation import check_child
 from admin_app.models import (
     AssistanceRecord,
     Child,
@@ -32,9 +32,9 @@ from admin_app.models import (
     User,
     Village,
 )
-from admin_app.siteflags import is_demo_database
-from admin_app.validation import check_child
-from seed.demo import DEMO_ACCOUNTS
+from admin_app.util.dates import local_today, school_year_cutoff
+from admin_app.util.siteflags import is_demo_database
+from seed.demo.settings import DEMO_ACCOUNTS
 from tests.helpers import login
 
 
@@ -226,7 +226,7 @@ def test_seed_demo_brings_the_poverty_lists_children_to_verify(app, runner):
     a school are 待核实 from the list's date, in households found or created by 户主, each
     household a 脱贫户 held from that date; the home page's watch lists them."""
     from admin_app.models import HouseholdCategorySpan, ImportBatch
-    from seed.demo import POVERTY_LIST_DATE
+    from seed.demo.build import POVERTY_LIST_DATE
 
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
     with app.app_context():

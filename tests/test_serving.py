@@ -11,8 +11,8 @@ from admin_app import create_app
 from admin_app.choices import AuditAction, Role
 from admin_app.extensions import db
 from admin_app.models import AuditLog, User
-from admin_app.serving import serving_problems
-from admin_app.siteflags import DEMO_DATABASE, set_flag
+from admin_app.util.serving import serving_problems
+from admin_app.util.siteflags import DEMO_DATABASE, set_flag
 from tests import factories as f
 from tests.forms import open_form
 

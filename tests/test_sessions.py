@@ -8,7 +8,7 @@ import time
 
 from sqlalchemy import select
 
-from admin_app.auth import AUTH_AT, SEEN_AT
+from admin_app.access.auth import AUTH_AT, SEEN_AT
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import User

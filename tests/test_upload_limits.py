@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from admin_app import import_plans
 from admin_app.choices import ImportSource, Role
 from admin_app.extensions import db
-from admin_app.imports import duplicate_message, plan_file
+from admin_app.lists import import_plans
+from admin_app.lists.imports import duplicate_message, plan_file
 from admin_app.models import Child
-from admin_app.tables import Limits, TableError, read_table
+from admin_app.reports.tables import Limits, TableError, read_table
 from tests import factories as f
 from tests.helpers import upload
 from tests.spreadsheets import csv_bytes, poverty_row, xlsx

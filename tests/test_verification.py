@@ -12,12 +12,12 @@ import re
 import pytest
 from sqlalchemy import select
 
-from admin_app import imports
 from admin_app.choices import CaseSource, CaseStatus, ChildStatus, ImportSource, Role, Sex
-from admin_app.dates import local_today
 from admin_app.extensions import db
-from admin_app.imports import plan_file
+from admin_app.lists import imports
+from admin_app.lists.imports import plan_file
 from admin_app.models import Child, ChildStatusChange, DropoutCase
+from admin_app.util.dates import local_today
 from tests import factories as f
 from tests.forms import open_form
 from tests.spreadsheets import POVERTY_HEADER, xlsx

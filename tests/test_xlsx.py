@@ -8,7 +8,7 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 from admin_app.choices import ChildStatus
-from admin_app.xlsx import (
+from admin_app.reports.xlsx import (
     LINE_HEIGHT,
     MAX_ROW_HEIGHT,
     Col,

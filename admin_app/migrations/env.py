@@ -87,7 +87,7 @@ def run_migrations_online():
 
     with connectable.connect() as connection:
         # A migration may write rows before site_flag exists; init-db bumps the data
-        # version once the schema is current (admin_app.dataversion).
+        # version once the schema is current (admin_app.assessment.dataversion).
         connection.execution_options(data_version_off=True)
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:

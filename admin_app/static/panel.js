@@ -45,7 +45,7 @@
   nativeDates();
 })(window.jQuery);
 
-// The Content-Security-Policy (admin_app/security.py) runs no inline event handlers and
+// The Content-Security-Policy (admin_app/access/security.py) runs no inline event handlers and
 // no javascript: URLs, so the pages' behaviour is declared with data- attributes and
 // attached here, once, by delegation (rows added later are covered too). Vanilla DOM, so
 // the standalone print page can use it without jQuery.

@@ -9,6 +9,7 @@ from flask import Flask
 from flask_admin import Admin, BaseView
 from flask_admin.theme import Bootstrap4Theme
 
+from ..access.security import csp_nonce
 from ..extensions import db
 from ..models import (
     Accountability,
@@ -28,7 +29,6 @@ from ..models import (
     User,
     Village,
 )
-from ..security import csp_nonce
 from .accountability import AccountabilityView
 from .agreement import AgreementView
 from .assistance import AssistanceView
@@ -65,7 +65,7 @@ LISTS = "排查比对"
 class Screen:
     """One menu entry: where it sits, what it is called, the view and the model it shows.
 
-    The endpoint is also the screen's key in ``admin_app.permissions``.
+    The endpoint is also the screen's key in ``admin_app.access.permissions``.
     """
 
     category: str | None

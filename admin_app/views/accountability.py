@@ -9,14 +9,14 @@ from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import columns
-from ..accountability import check_accountability, confirm, group_proposals, propose
+from ..access.scope import visible_village_ids
+from ..assessment.accountability import check_accountability, confirm, group_proposals, propose
 from ..choices import AccountabilityAction, AccountabilityStatus, AgreementLine
 from ..extensions import db
 from ..models import Accountability, AssessmentPeriod
-from ..params import parse_count, parse_id
-from ..scope import visible_village_ids
-from ..sqlutil import starts_with
+from ..reports import columns
+from ..util.params import parse_count, parse_id
+from ..util.sqlutil import starts_with
 from .base import SecureModelView
 from .options import period_options, village_options
 from .widgets import OptionsFilter, enum_filter

@@ -6,12 +6,12 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from .. import columns
 from ..choices import AgreementLevel, AgreementLine, AgreementStatus
 from ..extensions import db
+from ..lists.validation import check_agreement
 from ..models import Child, ResponsibilityAgreement
-from ..sqlutil import starts_with
-from ..validation import check_agreement
+from ..reports import columns
+from ..util.sqlutil import starts_with
 from .base import SecureModelView
 from .options import school_options, village_options
 from .sections import Section, sections

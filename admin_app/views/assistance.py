@@ -7,11 +7,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from .. import columns
 from ..choices import AssistanceKind
+from ..lists.validation import check_assistance
 from ..models import AssistanceRecord, Child
-from ..sqlutil import starts_with
-from ..validation import check_assistance
+from ..reports import columns
+from ..util.sqlutil import starts_with
 from .base import SecureModelView
 from .options import period_options, period_range, village_options
 from .widgets import OptionsFilter, enum_filter

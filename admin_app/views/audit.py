@@ -10,12 +10,12 @@ from markupsafe import Markup
 from sqlalchemy import DateTime, inspect
 from sqlalchemy import Enum as SAEnum
 
-from .. import columns
 from ..choices import AuditAction, CodeEnum
-from ..dates import beijing_minute
 from ..extensions import db
 from ..models import AuditLog
-from ..sqlutil import starts_with
+from ..reports import columns
+from ..util.dates import beijing_minute
+from ..util.sqlutil import starts_with
 from .base import SecureModelView
 from .widgets import OptionsFilter, enum_filter
 

@@ -3,11 +3,11 @@
 It answers three questions on every endpoint, so a subclass cannot forget them:
 may this user open the screen, which rows may they reach (scope, ``get_one``
 included), and may they change them — the roles of each screen and action are read from
-``admin_app.permissions``, the rows from ``admin_app.scope``. Every POST of the panel is checked
-by one CSRF mechanism, Flask-WTF's (``extensions.csrf``), so model forms carry no token
-field of their own: Flask-Admin's templates render the one token once per form. Domain
-rules from ``admin_app.validation`` put their messages next to the fields and keep the
-typed values.
+``admin_app.access.permissions``, the rows from ``admin_app.access.scope``. Every POST of the
+panel is checked by one CSRF mechanism, Flask-WTF's (``extensions.csrf``), so model forms
+carry no token field of their own: Flask-Admin's templates render the one token once per
+form. Domain rules from ``admin_app.lists.validation`` put their messages next to the fields
+and keep the typed values.
 """
 
 from __future__ import annotations
@@ -40,18 +40,19 @@ from werkzeug.wrappers import Response
 from wtforms import HiddenField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from .. import columns, listing, locking
-from ..audit import log_event
-from ..auth import may, may_see_unmasked
+from ..access.auth import may, may_see_unmasked
+from ..access.masking import mask_id_number, mask_phone
+from ..access.permissions import CREATE, DELETE, EDIT, READ
+from ..access.scope import apply_scope, get_scoped
 from ..choices import AuditAction, CodeEnum
-from ..dates import LOCAL_TZ, beijing_minute
-from ..errors import storage_problem
 from ..extensions import db
-from ..masking import mask_id_number, mask_phone
-from ..params import parse_count, parse_id, parse_ids, parse_int, parse_page
-from ..permissions import CREATE, DELETE, EDIT, READ
-from ..scope import apply_scope, get_scoped
-from ..sqlutil import starts_with
+from ..reports import columns
+from ..util import listing, locking
+from ..util.audit import log_event
+from ..util.dates import LOCAL_TZ, beijing_minute
+from ..util.errors import storage_problem
+from ..util.params import parse_count, parse_id, parse_ids, parse_int, parse_page
+from ..util.sqlutil import starts_with
 from .export import XlsxExportMixin
 from .fields import LocalDateField
 from .widgets import OptionsFilter
@@ -105,7 +106,7 @@ class ChineseXEditableWidget(XEditableWidget):
 
 
 class VersionField(HiddenField):
-    """The version of the record the user saw when the form was drawn (``admin_app.locking``).
+    """The version of the record the user saw when the form was drawn (``admin_app.util.locking``).
 
     It is compared with the row's version before a save and never written onto the model:
     the ORM alone counts versions.
@@ -268,7 +269,7 @@ class PanelFilterConverter(sqla_filters.FilterConverter):
 class RoleGuard:
     """Who may open a screen: anonymous users are sent to log in, other roles get 403.
 
-    The roles are the ``read`` row of the screen's endpoint in ``admin_app.permissions``.
+    The roles are the ``read`` row of the screen's endpoint in ``admin_app.access.permissions``.
     """
 
     endpoint: str

@@ -1,7 +1,7 @@
 """控辍案件: the case list, opening a case, and the lifecycle as buttons with small forms.
 
 No screen edits a case's status: each step is a POST to ``/admin/case/step/<step>/?id=``
-that calls the matching function of ``admin_app.cases`` (which checks the transition,
+that calls the matching function of ``admin_app.cases.core`` (which checks the transition,
 records the event and changes the child's status) and commits. A refused step re-renders
 the case page with the messages next to the fields and the typed values kept.
 """
@@ -32,9 +32,12 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
-from .. import cases, columns, locking
-from ..auth import may
-from ..cases import CaseChanged, CaseError
+from ..access.auth import may
+from ..access.permissions import PLAN, VISIT
+from ..access.scope import apply_scope, get_scoped
+from ..cases import core as cases
+from ..cases.core import CaseChanged, CaseError
+from ..cases.notices import notice_context
 from ..choices import (
     PLACEMENT_STATUSES,
     CaseEventKind,
@@ -44,13 +47,12 @@ from ..choices import (
     ChildStatus,
     OutOfSchoolReason,
 )
-from ..dates import local_today
 from ..extensions import db
 from ..models import AssistanceRecord, Child, DropoutCase, Notice, School
-from ..notices import notice_context
-from ..permissions import PLAN, VISIT
-from ..scope import apply_scope, get_scoped
-from ..sqlutil import starts_with
+from ..reports import columns
+from ..util import locking
+from ..util.dates import local_today
+from ..util.sqlutil import starts_with
 from .base import INTEGRITY_MESSAGE, SecureModelView, VersionField
 from .fields import LocalDateField, place_errors
 from .options import village_options
@@ -187,7 +189,7 @@ class PlanForm(CaseForm):
 @dataclass(frozen=True)
 class Step:
     """A button of the case page and its small form. Who may take it is the case screen's
-    row for the step in ``admin_app.permissions``; when, ``admin_app.cases``."""
+    row for the step in ``admin_app.access.permissions``; when, ``admin_app.cases.core``."""
 
     #: The button's text.
     label: str

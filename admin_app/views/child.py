@@ -10,12 +10,12 @@ from markupsafe import Markup
 from sqlalchemy import false, or_
 from wtforms.validators import Optional
 
-from .. import columns
-from ..auth import has_role, may_see_unmasked
+from ..access.auth import has_role, may_see_unmasked
 from ..choices import CHILD_KEY_GROUPS, ChildStatus, OutOfSchoolReason, Role, Stage
+from ..lists.validation import check_child, normalize_id_number
 from ..models import Child
-from ..sqlutil import starts_with
-from ..validation import check_child, normalize_id_number
+from ..reports import columns
+from ..util.sqlutil import starts_with
 from .base import SecureModelView
 from .fields import LocalDateField
 from .options import school_options, village_options

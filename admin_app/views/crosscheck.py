@@ -14,9 +14,9 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from ..archive import issue, send_record
-from ..auth import may_see_unmasked
-from ..crosscheck import (
+from ..access.auth import may_see_unmasked
+from ..extensions import csrf, db
+from ..lists.crosscheck import (
     CONFIRM_ABOVE,
     coverage_warning,
     cross_check,
@@ -26,10 +26,10 @@ from ..crosscheck import (
     open_suspected_cases,
     read_roster,
 )
-from ..dates import local_today
-from ..extensions import csrf, db
-from ..params import parse_count, parse_ids, parse_page
-from ..tables import TableError, load_upload, store_upload
+from ..reports.archive import issue, send_record
+from ..reports.tables import TableError, load_upload, store_upload
+from ..util.dates import local_today
+from ..util.params import parse_count, parse_ids, parse_page
 from .base import SecureView
 from .uploads import UploadRefused, issuer, megabytes, receive_upload, upload_limits
 

@@ -3,7 +3,7 @@
 The uploaded bytes are kept under their sha256 in ``IMPORT_DIR`` between the preview and
 the commit; the commit re-reads and re-judges them, so no row data ever travels through
 the browser. The upload judges the file once and keeps what the preview shows beside it
-(``admin_app.import_plans``), so paging through the preview does not judge it again.
+(``admin_app.lists.import_plans``), so paging through the preview does not judge it again.
 Township clerks and admins only: village and school users are refused
 (a county list spans villages, and its rejects would show other villages' children).
 """
@@ -20,14 +20,11 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..audit import client_ip, log_event
-from ..auth import may_see_unmasked
+from ..access.auth import may_see_unmasked
 from ..choices import AuditAction, ImportSource
-from ..dates import local_today
 from ..extensions import csrf, db
-from ..files import private_folder, write_private
-from ..import_plans import PlanSummary, load_summary, register_fingerprint, save_plan
-from ..imports import (
+from ..lists.import_plans import PlanSummary, load_summary, register_fingerprint, save_plan
+from ..lists.imports import (
     ImportFailed,
     ImportPlan,
     RowAction,
@@ -37,9 +34,12 @@ from ..imports import (
     rejects_workbook,
 )
 from ..models import ImportBatch
-from ..params import parse_page
-from ..tables import TableError, load_upload, sha256_of, store_upload
-from ..xlsx import XLSX_MIMETYPE
+from ..reports.tables import TableError, load_upload, sha256_of, store_upload
+from ..reports.xlsx import XLSX_MIMETYPE
+from ..util.audit import client_ip, log_event
+from ..util.dates import local_today
+from ..util.files import private_folder, write_private
+from ..util.params import parse_page
 from .base import SecureView
 from .uploads import UploadRefused, issuer, megabytes, receive_upload, upload_limits
 

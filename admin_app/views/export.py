@@ -19,13 +19,13 @@ from flask_login import current_user
 from sqlalchemy import Boolean, Date, DateTime, Integer, Numeric
 from sqlalchemy import inspect as sa_inspect
 
-from ..archive import issue, send_record
-from ..auth import may_see_unmasked
-from ..dates import beijing_time
+from ..access.auth import may_see_unmasked
+from ..access.masking import mask_text
 from ..extensions import db
-from ..masking import mask_text
-from ..reports import file_title, period_text
-from ..xlsx import EXCEL_MAX_ROWS, Col, Heading, write_report
+from ..reports.archive import issue, send_record
+from ..reports.core import file_title, period_text
+from ..reports.xlsx import EXCEL_MAX_ROWS, Col, Heading, write_report
+from ..util.dates import beijing_time
 
 #: Rows fetched per round trip while streaming a list export.
 BATCH = 1000

@@ -7,12 +7,12 @@ from typing import Any
 from flask_login import current_user
 from sqlalchemy import and_, or_
 
-from .. import columns
-from ..auth import has_role, may_see_unmasked
+from ..access.auth import has_role, may_see_unmasked
 from ..choices import HOUSEHOLD_CATEGORIES, Role
+from ..lists.validation import check_household
 from ..models import Household
-from ..sqlutil import starts_with
-from ..validation import check_household
+from ..reports import columns
+from ..util.sqlutil import starts_with
 from .base import SecureModelView
 from .options import village_options
 from .sections import CheckRow, Section, sections

@@ -13,25 +13,19 @@ from flask_admin import AdminIndexView, expose
 from flask_login import current_user, logout_user
 from sqlalchemy import ColumnElement, func, select
 
-from ..assessment import (
-    count_all,
-    current_period,
-    persuading_cases,
-    rate,
-    scheme_param,
-)
-from ..audit import log_event
-from ..auth import LoginForm, authenticate, end_session, start_session
-from ..charts import rate_chart
+from ..access.auth import LoginForm, authenticate, end_session, start_session
+from ..access.scope import apply_scope, scope_criterion
+from ..assessment.charts import rate_chart
+from ..assessment.core import count_all, current_period, persuading_cases, rate, scheme_param
+from ..assessment.dataversion import cached
+from ..cases.verification import pending_children
 from ..choices import AuditAction, ChildStatus, IndicatorMethod, Role
-from ..dataversion import cached
-from ..dates import COMPULSORY_AGE_MAX, COMPULSORY_AGE_MIN, local_today, school_year_cutoff
 from ..extensions import db
 from ..models import AssessmentPeriod, Child, Township, Village
-from ..params import parse_id
-from ..scope import apply_scope, scope_criterion
-from ..sqlutil import unindexed
-from ..verification import pending_children
+from ..util.audit import log_event
+from ..util.dates import COMPULSORY_AGE_MAX, COMPULSORY_AGE_MIN, local_today, school_year_cutoff
+from ..util.params import parse_id
+from ..util.sqlutil import unindexed
 from .widgets import case_watch_context
 
 #: 待核实 children listed on the home page; the rest are a link away.

@@ -12,12 +12,12 @@ from wtforms import FloatField
 from wtforms.validators import Optional
 from wtforms.widgets import NumberInput
 
-from .. import columns
-from ..assessment import PARAMS, Param, param_errors
+from ..assessment.core import PARAMS, Param, param_errors
 from ..choices import IndicatorMethod
-from ..display import points
 from ..extensions import db
 from ..models import AssessmentIndicator
+from ..reports import columns
+from ..reports.display import points
 from .base import SecureModelView
 
 FULL_MARKS = Decimal(100)

@@ -8,13 +8,13 @@ from flask import request
 from sqlalchemy import select
 from wtforms.validators import ValidationError
 
-from .. import columns
-from ..display import points
+from ..assessment.inspections import apply_sheet, check_sheet, sheet_rows, sheet_total
 from ..extensions import db
-from ..inspections import apply_sheet, check_sheet, sheet_rows, sheet_total
+from ..lists.validation import check_inspection
 from ..models import Inspection, Village
-from ..sqlutil import starts_with
-from ..validation import check_inspection
+from ..reports import columns
+from ..reports.display import points
+from ..util.sqlutil import starts_with
 from .base import SecureModelView
 from .options import period_options, village_options
 from .widgets import OptionsFilter
@@ -40,7 +40,8 @@ class InspectionView(SecureModelView):
         OptionsFilter(Inspection.village_id, "行政村", village_options, int),
         "inspected_on",
     )
-    # The scores are not a form field: the sheet below the form (``admin_app.inspections``).
+    # The scores are not a form field: the sheet below the form
+    # (``admin_app.assessment.inspections``).
     form_columns = ("period", "village", "inspected_on", "inspectors", "summary")
     form_ajax_refs = {
         "period": {"fields": ("name",)},

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .. import columns
 from ..models import InspectionItem
+from ..reports import columns
 from .base import SecureModelView
 
 

@@ -8,10 +8,10 @@ from typing import Any
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..dataversion import cached
+from ..access.scope import apply_scope
+from ..assessment.dataversion import cached
 from ..extensions import db
 from ..models import AssessmentPeriod, School, Village
-from ..scope import apply_scope
 
 
 def _rows(name: str, stmt: Any) -> list[tuple[Any, str]]:

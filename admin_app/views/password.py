@@ -11,9 +11,9 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, Length
 
-from ..auth import renew_session
+from ..access.auth import renew_session
+from ..access.passwords import MAX_LENGTH, MIN_LENGTH, password_change_problems
 from ..extensions import db
-from ..passwords import MAX_LENGTH, MIN_LENGTH, password_change_problems
 from .base import SecureView
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import columns
 from ..models import AssessmentPeriod
+from ..reports import columns
 from .base import SecureModelView
 
 

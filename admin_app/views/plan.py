@@ -6,11 +6,11 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from .. import columns
 from ..choices import PlanStatus
+from ..lists.validation import check_plan
 from ..models import AssistancePlan, Child, Household
-from ..sqlutil import starts_with
-from ..validation import check_plan
+from ..reports import columns
+from ..util.sqlutil import starts_with
 from .base import SecureModelView
 from .options import village_options
 from .widgets import OptionsFilter, enum_filter

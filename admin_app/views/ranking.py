@@ -9,8 +9,9 @@ from flask_admin import expose
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..archive import send_record
-from ..assessment import (
+from ..access.auth import may_see_unmasked
+from ..access.scope import visible_village_ids
+from ..assessment.core import (
     VillageResult,
     absent_children,
     current_period,
@@ -18,14 +19,13 @@ from ..assessment import (
     ranking_with_change,
     veto_children,
 )
-from ..auth import may_see_unmasked
-from ..dates import local_today
-from ..display import points
 from ..extensions import db
 from ..models import AssessmentPeriod
-from ..params import parse_id
-from ..reports import REPORTS, ReportRequest, issue_report, value_text
-from ..scope import visible_village_ids
+from ..reports.archive import send_record
+from ..reports.core import REPORTS, ReportRequest, issue_report, value_text
+from ..reports.display import points
+from ..util.dates import local_today
+from ..util.params import parse_id
 from .base import SecureView
 
 BAR_HEIGHT = 22

@@ -13,15 +13,15 @@ from wtforms import BooleanField, SelectField, SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired
 
-from ..archive import file_of, log_download, send_record, visible_records
-from ..assessment import current_period
-from ..auth import may_see_unmasked
-from ..dates import local_today
+from ..access.auth import may_see_unmasked
+from ..access.scope import apply_scope
+from ..assessment.core import current_period
 from ..extensions import db
 from ..models import AssessmentPeriod, ExportRecord, Village
-from ..params import parse_id, parse_page
-from ..reports import REPORTS, ReportRequest, issue_report
-from ..scope import apply_scope
+from ..reports.archive import file_of, log_download, send_record, visible_records
+from ..reports.core import REPORTS, ReportRequest, issue_report
+from ..util.dates import local_today
+from ..util.params import parse_id, parse_page
 from .base import SecureView
 
 #: Archived files listed on the page (newest first).

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import columns
 from ..choices import SchoolKind
+from ..lists.validation import check_school
 from ..models import School
-from ..sqlutil import starts_with
-from ..validation import check_school
+from ..reports import columns
+from ..util.sqlutil import starts_with
 from .base import SecureModelView
 from .widgets import enum_filter
 

@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from .. import columns
+from ..lists.validation import check_score
 from ..models import Inspection, InspectionScore, Village
-from ..sqlutil import starts_with
-from ..validation import check_score
+from ..reports import columns
+from ..util.sqlutil import starts_with
 from .base import SecureModelView
 from .options import period_options, village_options
 from .widgets import OptionsFilter

@@ -19,7 +19,7 @@ from typing import Any
 from flask_admin.form import rules
 from markupsafe import Markup
 
-from ..locking import VERSION_FIELD
+from ..util.locking import VERSION_FIELD
 
 
 class OptionalField(rules.Field):

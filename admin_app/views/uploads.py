@@ -13,7 +13,7 @@ from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..extensions import csrf
-from ..tables import Limits
+from ..reports.tables import Limits
 
 
 class UploadRefused(Exception):

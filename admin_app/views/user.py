@@ -12,14 +12,15 @@ from sqlalchemy import or_, select
 from wtforms import PasswordField
 from wtforms.validators import Length, Optional
 
-from .. import columns, lockout
+from ..access import lockout
+from ..access.passwords import MIN_LENGTH, password_problem
 from ..choices import Role
-from ..dates import beijing_minute
 from ..extensions import db
+from ..lists.validation import check_user
 from ..models import User, utcnow
-from ..passwords import MIN_LENGTH, password_problem
-from ..sqlutil import starts_with
-from ..validation import check_user
+from ..reports import columns
+from ..util.dates import beijing_minute
+from ..util.sqlutil import starts_with
 from .base import SecureModelView
 from .widgets import enum_filter
 

@@ -1,7 +1,7 @@
 """待核实儿童: the list of children an official list named without a school, and the
 verification step (in school, or not in school → a 疑似 case) as two small forms.
 
-The rules live in ``admin_app.verification``; this view fetches the child within the
+The rules live in ``admin_app.cases.verification``; this view fetches the child within the
 user's scope, hands the typed values over, and shows refusals next to the fields with
 what was typed kept.
 """
@@ -19,15 +19,15 @@ from wtforms import IntegerField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from .. import verification
-from ..auth import may
+from ..access.auth import may
+from ..access.permissions import VERIFY_CHILD
+from ..access.scope import apply_scope, get_scoped, scope_criterion
+from ..cases import verification
 from ..choices import CaseKind, ChildStatus, OutOfSchoolReason
-from ..dates import local_today
 from ..extensions import db
 from ..models import Child, School
-from ..params import parse_page
-from ..permissions import VERIFY_CHILD
-from ..scope import apply_scope, get_scoped, scope_criterion
+from ..util.dates import local_today
+from ..util.params import parse_page
 from .base import SecureView
 from .fields import LocalDateField, place_errors
 

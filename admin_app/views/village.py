@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import columns
+from ..lists.validation import check_village
 from ..models import Village
-from ..sqlutil import starts_with
-from ..validation import check_village
+from ..reports import columns
+from ..util.sqlutil import starts_with
 from .base import SecureModelView
 
 

@@ -15,14 +15,14 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 
-from .. import cases
-from ..auth import may
+from ..access.auth import may
+from ..access.permissions import CREATE
+from ..access.scope import apply_scope, scope_criterion
+from ..cases import core as cases
 from ..choices import CaseSource, CaseStatus, CodeEnum
 from ..extensions import db
 from ..models import Child, DropoutCase
-from ..params import parse_id
-from ..permissions import CREATE
-from ..scope import apply_scope, scope_criterion
+from ..util.params import parse_id
 
 
 class OptionsFilter(BaseSQLAFilter):

@@ -13,7 +13,7 @@ import re
 
 from selenium.webdriver.common.by import By
 
-from admin_app.dates import local_today
+from admin_app.util.dates import local_today
 from tests.browser.panel import Panel
 from tests.browser.records import child_without_case, query
 

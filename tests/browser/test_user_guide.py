@@ -20,7 +20,7 @@ from pathlib import Path
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from admin_app.dates import local_today
+from admin_app.util.dates import local_today
 from tests.browser.panel import Panel
 from tests.browser.records import child_without_case, new_id_number, query
 from tests.browser.test_reports_import import write_xlsx

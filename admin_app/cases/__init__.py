@@ -1,0 +1,4 @@
+"""The dropout cases.
+
+The steps of a case, the notices it issues and the verification of a return to school.
+"""

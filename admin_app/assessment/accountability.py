@@ -29,6 +29,7 @@ from ..choices import (
     AgreementStatus,
     IndicatorMethod,
 )
+from ..lists.validation import not_in_future
 from ..models import (
     Accountability,
     AssessmentPeriod,
@@ -390,9 +391,6 @@ def check_accountability(
     session: Session, record: Accountability, today: dt.date | None = None
 ) -> dict[str, str]:
     """A decided record needs its decision date; no decision is dated in the future."""
-    from ..lists.validation import not_in_future
-    from ..util.dates import local_today
-
     today = today or local_today()
     errors: dict[str, str] = {}
     for name in ("person", "problem", "position", "decided_by"):

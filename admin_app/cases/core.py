@@ -21,7 +21,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app, has_app_context
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -792,14 +791,6 @@ def next_notice_seq(session: Session, township_id: int, year: int) -> int:
         .returning(NoticeCounter.last_seq)
         .execution_options(synchronize_session=False)
     ).scalar_one()
-
-
-def township_name() -> str:
-    """The panel's township name (config ``TOWNSHIP_NAME``), for titles; a notice's
-    number and issuer name its own Township row (``notices.notice_context``)."""
-    if has_app_context():
-        return str(current_app.config.get("TOWNSHIP_NAME") or "联合乡")
-    return "联合乡"
 
 
 def notice_number(township: str, year: int, seq: int) -> str:

@@ -92,13 +92,12 @@ def _day(value: dt.date | None) -> str:
     return f"{value.year}年{value.month}月{value.day}日" if value else "____年__月__日"
 
 
-def notice_context(notice: Notice, township: str | None = None) -> dict[str, Any]:
+def notice_context(notice: Notice) -> dict[str, Any]:
     """Everything the print template needs: title, addressee, body paragraphs, articles.
 
     The issuer is the notice's own township (its Township row, whose name the number
     carries), not the panel's configured name: in a database of two townships each
-    prints as its own. ``township`` is not read; the print view still passes the
-    configured name and can stop doing so.
+    prints as its own.
     """
     township = notice.township.name
     case = notice.case

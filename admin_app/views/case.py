@@ -761,7 +761,7 @@ class CaseView(SecureModelView):
         return self.render(
             "admin/notice_print.html",
             notice=notice,
-            **notice_context(notice, cases.township_name()),
+            **notice_context(notice),
         )
 
 

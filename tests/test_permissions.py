@@ -6,7 +6,16 @@ screen matrix of ``tests/test_access.py`` and the screens' own tests.
 
 from __future__ import annotations
 
-from admin_app.access.permissions import CREATE, DELETE, EDIT, PERMISSIONS, READ, allows, roles_for
+from admin_app.access.permissions import (
+    CREATE,
+    DELETE,
+    EDIT,
+    PERMISSIONS,
+    READ,
+    allows,
+    roles_for,
+    sees_unmasked,
+)
 from admin_app.choices import CaseEventKind, Role
 from admin_app.views import SCREENS
 from admin_app.views.case import STEPS
@@ -41,3 +50,24 @@ def test_an_anonymous_user_may_do_nothing():
     assert allows(Someone(Role.ADMIN), "user", READ)
     assert not allows(Someone(Role.ADMIN, authenticated=False), "user", READ)
     assert not allows(None, "child", READ)
+
+
+class NotAUser:
+    """An object with a role but no ``is_authenticated``: never taken for a logged-in user."""
+
+    role = Role.ADMIN
+
+
+def test_only_a_logged_in_user_passes():
+    assert not allows(NotAUser(), "user", READ)
+    assert allows(Someone(Role.ADMIN), "user", READ)  # the control
+
+
+def test_who_reads_numbers_in_full():
+    """Clerks, village and school users read ID and phone numbers in full (they work with
+    them); leaders and inspectors read them masked; nobody who is not logged in does."""
+    full = {role for role in Role if sees_unmasked(Someone(role))}
+    assert full == {Role.ADMIN, Role.CLERK, Role.VILLAGE, Role.SCHOOL}
+    assert not sees_unmasked(Someone(Role.CLERK, authenticated=False))
+    assert not sees_unmasked(NotAUser())
+    assert not sees_unmasked(None)

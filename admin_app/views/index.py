@@ -196,7 +196,8 @@ class DashboardView(AdminIndexView):
             return {
                 **figures,
                 "by_township": by_township,
-                "township": township,
+                # Plain values: the cache outlives this request's session and its objects.
+                "township": {"id": township.id, "name": township.name} if township else None,
                 **case_watch_context(self.admin),
                 "pending_watch": self._pending_watch(),
             }

@@ -258,6 +258,19 @@ def test_text_wraps_and_each_row_is_tall_enough_for_its_longest_cell():
     assert sheet.row_dimensions[8].height == 3 * LINE_HEIGHT
 
 
+def test_a_long_ledger_keeps_every_row_height_without_holding_them_in_memory():
+    """XlsxWriter alone keeps each ``set_row`` until the file closes: memory grew per row."""
+    buffer = io.BytesIO()
+    writer = ReportWriter(buffer, heading())
+    writer.sheet("测试", COLUMNS, [long_row(name=f"学生{n}") for n in range(300)])
+    writer.close()
+    streamed = writer.book.worksheets()[0]
+    assert len(streamed.row_info) <= 2 and len(streamed.row_sizes) <= 2
+    sheet = workbook(buffer.getvalue()).worksheets[0]
+    assert {sheet.row_dimensions[r].height for r in range(6, 306)} == {14 * LINE_HEIGHT}
+    assert sheet["A305"].value == "学生299"
+
+
 def test_headers_fit_their_row():
     columns = (Col("义务教育巩固率\n得分(满分10)", "name", 9), *COLUMNS[1:])
     buffer = io.BytesIO()

@@ -95,7 +95,7 @@ def recent_months(today: dt.date, count: int = 24) -> list[dt.date]:
 
 
 def _held_during(start: dt.date, end: dt.date) -> Any:
-    """Status rows of 送教上门 holding on some day of [start, end] (rows hold [effective, ended))."""
+    """送教上门 status rows holding on a day of [start, end] (a row holds [effective, ended))."""
     return (
         (ChildStatusChange.to_status == ChildStatus.HOME_TEACHING)
         & (ChildStatusChange.effective_on <= end)
@@ -262,6 +262,13 @@ def sessions_due(
         )
     )
     return result
+
+
+def hours_text(hours: Decimal | None) -> str:
+    """2.0 → "2", 1.5 → "1.5" (as a clerk writes hours)."""
+    if hours is None:
+        return ""
+    return f"{Decimal(hours).normalize():f}"
 
 
 def village_name(due: ChildDue) -> str:

@@ -118,6 +118,7 @@ CHILD = {
     "remarks": Column("备注"),
     "updated_at": Column("更新时间"),
     "dropout_cases": Column("控辍案件"),
+    "home_teaching": Column("送教上门记录"),
 }
 
 #: The columns a county list may carry: the child's, plus two that belong to the child's

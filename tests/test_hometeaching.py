@@ -333,3 +333,12 @@ def test_school_register_holds_its_own_pupils_only(app, client_as, world, taught
     sheet = workbook(register(client_as(Role.SCHOOL)).data).worksheets[0]
     names = [row[2] for row in rows_of(sheet) if row[2]]
     assert "王小明" in names and "李小红" not in names
+
+
+def test_reports_screen_points_to_the_register_and_archives_it(app, client_as, world, taught):
+    clerk = client_as(Role.CLERK)
+    page = clerk.get("/admin/reports/").get_data(as_text=True)
+    assert 'href="/admin/hometeach_overview/"' in page
+    register(clerk)
+    archive = clerk.get("/admin/reports/").get_data(as_text=True)
+    assert "送教上门登记表_2026年10月" in archive and "月份：2026年10月" in archive

@@ -144,6 +144,8 @@ def test_a_child_not_under_home_teaching_is_refused(app, client_as, world, taugh
     [
         ({"hours": "9"}, "课时应大于0且不超过8小时", 'value="9"'),
         ({"hours": "0"}, "课时应大于0且不超过8小时", 'value="0"'),
+        ({"hours": "NaN"}, "课时应大于0且不超过8小时", 'value="NaN"'),
+        ({"hours": "1.25"}, "课时最多保留一位小数，如 1.5", 'value="1.25"'),
         ({"hours": ""}, "请填写课时（小时）", "语文识字；康复训练"),
         ({"content": "   "}, "请填写送教内容", 'value="陈老师"'),
         ({"teacher": ""}, "请填写送教教师", "语文识字；康复训练"),

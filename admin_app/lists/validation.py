@@ -466,8 +466,13 @@ def check_home_teaching(
             )
     if record.hours is None:
         errors["hours"] = "请填写课时（小时）"
-    elif not 0 < Decimal(record.hours) <= HOME_TEACHING_MAX_HOURS:
-        errors["hours"] = f"课时应大于0且不超过{HOME_TEACHING_MAX_HOURS}小时"
+    else:
+        hours = Decimal(record.hours)
+        # NaN and Infinity parse as decimals; comparing NaN raises, so they go first.
+        if not hours.is_finite() or not 0 < hours <= HOME_TEACHING_MAX_HOURS:
+            errors["hours"] = f"课时应大于0且不超过{HOME_TEACHING_MAX_HOURS}小时"
+        elif hours != hours.quantize(Decimal("0.1")):
+            errors["hours"] = "课时最多保留一位小数，如 1.5"
     if not record.teacher:
         errors["teacher"] = "请填写送教教师"
     if not record.content:

@@ -1019,3 +1019,47 @@ def _bump_user_version(mapper: Any, connection: Any, user: User) -> None:
     ]
     if edited:
         user.version = (user.version or 0) + 1
+
+
+# --- 送教上门 sessions (home teaching of severely disabled children) ------------------------
+
+
+class HomeTeachingSession(TimestampMixin, Versioned, db.Model):
+    """One 送教上门 visit: a teacher taught a child at home on a day, for some hours.
+
+    The frequency each child is owed is a setting of the scheme
+    (``admin_app.cases.hometeaching.required_per_month``); these rows are what it is
+    counted against and what the 送教上门登记表 lists.
+    """
+
+    __tablename__ = "home_teaching_session"
+    __table_args__ = (
+        CheckConstraint("hours > 0 AND hours <= 8", name="home_teaching_hours_range"),
+        # A child's sessions of a month, and the month's sessions of many children.
+        Index("ix_home_teaching_child_date", "child_id", "taught_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"))
+    taught_on: Mapped[dt.date] = mapped_column(Date)
+    teacher: Mapped[str] = mapped_column(String(50))
+    #: The teaching school (the recording school user's, else the child's school).
+    school_id: Mapped[int | None] = mapped_column(
+        ForeignKey("school.id", ondelete="SET NULL"), index=True
+    )
+    hours: Mapped[Decimal] = mapped_column(Numeric(3, 1))
+    content: Mapped[str] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(Text)
+    #: Where the photo or the signed record sheet is kept (number or place), as the
+    #: agreements' 扫描件 is: the panel stores no image files.
+    photo_ref: Mapped[str | None] = mapped_column(String(255))
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+
+    child: Mapped[Child] = relationship()
+    school: Mapped[School | None] = relationship()
+    recorded_by: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"送教上门 {self.taught_on}"

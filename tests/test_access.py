@@ -37,6 +37,9 @@ READERS = {
     "/admin/user/": {A},
     "/admin/audit/": {A},
     "/admin/verify/": TOWNSHIP | {V},
+    # 送教上门
+    "/admin/hometeach/": TOWNSHIP | {V, S},
+    "/admin/hometeach_overview/": TOWNSHIP | {V, S},
 }
 
 #: Who may open each create form.
@@ -55,6 +58,8 @@ CREATORS = {
     "/admin/school/new/": {A, C},
     "/admin/user/new/": {A},
     "/admin/audit/new/": set(),
+    # 送教上门: the teaching school and the township's clerks record sessions.
+    "/admin/hometeach/new/": {A, C, S},
 }
 
 

@@ -104,6 +104,9 @@ PERMISSIONS: Mapping[str, Mapping[str, frozenset[Role]]] = {
         VISIT: CASE_WORKERS,
         PLAN: CASE_WORKERS,
     },
+    # 送教上门: schools record their pupils' sessions; villages read their own.
+    "hometeach": _crud(TOWNSHIP | {Role.VILLAGE, Role.SCHOOL}, CLERKS | {Role.SCHOOL}),
+    "hometeach_overview": _crud(TOWNSHIP | {Role.VILLAGE, Role.SCHOOL}),
     # 督导考核
     "inspection": _crud(TOWNSHIP | {Role.VILLAGE}, INSPECTORS),
     "score": _crud(TOWNSHIP | {Role.VILLAGE}, INSPECTORS),

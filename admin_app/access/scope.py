@@ -23,6 +23,7 @@ from ..models import (
     Child,
     ChildStatusChange,
     DropoutCase,
+    HomeTeachingSession,
     Household,
     Inspection,
     InspectionScore,
@@ -103,6 +104,8 @@ _LOCAL_SCOPES: dict[type, Callable[[Any], Criterion]] = {
         else select(Inspection.id).where(false())
     ),
     Accountability: _village_only(Accountability.village_id),
+    # 送教上门: by the child, so a school reaches its pupils' sessions and a village its own.
+    HomeTeachingSession: lambda u: HomeTeachingSession.child_id.in_(_child_ids(u)),
 }
 
 

@@ -833,7 +833,13 @@ METHODS: dict[IndicatorMethod, Method] = {
         evidence=("registered", "ledger_ok", "台账缺项的儿童", "齐全"),
     ),
     IndicatorMethod.ASSISTANCE_COVERAGE: Method(
-        params={},
+        # Not a scoring parameter: the 送教上门 frequency lives with the indicator that
+        # counts 送教上门 as support, so an admin sets it at 考核指标 (``cases.hometeaching``).
+        params={
+            "home_teaching_per_month": Param(
+                "送教上门每月至少次数", 2, 1, 31, integer=True, seeded=False
+            ),
+        },
         formula=(
             "帮扶覆盖率 = 本期得到帮扶（资助、补助、学习帮扶、心理辅导、送教上门、社会救助、"
             "法律援助；走访不算）的脱贫/监测/低保/特困/残疾家庭（本期内属此类）应入学儿童 ÷ "

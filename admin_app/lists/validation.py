@@ -20,6 +20,7 @@ from stdnum.cn import ric
 from stdnum.exceptions import InvalidComponent
 
 from ..access.scope import scope_criterion
+from ..cases import hometeaching
 from ..choices import (
     IN_SCHOOL_STATUSES,
     LEVEL_LINE,
@@ -38,6 +39,7 @@ from ..models import (
     AssistanceRecord,
     Child,
     ChildStatusChange,
+    HomeTeachingSession,
     Household,
     Inspection,
     InspectionScore,
@@ -429,3 +431,50 @@ def check_school(session: Session, school: Any) -> Errors:
     if school.code and not re.fullmatch(r"\d{10}", school.code):
         return {"code": "学校标识码应为10位数字"}
     return {}
+
+
+# --- 送教上门 ---------------------------------------------------------------------------------
+
+#: A session's hours: more than none, at most a school day.
+HOME_TEACHING_MAX_HOURS = Decimal(8)
+
+
+def check_home_teaching(
+    session: Session, record: HomeTeachingSession, today: dt.date | None = None
+) -> Errors:
+    """A 送教上门 session: a child under 送教上门, a real day, hours, who taught and what."""
+    today = today or local_today()
+    errors: Errors = {}
+    _blank_to_none(record, "teacher", "content", "note", "photo_ref")
+    child = record.child
+    if child is None:
+        errors["child"] = "请选择送教对象（就学状态为“送教上门”的儿童）"
+    if record.taught_on is None:
+        errors["taught_on"] = "请填写送教日期"
+    else:
+        problem = not_in_future(record.taught_on, "送教日期", today)
+        if problem:
+            errors["taught_on"] = problem
+        elif child is not None and child.birth_date and record.taught_on < child.birth_date:
+            errors["taught_on"] = f"送教日期不能早于儿童出生日期（{child.birth_date:%Y-%m-%d}）"
+        elif child is not None and not hometeaching.under_home_teaching_on(
+            session, child, record.taught_on
+        ):
+            errors["child"] = (
+                f"{child.name}的就学状态是“{child.status.label}”，送教日期当天也不是送教上门，"
+                "不能登记送教上门记录"
+            )
+    if record.hours is None:
+        errors["hours"] = "请填写课时（小时）"
+    else:
+        hours = Decimal(record.hours)
+        # NaN and Infinity parse as decimals; comparing NaN raises, so they go first.
+        if not hours.is_finite() or not 0 < hours <= HOME_TEACHING_MAX_HOURS:
+            errors["hours"] = f"课时应大于0且不超过{HOME_TEACHING_MAX_HOURS}小时"
+        elif hours != hours.quantize(Decimal("0.1")):
+            errors["hours"] = "课时最多保留一位小数，如 1.5"
+    if not record.teacher:
+        errors["teacher"] = "请填写送教教师"
+    if not record.content:
+        errors["content"] = "请填写送教内容"
+    return errors

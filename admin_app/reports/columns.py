@@ -24,6 +24,7 @@ from ..models import (
     ChildStatusChange,
     DropoutCase,
     ExportRecord,
+    HomeTeachingSession,
     Household,
     HouseholdCategorySpan,
     ImportBatch,
@@ -117,6 +118,7 @@ CHILD = {
     "remarks": Column("备注"),
     "updated_at": Column("更新时间"),
     "dropout_cases": Column("控辍案件"),
+    "home_teaching": Column("送教上门记录"),
 }
 
 #: The columns a county list may carry: the child's, plus two that belong to the child's
@@ -395,6 +397,20 @@ EXPORT_RECORD = {
     "masked": Column("脱敏"),
 }
 
+# --- 送教上门 -------------------------------------------------------------------------------
+HOME_TEACHING = {
+    "child": Column("儿童"),
+    "child.village": Column("行政村"),
+    "taught_on": Column("送教日期"),
+    "teacher": Column("送教教师"),
+    "school": Column("送教学校"),
+    "hours": Column("课时(小时)"),
+    "content": Column("送教内容"),
+    "note": Column("备注"),
+    "photo_ref": Column("照片/记录存放位置"),
+    "recorded_by": Column("登记人"),
+}
+
 COLUMNS: dict[type, dict[str, Column]] = {
     Child: CHILD,
     Household: HOUSEHOLD,
@@ -421,6 +437,7 @@ COLUMNS: dict[type, dict[str, Column]] = {
     HouseholdCategorySpan: CATEGORY_SPAN,
     ImportBatch: IMPORT_BATCH,
     ExportRecord: EXPORT_RECORD,
+    HomeTeachingSession: HOME_TEACHING,
 }
 
 #: Each table by the name clerks know it by (the audit log's 数据表).
@@ -452,6 +469,7 @@ TABLE_LABELS: dict[str, str] = {
     "export_record": "报表归档",
     "login_throttle": "登录失败计数（按地址）",
     "site_flag": "数据库标记",
+    "home_teaching_session": "送教上门记录",
 }
 
 #: Bookkeeping columns and links no list declares, but details pages, forms Flask-Admin

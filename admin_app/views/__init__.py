@@ -20,6 +20,7 @@ from ..models import (
     AuditLog,
     Child,
     DropoutCase,
+    HomeTeachingSession,
     Household,
     Inspection,
     InspectionItem,
@@ -37,6 +38,8 @@ from .case import CaseView
 from .child import ChildView
 from .crosscheck import CrossCheckView
 from .data_import import ImportView
+from .hometeaching import HomeTeachingView
+from .hometeaching_overview import HomeTeachingOverviewView
 from .household import HouseholdView
 from .index import DashboardView
 from .indicator import IndicatorView
@@ -84,6 +87,15 @@ SCREENS = (
     Screen(REGISTERS, "帮扶方案", PlanView, "plan", AssistancePlan),
     Screen(REGISTERS, "帮扶记录", AssistanceView, "assistance", AssistanceRecord),
     Screen(REGISTERS, "控辍案件", CaseView, "case", DropoutCase),
+    # 送教上门 (home teaching): the sessions, and the month's frequency per child.
+    Screen(REGISTERS, "送教上门记录", HomeTeachingView, "hometeach", HomeTeachingSession),
+    Screen(
+        REGISTERS,
+        "送教上门情况",
+        HomeTeachingOverviewView,
+        "hometeach_overview",
+        url="/admin/hometeach_overview",
+    ),
     Screen(INSPECTION, "督导检查", InspectionView, "inspection", Inspection),
     Screen(INSPECTION, "督导评分", ScoreView, "score", InspectionScore),
     Screen(INSPECTION, "村级考核排名", RankingView, "ranking"),

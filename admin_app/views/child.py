@@ -20,7 +20,13 @@ from .base import SecureModelView
 from .fields import LocalDateField
 from .options import school_options, village_options
 from .sections import CheckRow, Section, sections
-from .widgets import CriterionFilter, OptionsFilter, child_cases_cell, enum_filter
+from .widgets import (
+    CriterionFilter,
+    OptionsFilter,
+    child_cases_cell,
+    child_home_teaching_cell,
+    enum_filter,
+)
 
 #: A whole or partial ID number: a clerk types the first digits (4301212019) or all 18.
 ID_LIKE = re.compile(r"^[0-9０-９]{4,17}[0-9Xx０-９ｘＸ]?$")
@@ -102,6 +108,7 @@ class ChildView(SecureModelView):
         *RECORD_FIELDS,
         "status_changes",
         "dropout_cases",
+        "home_teaching",
         "remarks",
         "updated_at",
     )
@@ -109,6 +116,7 @@ class ChildView(SecureModelView):
     column_formatters_detail = {
         "status_changes": lambda v, c, m, n: _history(m),
         "dropout_cases": child_cases_cell,
+        "home_teaching": child_home_teaching_cell,
     }
     masked_id_columns = columns.masked(Child, "id")
     masked_phone_columns = columns.masked(Child, "phone")

@@ -16,12 +16,13 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from ..access.auth import may
-from ..access.permissions import CREATE
+from ..access.permissions import CREATE, READ
 from ..access.scope import apply_scope, scope_criterion
 from ..cases import core as cases
-from ..choices import CaseSource, CaseStatus, CodeEnum
+from ..cases import hometeaching
+from ..choices import CaseSource, CaseStatus, ChildStatus, CodeEnum
 from ..extensions import db
-from ..models import Child, DropoutCase
+from ..models import Child, DropoutCase, HomeTeachingSession
 from ..util.params import parse_id
 
 
@@ -109,6 +110,44 @@ def child_cases_cell(view: Any, context: Any, child: Child, name: str) -> Markup
         button = Markup(
             ' <a class="btn btn-sm btn-outline-danger ml-2" id="open-case" href="{}">{}</a>'
         ).format(url_for("case.create_view", child=child.id), "立案（控辍）")
+        parts = parts + button
+    return parts
+
+
+#: Sessions named on a child's page; the rest are on the 送教上门记录 list.
+CHILD_PAGE_SESSIONS = 5
+
+
+def child_home_teaching_cell(view: Any, context: Any, child: Child, name: str) -> Markup:
+    """The child page's 送教上门记录 row: the latest sessions, and a button to record one."""
+    if not may("hometeach", READ):
+        return Markup("")
+    stmt = apply_scope(
+        select(HomeTeachingSession)
+        .where(HomeTeachingSession.child_id == child.id)
+        .order_by(HomeTeachingSession.taught_on.desc(), HomeTeachingSession.id.desc())
+        .limit(CHILD_PAGE_SESSIONS + 1),
+        HomeTeachingSession,
+        current_user,
+    )
+    found = list(db.session.scalars(stmt))
+    links = [
+        Markup('<a href="{}">{} {} {}小时</a>').format(
+            url_for("hometeach.details_view", id=s.id),
+            s.taught_on,
+            s.teacher,
+            hometeaching.hours_text(s.hours),
+        )
+        for s in found[:CHILD_PAGE_SESSIONS]
+    ]
+    parts = Markup("、").join(links) if links else Markup("无")
+    if len(found) > CHILD_PAGE_SESSIONS:
+        parts = parts + Markup("等（全部见送教上门记录）")
+    if child.status == ChildStatus.HOME_TEACHING and may("hometeach", CREATE):
+        button = Markup(
+            ' <a class="btn btn-sm btn-outline-primary ml-2" id="record-home-teaching"'
+            ' href="{}">{}</a>'
+        ).format(url_for("hometeach.create_view"), "登记送教")
         parts = parts + button
     return parts
 

@@ -28,6 +28,7 @@ from admin_app.models import (
     Child,
     ChildStatusChange,
     DropoutCase,
+    HomeTeachingSession,
     Household,
     HouseholdCategorySpan,
     Inspection,
@@ -46,6 +47,7 @@ from seed.demo.agreements import active_items, agreement_rows, inspection_rows
 from seed.demo.assistance import assistance_rows
 from seed.demo.cases import CaseLifecycle, make_cases, make_plans, make_returned_cases
 from seed.demo.context import Context
+from seed.demo.hometeaching import home_teaching_session_rows
 from seed.demo.households import (
     DemoHousehold,
     IdNumbers,
@@ -113,6 +115,8 @@ def build_demo(
     writer.insert(AssistancePlan, plans)
     records = assistance_rows(ctx, children, cases, size.assistance_records)
     writer.insert(AssistanceRecord, records)
+    # 送教上门: the sessions of the children taught at home.
+    writer.insert(HomeTeachingSession, home_teaching_session_rows(ctx, children))
     writer.insert(ResponsibilityAgreement, agreement_rows(ctx, places, children, teachers))
     inspections, scores = inspection_rows(
         ctx, places.villages, period_ids[INSPECTION_PERIOD], active_items(session)

@@ -15,6 +15,7 @@ from admin_app.lists.validation import (
     check_agreement,
     check_assistance,
     check_child,
+    check_home_teaching,
     check_household,
     check_inspection,
     check_plan,
@@ -28,6 +29,7 @@ from admin_app.models import (
     Child,
     ChildStatusChange,
     DropoutCase,
+    HomeTeachingSession,
     Household,
     Inspection,
     InspectionScore,
@@ -58,6 +60,7 @@ TABLE_LABELS = {
     ResponsibilityAgreement: "责任书",
     Inspection: "督导检查",
     InspectionScore: "督导评分",
+    HomeTeachingSession: "送教上门记录",
 }
 
 
@@ -106,6 +109,7 @@ def validators() -> list[tuple[type, Callable[[Session, Any], Errors]]]:
         (ResponsibilityAgreement, partial(check_agreement, today=DEMO_PRESENT)),
         (Inspection, partial(check_inspection, today=DEMO_PRESENT)),
         (InspectionScore, check_score),
+        (HomeTeachingSession, partial(check_home_teaching, today=DEMO_PRESENT)),
     ]
 
 

@@ -37,6 +37,9 @@ READERS = {
     "/admin/user/": {A},
     "/admin/audit/": {A},
     "/admin/verify/": TOWNSHIP | {V},
+    # 动态监测预警
+    "/admin/alerts/": set(Role),
+    "/admin/absence/": TOWNSHIP | {V, S},
 }
 
 #: Who may open each create form.
@@ -55,6 +58,8 @@ CREATORS = {
     "/admin/school/new/": {A, C},
     "/admin/user/new/": {A},
     "/admin/audit/new/": set(),
+    # 动态监测预警: schools report absences, clerks too.
+    "/admin/absence/new/": {A, C, S},
 }
 
 

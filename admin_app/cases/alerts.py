@@ -36,7 +36,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, and_, cast, exists, func, literal, or_, select
+from sqlalchemy import ColumnElement, String, and_, case, cast, exists, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -339,11 +339,11 @@ def _raise_unreached(session: Session, today: dt.date) -> int:
         .where(DropoutCase.status == CaseStatus.UNREACHED, _unraised(kind, key))
         .order_by(DropoutCase.id)
     ).all()
-    for case, child, step_id in rows:
+    for found, child, step_id in rows:
         detail = (
-            f"{case}（{case.kind.label}）登记失联：须报县政府，并继续通过亲属、村组、务工地查找。"
+            f"{found}（{found.kind.label}）登记失联：须报县政府，并继续通过亲属、村组、务工地查找。"
         )
-        _new_alert(session, kind, f"case:{case.id}:{step_id}", child, today, detail)
+        _new_alert(session, kind, f"case:{found.id}:{step_id}", child, today, detail)
     return len(rows)
 
 
@@ -474,13 +474,13 @@ def home_panel(session: Session, scope: ColumnElement[bool], today: dt.date) -> 
     kind, how many are overdue, and the first few by due date."""
     by_kind = dict.fromkeys(AlertKind, 0)
     overdue = 0
-    for kind, late, n in session.execute(
-        select(Alert.kind, Alert.due_on < today, func.count(Alert.id))
+    for kind, n, late in session.execute(
+        select(Alert.kind, func.count(Alert.id), func.count(case((Alert.due_on < today, 1))))
         .where(scope, Alert.status == AlertStatus.OPEN)
-        .group_by(Alert.kind, Alert.due_on < today)
+        .group_by(Alert.kind)
     ):
-        by_kind[kind] += n
-        overdue += n if late else 0
+        by_kind[kind] = n
+        overdue += late
     first = session.execute(
         select(Alert, Child.name, Village.name, School.name)
         .join(Child, Child.id == Alert.child_id)

@@ -38,7 +38,7 @@ class AbsenceView(SecureModelView):
     column_labels = columns.labels(R)
     column_sortable_list = ("from_on", "days", ("child", "child.name"))
     column_default_sort = [("from_on", True), ("id", True)]
-    column_filters = ("from_on", "days")
+    column_filters = ("from_on",)
     form_columns = ("child", "from_on", "days", "reason")
     form_args = {
         "child": {"description": "输入学生姓名的前几个字后选择"},

@@ -438,3 +438,15 @@ def test_cli_scan_alerts(app, world, runner):
     assert result.exit_code == 0, result.output
     assert "新增 1 条" in result.output and "失学无案件 1" in result.output
     assert "新增 0 条" in runner.invoke(args=["scan-alerts"]).output
+
+
+def test_pages_scan_at_most_once_a_minute(app, world):
+    with app.app_context():
+        assert alerts.scan_if_due(db.session, now=dt.datetime(2026, 12, 1, 8, 0)) is False
+    drop_out(app, world.child_a)
+    with app.app_context():
+        # Within the minute: not yet.
+        assert alerts.scan_if_due(db.session, now=dt.datetime(2026, 12, 1, 8, 0, 30)) is False
+        assert db.session.scalar(select(func.count(Alert.id))) == 0
+        assert alerts.scan_if_due(db.session, now=dt.datetime(2026, 12, 1, 8, 1, 1)) is True
+        assert db.session.scalar(select(func.count(Alert.id))) == 1

@@ -15,6 +15,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.exc import StaleDataError
 from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional
@@ -152,6 +153,12 @@ class AlertView(SecureView):
                 current_user._get_current_object(),
             )
             db.session.commit()
+        except StaleDataError:
+            # Closed by someone else between loading and saving: show it as they left it.
+            db.session.rollback()
+            alert = self._alert()
+            message = f"未保存：该预警刚由{alert.closed_by_name or '他人'}处理，请查看。"
+            return self._render_close(alert, form, [message], 409)
         except alerts.AlertError as exc:
             db.session.rollback()
             alert = self._alert()

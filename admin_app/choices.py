@@ -310,3 +310,29 @@ PLACEMENT_STATUSES = (
     ChildStatus.HOME_TEACHING,
     ChildStatus.SPECIAL_SCHOOL,
 )
+
+
+# --- 动态监测预警 (alerts) -------------------------------------------------------------------
+
+
+class AlertKind(CodeEnum):
+    """What raised an alert (``admin_app.cases.alerts``: one rule per kind)."""
+
+    OUT_OF_SCHOOL = "out_of_school", "失学无案件"
+    KEY_GROUP_CHANGE = "key_group_change", "重点群体状态变化"
+    ABSENCE = "absence", "缺勤超限"
+    UNREACHED = "unreached", "失联"
+
+
+class AlertStatus(CodeEnum):
+    OPEN = "open", "待处理"
+    CLOSED = "closed", "已关闭"
+
+
+class AlertAction(CodeEnum):
+    """How an alert was closed; every closing carries a note saying what was done."""
+
+    CASE_OPENED = "case_opened", "已开案"
+    VERIFIED = "verified", "已核实"
+    RETURNED = "returned", "已返校"
+    HANDLED = "handled", "已处理"

@@ -236,8 +236,22 @@ def serve_command(host: str, port: int, threads: int) -> None:
     waitress.serve(app, host=host, port=port, threads=threads, ident="kongchuo")
 
 
+@click.command("scan-alerts")
+@with_appcontext
+def scan_alerts_command() -> None:
+    """Raise and close the 动态监测预警 alerts now (cron: once a night; pages scan too)."""
+    from .cases.alerts import scan
+
+    result = scan(db.session)
+    db.session.commit()
+    raised = "，".join(f"{kind.label} {n}" for kind, n in result.raised.items())
+    closed = result.closed
+    click.echo(f"预警扫描完成：新增 {result.total_raised} 条（{raised}），自动关闭 {closed} 条。")
+
+
 def register_commands(app: Flask) -> None:
     for command in (
+        scan_alerts_command,
         serve_command,
         backup_command,
         restore_command,

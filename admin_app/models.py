@@ -41,6 +41,9 @@ from .choices import (
     AgreementLevel,
     AgreementLine,
     AgreementStatus,
+    AlertAction,
+    AlertKind,
+    AlertStatus,
     AssistanceKind,
     AuditAction,
     CaseEventKind,
@@ -1000,6 +1003,99 @@ class ExportRecord(db.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+# --- 动态监测预警: absence reports and alerts ----------------------------------------------
+
+
+class AbsenceReport(TimestampMixin, Versioned, db.Model):
+    """A school's report of a pupil's unexcused absence: from a day, for a number of
+    consecutive school days. At or above the threshold (``alerts.absence_threshold``) it
+    raises a 缺勤超限 alert for the school line."""
+
+    __tablename__ = "absence_report"
+    __table_args__ = (
+        CheckConstraint("days >= 1 AND days <= 365", name="absence_days_range"),
+        Index("ix_absence_report_from", "from_on", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"), index=True)
+    #: The reporting school (the child's school when reported): the alert's owner.
+    school_id: Mapped[int | None] = mapped_column(
+        ForeignKey("school.id", ondelete="SET NULL"), index=True
+    )
+    from_on: Mapped[dt.date] = mapped_column(Date)
+    days: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
+    reported_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    reported_by_name: Mapped[str | None] = mapped_column(String(50))
+
+    child: Mapped[Child] = relationship()
+    school: Mapped[School | None] = relationship()
+    reported_by: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"缺勤报告#{self.id}"
+
+
+class Alert(Versioned, db.Model):
+    """One 动态监测预警: a condition found on a child, owned by one line (村 or 学校),
+    due by a day, closed by an action with a note.
+
+    ``source_key`` names the occurrence that raised it (the status change, the absence
+    report, the case's 失联 step, the out-of-school spell): unique per kind, so the same
+    occurrence never raises a second alert, open or closed — a new occurrence does.
+    """
+
+    __tablename__ = "alert"
+    __table_args__ = (
+        UniqueConstraint("kind", "source_key", name="uq_alert_kind_source"),
+        Index("ix_alert_open_village", "status", "owner_line", "village_id"),
+        Index("ix_alert_open_school", "status", "owner_line", "school_id"),
+        CheckConstraint(
+            "status <> 'closed' OR (closed_action IS NOT NULL AND closed_at IS NOT NULL)",
+            name="alert_closed_has_action",
+        ),
+        CheckConstraint("due_on >= raised_on", name="alert_due_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[AlertKind] = mapped_column(code_enum(AlertKind, "alert_kind"))
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"), index=True)
+    source_key: Mapped[str] = mapped_column(String(40))
+    owner_line: Mapped[AgreementLine] = mapped_column(code_enum(AgreementLine, "alert_line"))
+    #: The child's village (the owner for the village line; kept for both lines).
+    village_id: Mapped[int] = mapped_column(ForeignKey("village.id", ondelete="RESTRICT"))
+    #: The owning school, for the school line.
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id", ondelete="SET NULL"))
+    raised_on: Mapped[dt.date] = mapped_column(Date)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    detail: Mapped[str] = mapped_column(Text)
+    status: Mapped[AlertStatus] = mapped_column(
+        code_enum(AlertStatus, "alert_status"), default=AlertStatus.OPEN
+    )
+    closed_action: Mapped[AlertAction | None] = mapped_column(
+        code_enum(AlertAction, "alert_action")
+    )
+    closed_note: Mapped[str | None] = mapped_column(Text)
+    closed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    #: The closer's name as it was (自动 for the scan's own closings).
+    closed_by_name: Mapped[str | None] = mapped_column(String(50))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    child: Mapped[Child] = relationship()
+    village: Mapped[Village] = relationship()
+    school: Mapped[School | None] = relationship()
+    closed_by: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"预警#{self.id}"
 
 
 @event.listens_for(User, "before_update")

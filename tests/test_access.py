@@ -40,6 +40,9 @@ READERS = {
     # 送教上门
     "/admin/hometeach/": TOWNSHIP | {V, S},
     "/admin/hometeach_overview/": TOWNSHIP | {V, S},
+    # 动态监测预警
+    "/admin/alerts/": set(Role),
+    "/admin/absence/": TOWNSHIP | {V, S},
 }
 
 #: Who may open each create form.
@@ -60,6 +63,8 @@ CREATORS = {
     "/admin/audit/new/": set(),
     # 送教上门: the teaching school and the township's clerks record sessions.
     "/admin/hometeach/new/": {A, C, S},
+    # 动态监测预警: schools report absences, clerks too.
+    "/admin/absence/new/": {A, C, S},
 }
 
 

@@ -44,6 +44,8 @@ VERIFY_CHILD = "verify_child"
 #: (their files hold only their rows). Others download the township's files, masked ones
 #: only unless they are ``UNMASKED``.
 ARCHIVE_EVERY_FILE, ARCHIVE_OWN_FILES = "archive_every_file", "archive_own_files"
+#: 动态监测预警: closing an alert; setting the absence threshold.
+CLOSE_ALERT, ALERT_SETTINGS = "close_alert", "alert_settings"
 
 
 def _crud(
@@ -130,6 +132,10 @@ PERMISSIONS: Mapping[str, Mapping[str, frozenset[Role]]] = {
     "import": _crud(CLERKS),
     "verify": _crud(TOWNSHIP | {Role.VILLAGE}, **{VERIFY_CHILD: CLERKS | {Role.VILLAGE}}),
     "crosscheck": _crud(CLERKS),
+    # 动态监测预警: every role reads its own line's alerts (township roles all of them);
+    # the owners and the clerks close them; the admin sets the absence threshold.
+    "alerts": _crud(EVERYONE, **{CLOSE_ALERT: CASE_WORKERS, ALERT_SETTINGS: ADMINS}),
+    "absence": _crud(TOWNSHIP | {Role.VILLAGE, Role.SCHOOL}, CLERKS | {Role.SCHOOL}, delete=CLERKS),
 }
 
 

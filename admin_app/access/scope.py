@@ -13,9 +13,11 @@ from typing import Any, TypeVar
 from sqlalchemy import ColumnElement, and_, false, inspect, or_, select, true
 from sqlalchemy.orm import Session
 
-from ..choices import Role
+from ..choices import AgreementLine, Role
 from ..models import (
+    AbsenceReport,
     Accountability,
+    Alert,
     AssistancePlan,
     AssistanceRecord,
     CaseEvent,
@@ -106,6 +108,13 @@ _LOCAL_SCOPES: dict[type, Callable[[Any], Criterion]] = {
     Accountability: _village_only(Accountability.village_id),
     # 送教上门: by the child, so a school reaches its pupils' sessions and a village its own.
     HomeTeachingSession: lambda u: HomeTeachingSession.child_id.in_(_child_ids(u)),
+    # 动态监测预警: a line sees the alerts it owns; absence reports go with their child.
+    Alert: lambda u: (
+        and_(Alert.owner_line == AgreementLine.GOVERNMENT, Alert.village_id == u.village_id)
+        if u.role == Role.VILLAGE
+        else and_(Alert.owner_line == AgreementLine.SCHOOL, Alert.school_id == u.school_id)
+    ),
+    AbsenceReport: lambda u: AbsenceReport.child_id.in_(_child_ids(u)),
 }
 
 

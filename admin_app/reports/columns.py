@@ -12,7 +12,9 @@ from typing import Any
 
 from ..choices import CHILD_KEY_GROUPS, HOUSEHOLD_CATEGORIES
 from ..models import (
+    AbsenceReport,
     Accountability,
+    Alert,
     AssessmentIndicator,
     AssessmentPeriod,
     AssistancePlan,
@@ -411,6 +413,35 @@ HOME_TEACHING = {
     "recorded_by": Column("登记人"),
 }
 
+# 动态监测预警
+ABSENCE = {
+    "child": Column("学生"),
+    "child.village": Column("行政村"),
+    "school": Column("报告学校"),
+    "from_on": Column("缺勤开始日期"),
+    "days": Column("连续缺勤天数"),
+    "reason": Column("缺勤原因/说明"),
+    "reported_by": Column("报告人账号"),
+    "reported_by_name": Column("报告人"),
+}
+ALERT = {
+    "kind": Column("预警类型"),
+    "child": Column("儿童"),
+    "source_key": Column("触发来源"),
+    "owner_line": Column("责任线"),
+    "village": Column("行政村"),
+    "school": Column("学校"),
+    "raised_on": Column("预警日期"),
+    "due_on": Column("处理期限"),
+    "detail": Column("预警内容"),
+    "status": Column("状态"),
+    "closed_action": Column("处理结果"),
+    "closed_note": Column("处理情况"),
+    "closed_by": Column("关闭人账号"),
+    "closed_by_name": Column("关闭人"),
+    "closed_at": Column("关闭时间"),
+}
+
 COLUMNS: dict[type, dict[str, Column]] = {
     Child: CHILD,
     Household: HOUSEHOLD,
@@ -438,6 +469,8 @@ COLUMNS: dict[type, dict[str, Column]] = {
     ImportBatch: IMPORT_BATCH,
     ExportRecord: EXPORT_RECORD,
     HomeTeachingSession: HOME_TEACHING,
+    AbsenceReport: ABSENCE,
+    Alert: ALERT,
 }
 
 #: Each table by the name clerks know it by (the audit log's 数据表).
@@ -470,6 +503,8 @@ TABLE_LABELS: dict[str, str] = {
     "login_throttle": "登录失败计数（按地址）",
     "site_flag": "数据库标记",
     "home_teaching_session": "送教上门记录",
+    "absence_report": "缺勤报告",
+    "alert": "动态监测预警",
 }
 
 #: Bookkeeping columns and links no list declares, but details pages, forms Flask-Admin

@@ -12,6 +12,7 @@ from flask_admin.theme import Bootstrap4Theme
 from ..access.security import csp_nonce
 from ..extensions import db
 from ..models import (
+    AbsenceReport,
     Accountability,
     AssessmentIndicator,
     AssessmentPeriod,
@@ -30,8 +31,10 @@ from ..models import (
     User,
     Village,
 )
+from .absence import AbsenceView
 from .accountability import AccountabilityView
 from .agreement import AgreementView
+from .alerts import AlertView
 from .assistance import AssistanceView
 from .audit import AuditView
 from .case import CaseView
@@ -112,6 +115,9 @@ SCREENS = (
     Screen(LISTS, "名单导入", ImportView, "import", url="/admin/import"),
     Screen(LISTS, "待核实儿童", VerificationView, "verify", url="/admin/verify"),
     Screen(LISTS, "比对核查", CrossCheckView, "crosscheck", url="/admin/crosscheck"),
+    # 动态监测预警
+    Screen(None, "动态监测预警", AlertView, "alerts", url="/admin/alerts"),
+    Screen(REGISTERS, "缺勤报告", AbsenceView, "absence", AbsenceReport),
 )
 
 

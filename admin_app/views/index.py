@@ -18,10 +18,11 @@ from ..access.scope import apply_scope, scope_criterion
 from ..assessment.charts import rate_chart
 from ..assessment.core import count_all, current_period, persuading_cases, rate, scheme_param
 from ..assessment.dataversion import cached
+from ..cases import alerts
 from ..cases.verification import pending_children
 from ..choices import AuditAction, ChildStatus, IndicatorMethod, Role
 from ..extensions import db
-from ..models import AssessmentPeriod, Child, Township, Village
+from ..models import Alert, AssessmentPeriod, Child, Township, Village
 from ..util.audit import log_event
 from ..util.dates import COMPULSORY_AGE_MAX, COMPULSORY_AGE_MIN, local_today, school_year_cutoff
 from ..util.params import parse_id
@@ -157,7 +158,13 @@ class DashboardView(AdminIndexView):
         township = self._township_asked()
         if township is False:
             return redirect(url_for(".index"))
-        return self.render("admin/dashboard.html", **self._figures(township))
+        # 动态监测预警: scanned at most once a minute, before the figures are read (a
+        # transaction that wrote would bypass their cache); never cached itself.
+        alerts.scan_if_due(db.session)
+        my_alerts = alerts.home_panel(
+            db.session, scope_criterion(Alert, current_user), local_today()
+        )
+        return self.render("admin/dashboard.html", **self._figures(township), my_alerts=my_alerts)
 
     def _township_asked(self) -> Township | bool | None:
         """The township a reader drilled into (``?township=``), None for all of them, or

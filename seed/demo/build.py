@@ -44,6 +44,7 @@ from admin_app.models import (
 from admin_app.util.dates import local_today
 from admin_app.util.siteflags import DEMO_DATABASE, set_flag
 from seed.demo.agreements import active_items, agreement_rows, inspection_rows
+from seed.demo.alerts import make_alerts
 from seed.demo.assistance import assistance_rows
 from seed.demo.cases import CaseLifecycle, make_cases, make_plans, make_returned_cases
 from seed.demo.context import Context
@@ -132,9 +133,14 @@ def build_demo(
     dataversion.bump(session)
     session.commit()
     import_poverty_list(session, ctx, households)
+    alert_count = make_alerts(session, random_seed)
     refresh_statistics(session)
     out_of_school = sum(c.status in OUT_OF_SCHOOL_STATUSES for c in children)
-    return writer.summary() | {"未入学/辍学儿童": out_of_school, "演示账号": accounts}
+    return writer.summary() | {
+        "未入学/辍学儿童": out_of_school,
+        "演示账号": accounts,
+        "动态监测预警": alert_count,
+    }
 
 
 #: The 县扶贫办's latest 帮扶对象名单: its date, and the children new to the register on it.

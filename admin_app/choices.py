@@ -310,3 +310,14 @@ PLACEMENT_STATUSES = (
     ChildStatus.HOME_TEACHING,
     ChildStatus.SPECIAL_SCHOOL,
 )
+
+
+# --- 开学排查 (term-start check) ---------------------------------------------------------
+
+
+class TermCheckResult(CodeEnum):
+    """A child's mark in a term-start check (开学排查)."""
+
+    UNMARKED = "unmarked", "未标记"
+    PRESENT = "present", "已到校"
+    ABSENT = "absent", "未到校"

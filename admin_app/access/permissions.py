@@ -44,6 +44,8 @@ VERIFY_CHILD = "verify_child"
 #: (their files hold only their rows). Others download the township's files, masked ones
 #: only unless they are ``UNMASKED``.
 ARCHIVE_EVERY_FILE, ARCHIVE_OWN_FILES = "archive_every_file", "archive_own_files"
+#: 开学排查: turning those not at school into 疑似 cases; printing the intake's 入学通知书.
+TERMCHECK_ESCALATE, TERMCHECK_NOTICES = "termcheck_escalate", "termcheck_notices"
 
 
 def _crud(
@@ -127,6 +129,15 @@ PERMISSIONS: Mapping[str, Mapping[str, frozenset[Role]]] = {
     "import": _crud(CLERKS),
     "verify": _crud(TOWNSHIP | {Role.VILLAGE}, **{VERIFY_CHILD: CLERKS | {Role.VILLAGE}}),
     "crosscheck": _crud(CLERKS),
+    # 开学排查 (term-start check): clerks open and close a check and turn those not at
+    # school into cases; villages and schools mark their own children.
+    "termcheck": _crud(
+        TOWNSHIP | {Role.VILLAGE, Role.SCHOOL},
+        CLERKS,
+        delete=NOBODY,
+        **{TERMCHECK_ESCALATE: CLERKS, TERMCHECK_NOTICES: CLERKS},
+    ),
+    "termcheck_mark": _crud(CASE_WORKERS, CASE_WORKERS, create=NOBODY, delete=NOBODY),
 }
 
 

@@ -29,6 +29,7 @@ from ..models import (
     Notice,
     ResponsibilityAgreement,
     School,
+    TermCheckEntry,
     Village,
 )
 from ..util.params import parse_id
@@ -103,6 +104,8 @@ _LOCAL_SCOPES: dict[type, Callable[[Any], Criterion]] = {
         else select(Inspection.id).where(false())
     ),
     Accountability: _village_only(Accountability.village_id),
+    # 开学排查: an entry by its child, as the child's other records.
+    TermCheckEntry: lambda u: TermCheckEntry.child_id.in_(_child_ids(u)),
 }
 
 

@@ -34,6 +34,8 @@ from ..models import (
     NoticeCounter,
     ResponsibilityAgreement,
     School,
+    TermCheck,
+    TermCheckEntry,
     Township,
     User,
     Village,
@@ -395,6 +397,26 @@ EXPORT_RECORD = {
     "masked": Column("脱敏"),
 }
 
+# 开学排查 (term-start check)
+TERM_CHECK = {
+    "township": Column("乡镇"),
+    "term": Column("学期"),
+    "opens_on": Column("开始日期"),
+    "deadline": Column("截止日期"),
+    "created_by": Column("创建人"),
+    "escalated_at": Column("转疑似案件时间"),
+    "closed_at": Column("结束时间"),
+}
+TERM_CHECK_ENTRY = {
+    "campaign": Column("开学排查"),
+    "child": Column("儿童"),
+    "result": Column("排查结果"),
+    "reason": Column("未到校原因"),
+    "reason_note": Column("情况说明"),
+    "marked_by": Column("标记人"),
+    "marked_at": Column("标记时间"),
+}
+
 COLUMNS: dict[type, dict[str, Column]] = {
     Child: CHILD,
     Household: HOUSEHOLD,
@@ -421,6 +443,8 @@ COLUMNS: dict[type, dict[str, Column]] = {
     HouseholdCategorySpan: CATEGORY_SPAN,
     ImportBatch: IMPORT_BATCH,
     ExportRecord: EXPORT_RECORD,
+    TermCheck: TERM_CHECK,
+    TermCheckEntry: TERM_CHECK_ENTRY,
 }
 
 #: Each table by the name clerks know it by (the audit log's 数据表).
@@ -452,6 +476,8 @@ TABLE_LABELS: dict[str, str] = {
     "export_record": "报表归档",
     "login_throttle": "登录失败计数（按地址）",
     "site_flag": "数据库标记",
+    "term_check": "开学排查",
+    "term_check_entry": "开学排查名单",
 }
 
 #: Bookkeeping columns and links no list declares, but details pages, forms Flask-Admin

@@ -49,6 +49,8 @@ from .ranking import RankingView
 from .reports import ReportsView
 from .school import SchoolView
 from .score import ScoreView
+from .termcheck import TermCheckView
+from .termcheck_mark import TermCheckMarkView
 from .user import UserView
 from .verification import VerificationView
 from .village import VillageView
@@ -100,6 +102,9 @@ SCREENS = (
     Screen(LISTS, "名单导入", ImportView, "import", url="/admin/import"),
     Screen(LISTS, "待核实儿童", VerificationView, "verify", url="/admin/verify"),
     Screen(LISTS, "比对核查", CrossCheckView, "crosscheck", url="/admin/crosscheck"),
+    # 开学排查 (term-start check); the marking screen is reached from it, not the menu.
+    Screen(LISTS, "开学排查", TermCheckView, "termcheck", url="/admin/termcheck"),
+    Screen(LISTS, "标记到校", TermCheckMarkView, "termcheck_mark", url="/admin/termcheck_mark"),
 )
 
 

@@ -18,6 +18,7 @@ from ..access.scope import apply_scope, scope_criterion
 from ..assessment.charts import rate_chart
 from ..assessment.core import count_all, current_period, persuading_cases, rate, scheme_param
 from ..assessment.dataversion import cached
+from ..cases import termcheck
 from ..cases.verification import pending_children
 from ..choices import AuditAction, ChildStatus, IndicatorMethod, Role
 from ..extensions import db
@@ -157,7 +158,11 @@ class DashboardView(AdminIndexView):
         township = self._township_asked()
         if township is False:
             return redirect(url_for(".index"))
-        return self.render("admin/dashboard.html", **self._figures(township))
+        return self.render(
+            "admin/dashboard.html",
+            **self._figures(township),
+            termcheck_panel=termcheck.home_panel(db.session, current_user),
+        )
 
     def _township_asked(self) -> Township | bool | None:
         """The township a reader drilled into (``?township=``), None for all of them, or

@@ -464,3 +464,29 @@ def test_other_townships_checks_are_out_of_reach(app, client_as, world):
     assert (
         client_as(Role.CLERK).get(f"/admin/termcheck/campaign/?id={campaign_id}").status_code == 200
     )
+
+
+# --- The demo ---------------------------------------------------------------------------------
+
+
+def test_the_demo_has_an_open_check_mostly_marked(app, runner):
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    with app.app_context():
+        campaign = db.session.scalar(select(TermCheck))
+        assert campaign.term == termcheck.term_of(TODAY).name
+        assert campaign.deadline > TODAY and campaign.closed_at is None
+        counts = dict(
+            db.session.execute(
+                select(TermCheckEntry.result, func.count(TermCheckEntry.id)).group_by(
+                    TermCheckEntry.result
+                )
+            ).all()
+        )
+        due = sum(counts.values())
+        assert due > 1000
+        assert 0.8 < (due - counts[TermCheckResult.UNMARKED]) / due < 0.97
+        assert counts[TermCheckResult.ABSENT] >= 5
+        reasons = db.session.scalars(
+            select(TermCheckEntry.reason).where(TermCheckEntry.result == TermCheckResult.ABSENT)
+        ).all()
+        assert None not in reasons

@@ -508,6 +508,20 @@ def home_panel(session: Session, user: User, today: dt.date | None = None) -> li
 # --- After the deadline -----------------------------------------------------------------------
 
 
+def awaiting_escalation(session: Session, campaign: TermCheck) -> int:
+    """Children 未到校 or unmarked who have no case from this check yet."""
+    return (
+        session.scalar(
+            select(func.count(TermCheckEntry.id)).where(
+                TermCheckEntry.campaign_id == campaign.id,
+                TermCheckEntry.result != TermCheckResult.PRESENT,
+                TermCheckEntry.case_id.is_(None),
+            )
+        )
+        or 0
+    )
+
+
 @dataclass
 class Escalation:
     opened: list[int] = field(default_factory=list)

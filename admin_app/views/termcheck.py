@@ -139,6 +139,7 @@ class TermCheckView(SecureView):
             today=today,
             overdue=today > campaign.deadline,
             may_escalate=may(self.endpoint, TERMCHECK_ESCALATE),
+            awaiting=termcheck.awaiting_escalation(db.session, campaign),
             may_close=may(self.endpoint, EDIT),
             may_mark=may("termcheck_mark", READ),
             closed_message=termcheck.marking_closed_message(campaign, current_user, today),

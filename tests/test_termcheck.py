@@ -20,6 +20,7 @@ from admin_app.choices import (
 )
 from admin_app.extensions import db
 from admin_app.models import (
+    AuditLog,
     Child,
     DropoutCase,
     TermCheck,
@@ -169,6 +170,11 @@ def test_school_marks_only_its_pupils(app, client_as, world):
     assert marked.result == TermCheckResult.PRESENT
     assert marked.marked_by_id is not None and marked.marked_at is not None
     assert "已标记1名儿童为已到校" in page(school, response.headers["Location"])
+    with app.app_context():
+        notes = db.session.scalars(
+            select(AuditLog.note).where(AuditLog.table_name == "term_check_entry")
+        ).all()
+    assert notes == ["2026年秋季学期开学排查：标记1名儿童为已到校"]
 
     # Another school's pupil, forged into the form: 404, and nothing is marked at all.
     form = mark_form(school, campaign)

@@ -29,6 +29,7 @@ from ..models import (
     Notice,
     ResponsibilityAgreement,
     School,
+    TermCheck,
     TermCheckEntry,
     Village,
 )
@@ -104,7 +105,12 @@ _LOCAL_SCOPES: dict[type, Callable[[Any], Criterion]] = {
         else select(Inspection.id).where(false())
     ),
     Accountability: _village_only(Accountability.village_id),
-    # 开学排查: an entry by its child, as the child's other records.
+    # 开学排查: a check of the user's own township; an entry by its child.
+    TermCheck: lambda u: TermCheck.township_id.in_(
+        select(Village.township_id).where(Village.id == u.village_id)
+        if u.role == Role.VILLAGE
+        else select(School.township_id).where(School.id == u.school_id)
+    ),
     TermCheckEntry: lambda u: TermCheckEntry.child_id.in_(_child_ids(u)),
 }
 

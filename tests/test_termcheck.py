@@ -496,3 +496,19 @@ def test_the_demo_has_an_open_check_mostly_marked(app, runner):
             select(TermCheckEntry.reason).where(TermCheckEntry.result == TermCheckResult.ABSENT)
         ).all()
         assert None not in reasons
+
+
+def test_a_closed_check_takes_no_marks_and_leaves_the_home_page(app, client_as, world):
+    campaign = open_check(app, deadline=TODAY + dt.timedelta(days=10))
+    clerk = client_as(Role.CLERK)
+    assert "2026年秋季学期开学排查" in page(clerk, "/admin/")
+    form = open_form(clerk, f"/admin/termcheck/campaign/?id={campaign}", action="/close/")
+    assert form.submit(clerk).status_code == 302
+    assert 'id="termcheck-panel"' not in page(clerk, "/admin/")
+    school = client_as(Role.SCHOOL)
+    own = entry_of(app, campaign, world.child_a)
+    data = {"csrf_token": session_token(school), "present": "1", "entry": own.id}
+    response = school.post(f"/admin/termcheck_mark/save/?id={campaign}", data=data)
+    assert response.status_code == 400
+    assert "本次开学排查已结束" in response.get_data(as_text=True)
+    assert entry_of(app, campaign, world.child_a).result == TermCheckResult.UNMARKED

@@ -98,6 +98,7 @@ def test_school_marks_by_typing_and_clerk_escalates(panel: Panel) -> None:
     panel.type("term", "2026年春季学期")
     panel.type_date("opens_on", "2026-03-01")
     panel.type_date("deadline", "2026-03-20")
+    panel.screenshot("clerk-new-check")
     panel.save("创建并列入应到校儿童")
     assert "2026年春季学期开学排查" in panel.text()
     campaign = panel.path.split("id=")[1]

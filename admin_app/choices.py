@@ -336,3 +336,14 @@ class AlertAction(CodeEnum):
     VERIFIED = "verified", "已核实"
     RETURNED = "returned", "已返校"
     HANDLED = "handled", "已处理"
+
+
+# --- 开学排查 (term-start check) ---------------------------------------------------------
+
+
+class TermCheckResult(CodeEnum):
+    """A child's mark in a term-start check (开学排查)."""
+
+    UNMARKED = "unmarked", "未标记"
+    PRESENT = "present", "已到校"
+    ABSENT = "absent", "未到校"

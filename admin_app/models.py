@@ -62,6 +62,7 @@ from .choices import (
     SchoolKind,
     Sex,
     Stage,
+    TermCheckResult,
 )
 from .extensions import db
 from .reports.display import points
@@ -1096,6 +1097,77 @@ class Alert(Versioned, db.Model):
 
     def __str__(self) -> str:
         return f"预警#{self.id}"
+
+
+# --- 开学排查 (term-start check) ------------------------------------------------------------
+
+
+class TermCheck(db.Model):
+    """A term-start check (开学排查) of one township: every child due at school that term
+    is listed once (``TermCheckEntry``) and marked 已到校 / 未到校 by the village or school
+    before the deadline (the county wants the figures by 3/20 and 9/20)."""
+
+    __tablename__ = "term_check"
+    __table_args__ = (
+        UniqueConstraint("township_id", "term", name="uq_term_check_township_term"),
+        CheckConstraint("deadline >= opens_on", name="term_check_deadline_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    township_id: Mapped[int] = mapped_column(ForeignKey("township.id", ondelete="RESTRICT"))
+    #: The term's name as clerks write it: 2026年秋季学期.
+    term: Mapped[str] = mapped_column(String(30))
+    opens_on: Mapped[dt.date] = mapped_column(Date)
+    deadline: Mapped[dt.date] = mapped_column(Date)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    #: When the children still not at school became 疑似 cases (``termcheck.escalate``).
+    escalated_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: A closed check takes no more marks and leaves the home page.
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    township: Mapped[Township] = relationship()
+    created_by: Mapped[User | None] = relationship()
+
+    def __str__(self) -> str:
+        return f"{self.term}开学排查"
+
+
+class TermCheckEntry(db.Model):
+    """One child due in a term-start check, and its mark."""
+
+    __tablename__ = "term_check_entry"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "child_id", name="uq_term_check_entry_child"),
+        CheckConstraint(
+            "result <> 'absent' OR reason IS NOT NULL", name="term_check_entry_absent_reason"
+        ),
+        Index("ix_term_check_entry_campaign_result", "campaign_id", "result"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("term_check.id", ondelete="CASCADE"))
+    child_id: Mapped[int] = mapped_column(ForeignKey("child.id", ondelete="CASCADE"), index=True)
+    result: Mapped[TermCheckResult] = mapped_column(
+        code_enum(TermCheckResult, "term_check_result"), default=TermCheckResult.UNMARKED
+    )
+    reason: Mapped[OutOfSchoolReason | None] = mapped_column(
+        code_enum(OutOfSchoolReason, "term_check_reason")
+    )
+    reason_note: Mapped[str | None] = mapped_column(String(200))
+    marked_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    marked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    #: The 疑似 case the escalation opened for this child (none twice).
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("dropout_case.id", ondelete="SET NULL"))
+
+    campaign: Mapped[TermCheck] = relationship()
+    child: Mapped[Child] = relationship()
+    marked_by: Mapped[User | None] = relationship()
+    case: Mapped[DropoutCase | None] = relationship()
 
 
 @event.listens_for(User, "before_update")

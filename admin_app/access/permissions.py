@@ -46,6 +46,8 @@ VERIFY_CHILD = "verify_child"
 ARCHIVE_EVERY_FILE, ARCHIVE_OWN_FILES = "archive_every_file", "archive_own_files"
 #: 动态监测预警: closing an alert; setting the absence threshold.
 CLOSE_ALERT, ALERT_SETTINGS = "close_alert", "alert_settings"
+#: 开学排查: turning those not at school into 疑似 cases; printing the intake's 入学通知书.
+TERMCHECK_ESCALATE, TERMCHECK_NOTICES = "termcheck_escalate", "termcheck_notices"
 
 
 def _crud(
@@ -136,6 +138,15 @@ PERMISSIONS: Mapping[str, Mapping[str, frozenset[Role]]] = {
     # the owners and the clerks close them; the admin sets the absence threshold.
     "alerts": _crud(EVERYONE, **{CLOSE_ALERT: CASE_WORKERS, ALERT_SETTINGS: ADMINS}),
     "absence": _crud(TOWNSHIP | {Role.VILLAGE, Role.SCHOOL}, CLERKS | {Role.SCHOOL}, delete=CLERKS),
+    # 开学排查 (term-start check): clerks open and close a check and turn those not at
+    # school into cases; villages and schools mark their own children.
+    "termcheck": _crud(
+        TOWNSHIP | {Role.VILLAGE, Role.SCHOOL},
+        CLERKS,
+        delete=NOBODY,
+        **{TERMCHECK_ESCALATE: CLERKS, TERMCHECK_NOTICES: CLERKS},
+    ),
+    "termcheck_mark": _crud(CASE_WORKERS, CASE_WORKERS, create=NOBODY, delete=NOBODY),
 }
 
 

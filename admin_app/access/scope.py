@@ -32,6 +32,8 @@ from ..models import (
     Notice,
     ResponsibilityAgreement,
     School,
+    TermCheck,
+    TermCheckEntry,
     Village,
 )
 from ..util.params import parse_id
@@ -115,6 +117,13 @@ _LOCAL_SCOPES: dict[type, Callable[[Any], Criterion]] = {
         else and_(Alert.owner_line == AgreementLine.SCHOOL, Alert.school_id == u.school_id)
     ),
     AbsenceReport: lambda u: AbsenceReport.child_id.in_(_child_ids(u)),
+    # 开学排查: a check of the user's own township; an entry by its child.
+    TermCheck: lambda u: TermCheck.township_id.in_(
+        select(Village.township_id).where(Village.id == u.village_id)
+        if u.role == Role.VILLAGE
+        else select(School.township_id).where(School.id == u.school_id)
+    ),
+    TermCheckEntry: lambda u: TermCheckEntry.child_id.in_(_child_ids(u)),
 }
 
 

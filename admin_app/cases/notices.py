@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..choices import NoticeKind
-from ..models import Notice
+from ..models import Child, Notice
 
 COMPULSORY_EDUCATION_LAW = "《中华人民共和国义务教育法》"
 MINORS_LAW = "《中华人民共和国未成年人保护法》"
@@ -92,6 +92,42 @@ def _day(value: dt.date | None) -> str:
     return f"{value.year}年{value.month}月{value.day}日" if value else "____年__月__日"
 
 
+def enrolment_body(child: Child, school: str, deadline: str) -> list[str]:
+    """The paragraphs of a 入学通知书: a case's, and the 开学排查's batch for the intake."""
+    sex = child.sex.label if child.sex else ""
+    return [
+        f"你的子女（被监护人）{child.name}（{sex}，{_day(child.birth_date)}出生）已到接受义务"
+        f"教育的年龄，至今未入学。根据{COMPULSORY_EDUCATION_LAW}和{MINORS_LAW}的规定，"
+        f"请你于{deadline}前送其到{school}报到入学，接受并完成义务教育。",
+        "家庭确有困难的，请及时向村民委员会、学校或乡人民政府反映，政府和学校将依照"
+        "“一家一案、一生一案”帮助解决，不让一名适龄儿童因贫失学。",
+    ]
+
+
+def intake_notice_context(
+    child: Child, township: str, number: str, issued_on: dt.date, deadline: dt.date
+) -> dict[str, Any]:
+    """A 入学通知书 for a child of the 6-year-old intake found not enrolled by the 开学排查:
+    the same text, articles and receipt stub as a case's, with no case behind it yet."""
+    guardian = child.guardian_name or "____"
+    relation = f"（{child.name}之{child.guardian_relation}）" if child.guardian_relation else ""
+    school = child.school.name if child.school else "____学校"
+    return {
+        "township": township,
+        "issuer": f"{township}人民政府",
+        "title": NoticeKind.ENROLMENT.label,
+        "number": number,
+        "addressee": f"{guardian}{relation}",
+        "body": enrolment_body(child, school, _day(deadline)),
+        "articles": ARTICLES[NoticeKind.ENROLMENT],
+        "liability": LIABILITY,
+        "issued": _day(issued_on),
+        "deadline": _day(deadline),
+        "child": child,
+        "school": school,
+    }
+
+
 def notice_context(notice: Notice) -> dict[str, Any]:
     """Everything the print template needs: title, addressee, body paragraphs, articles.
 
@@ -110,13 +146,7 @@ def notice_context(notice: Notice) -> dict[str, Any]:
     born = _day(child.birth_date)
     deadline = _day(notice.deadline)
     if notice.kind == NoticeKind.ENROLMENT:
-        body = [
-            f"你的子女（被监护人）{child.name}（{sex}，{born}出生）已到接受义务教育的年龄，"
-            f"至今未入学。根据{COMPULSORY_EDUCATION_LAW}和{MINORS_LAW}的规定，"
-            f"请你于{deadline}前送其到{school}报到入学，接受并完成义务教育。",
-            "家庭确有困难的，请及时向村民委员会、学校或乡人民政府反映，政府和学校将依照"
-            "“一家一案、一生一案”帮助解决，不让一名适龄儿童因贫失学。",
-        ]
+        body = enrolment_body(child, school, deadline)
     elif notice.kind == NoticeKind.RETURN:
         body = [
             f"你的子女（被监护人）{child.name}（{sex}，{born}出生）系{school}{grade}学生，"

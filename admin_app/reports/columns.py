@@ -37,6 +37,8 @@ from ..models import (
     NoticeCounter,
     ResponsibilityAgreement,
     School,
+    TermCheck,
+    TermCheckEntry,
     Township,
     User,
     Village,
@@ -442,6 +444,26 @@ ALERT = {
     "closed_at": Column("关闭时间"),
 }
 
+# 开学排查 (term-start check)
+TERM_CHECK = {
+    "township": Column("乡镇"),
+    "term": Column("学期"),
+    "opens_on": Column("开始日期"),
+    "deadline": Column("截止日期"),
+    "created_by": Column("创建人"),
+    "escalated_at": Column("转疑似案件时间"),
+    "closed_at": Column("结束时间"),
+}
+TERM_CHECK_ENTRY = {
+    "campaign": Column("开学排查"),
+    "child": Column("儿童"),
+    "result": Column("排查结果"),
+    "reason": Column("未到校原因"),
+    "reason_note": Column("情况说明"),
+    "marked_by": Column("标记人"),
+    "marked_at": Column("标记时间"),
+}
+
 COLUMNS: dict[type, dict[str, Column]] = {
     Child: CHILD,
     Household: HOUSEHOLD,
@@ -471,6 +493,8 @@ COLUMNS: dict[type, dict[str, Column]] = {
     HomeTeachingSession: HOME_TEACHING,
     AbsenceReport: ABSENCE,
     Alert: ALERT,
+    TermCheck: TERM_CHECK,
+    TermCheckEntry: TERM_CHECK_ENTRY,
 }
 
 #: Each table by the name clerks know it by (the audit log's 数据表).
@@ -505,6 +529,8 @@ TABLE_LABELS: dict[str, str] = {
     "home_teaching_session": "送教上门记录",
     "absence_report": "缺勤报告",
     "alert": "动态监测预警",
+    "term_check": "开学排查",
+    "term_check_entry": "开学排查名单",
 }
 
 #: Bookkeeping columns and links no list declares, but details pages, forms Flask-Admin

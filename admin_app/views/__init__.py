@@ -55,6 +55,8 @@ from .ranking import RankingView
 from .reports import ReportsView
 from .school import SchoolView
 from .score import ScoreView
+from .termcheck import TermCheckView
+from .termcheck_mark import TermCheckMarkView
 from .user import UserView
 from .verification import VerificationView
 from .village import VillageView
@@ -118,6 +120,9 @@ SCREENS = (
     # 动态监测预警
     Screen(None, "动态监测预警", AlertView, "alerts", url="/admin/alerts"),
     Screen(REGISTERS, "缺勤报告", AbsenceView, "absence", AbsenceReport),
+    # 开学排查 (term-start check); the marking screen is reached from it, not the menu.
+    Screen(LISTS, "开学排查", TermCheckView, "termcheck", url="/admin/termcheck"),
+    Screen(LISTS, "标记到校", TermCheckMarkView, "termcheck_mark", url="/admin/termcheck_mark"),
 )
 
 

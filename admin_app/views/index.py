@@ -18,7 +18,7 @@ from ..access.scope import apply_scope, scope_criterion
 from ..assessment.charts import rate_chart
 from ..assessment.core import count_all, current_period, persuading_cases, rate, scheme_param
 from ..assessment.dataversion import cached
-from ..cases import alerts
+from ..cases import alerts, termcheck
 from ..cases.verification import pending_children
 from ..choices import AuditAction, ChildStatus, IndicatorMethod, Role
 from ..extensions import db
@@ -164,7 +164,12 @@ class DashboardView(AdminIndexView):
         my_alerts = alerts.home_panel(
             db.session, scope_criterion(Alert, current_user), local_today()
         )
-        return self.render("admin/dashboard.html", **self._figures(township), my_alerts=my_alerts)
+        return self.render(
+            "admin/dashboard.html",
+            **self._figures(township),
+            my_alerts=my_alerts,
+            termcheck_panel=termcheck.home_panel(db.session, current_user),
+        )
 
     def _township_asked(self) -> Township | bool | None:
         """The township a reader drilled into (``?township=``), None for all of them, or

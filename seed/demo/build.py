@@ -17,6 +17,7 @@ from admin_app.assessment import dataversion
 from admin_app.choices import (
     OUT_OF_SCHOOL_STATUSES,
     ImportSource,
+    Role,
     Sex,
 )
 from admin_app.models import (
@@ -69,6 +70,7 @@ from seed.demo.settings import (
     SCALES,
     DemoDataError,
 )
+from seed.demo.termcheck import seed_term_check
 from seed.demo.writer import BulkWriter, verify
 from seed.reference import load_reference
 
@@ -134,12 +136,17 @@ def build_demo(
     session.commit()
     import_poverty_list(session, ctx, households)
     alert_count = make_alerts(session, random_seed)
+    # 开学排查: this term's check, mostly marked (seed/demo/termcheck.py).
+    demo_school = next(a.school for a in DEMO_ACCOUNTS if a.role == Role.SCHOOL)
+    term_check_entries = seed_term_check(session, ctx.rng, demo_school)
+    session.commit()
     refresh_statistics(session)
     out_of_school = sum(c.status in OUT_OF_SCHOOL_STATUSES for c in children)
     return writer.summary() | {
         "未入学/辍学儿童": out_of_school,
         "演示账号": accounts,
         "动态监测预警": alert_count,
+        "开学排查名单": term_check_entries,
     }
 
 

@@ -32,6 +32,7 @@ from ..models import (
     InspectionScore,
     Notice,
     NoticeCounter,
+    ReportSubmission,
     ResponsibilityAgreement,
     School,
     Township,
@@ -395,6 +396,32 @@ EXPORT_RECORD = {
     "masked": Column("脱敏"),
 }
 
+# 月报/学期报 上报
+REPORT_SUBMISSION = {
+    "township": Column("乡镇"),
+    "kind": Column("报表类型"),
+    "period": Column("报送期"),
+    "period_label": Column("报送期名称"),
+    "period_start": Column("统计起始日"),
+    "as_of": Column("数据截至"),
+    "revision": Column("版次"),
+    "supersedes": Column("更正的版本"),
+    "correction_reason": Column("更正原因"),
+    "status": Column("状态"),
+    "prepared_by": Column("填报人账号"),
+    "prepared_by_name": Column("填报人"),
+    "prepared_at": Column("填报时间"),
+    "reviewed_by": Column("审核人账号"),
+    "reviewed_by_name": Column("审核人"),
+    "reviewed_at": Column("审核时间"),
+    "submitted_by": Column("上报人账号"),
+    "submitted_by_name": Column("上报人"),
+    "submitted_at": Column("上报时间"),
+    "return_reason": Column("退回原因"),
+    "steps": Column("签批记录"),
+    "snapshot": Column("数据快照"),
+}
+
 COLUMNS: dict[type, dict[str, Column]] = {
     Child: CHILD,
     Household: HOUSEHOLD,
@@ -421,6 +448,7 @@ COLUMNS: dict[type, dict[str, Column]] = {
     HouseholdCategorySpan: CATEGORY_SPAN,
     ImportBatch: IMPORT_BATCH,
     ExportRecord: EXPORT_RECORD,
+    ReportSubmission: REPORT_SUBMISSION,
 }
 
 #: Each table by the name clerks know it by (the audit log's 数据表).
@@ -452,6 +480,7 @@ TABLE_LABELS: dict[str, str] = {
     "export_record": "报表归档",
     "login_throttle": "登录失败计数（按地址）",
     "site_flag": "数据库标记",
+    "report_submission": "月报/学期报",
 }
 
 #: Bookkeeping columns and links no list declares, but details pages, forms Flask-Admin

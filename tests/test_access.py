@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from admin_app.access.permissions import roles_for
 from admin_app.choices import Role
 from admin_app.extensions import db
 from admin_app.models import Child
@@ -37,6 +38,8 @@ READERS = {
     "/admin/user/": {A},
     "/admin/audit/": {A},
     "/admin/verify/": TOWNSHIP | {V},
+    # 月报/学期报上报: the 县教育局 reads (its submitted reports only: test_submissions.py).
+    "/admin/submission/": TOWNSHIP | {Role.COUNTY},
 }
 
 #: Who may open each create form.
@@ -125,3 +128,24 @@ def test_error_pages_are_in_chinese(client_as):
     response = client_as(Role.CLERK).get("/admin/no-such-page/")
     assert response.status_code == 404
     assert "不存在" in response.get_data(as_text=True)
+
+
+# --- 月报/学期报上报 -----------------------------------------------------------------------
+
+
+def test_the_submission_steps_belong_to_their_roles():
+    """填报/更正: clerks and admins; 审核/退回: the leader; 上报: the leader or the admin."""
+    clerks = {A, C}
+    assert roles_for("submission", "create") == clerks
+    assert roles_for("submission", "edit") == clerks
+    assert roles_for("submission", "delete") == clerks
+    assert roles_for("submission", "correct") == clerks
+    assert roles_for("submission", "review") == {L}
+    assert roles_for("submission", "return") == {L}
+    assert roles_for("submission", "submit") == {L, A}
+
+
+def test_the_submission_menu_entry_is_for_its_readers(client_as):
+    assert "/admin/submission/" in client_as(Role.COUNTY).get("/admin/").get_data(as_text=True)
+    assert "/admin/submission/" in client_as(Role.INSPECTOR).get("/admin/").get_data(as_text=True)
+    assert "/admin/submission/" not in client_as(V).get("/admin/").get_data(as_text=True)

@@ -66,6 +66,7 @@ from seed.demo.settings import (
     SCALES,
     DemoDataError,
 )
+from seed.demo.submissions import seed_submissions
 from seed.demo.writer import BulkWriter, verify
 from seed.reference import load_reference
 
@@ -128,9 +129,16 @@ def build_demo(
     dataversion.bump(session)
     session.commit()
     import_poverty_list(session, ctx, households)
+    # 月报/学期报 上报: after the list, so the reports freeze the register as it ends up.
+    reports = seed_submissions(session)
+    session.commit()
     refresh_statistics(session)
     out_of_school = sum(c.status in OUT_OF_SCHOOL_STATUSES for c in children)
-    return writer.summary() | {"未入学/辍学儿童": out_of_school, "演示账号": accounts}
+    return writer.summary() | {
+        "未入学/辍学儿童": out_of_school,
+        "演示账号": accounts,
+        "月报（版本）": reports,
+    }
 
 
 #: The 县扶贫办's latest 帮扶对象名单: its date, and the children new to the register on it.

@@ -1058,9 +1058,9 @@ class ReportSubmission(Versioned, db.Model):
     as_of: Mapped[dt.date] = mapped_column(Date)
     #: The report's 版次 (1, 2 …); ``version`` is the optimistic-locking counter.
     revision: Mapped[int] = mapped_column(Integer, default=1)
-    supersedes_id: Mapped[int | None] = mapped_column(
-        ForeignKey("report_submission.id", ondelete="RESTRICT")
-    )
+    #: NO ACTION, not RESTRICT: a version is never deleted while a later one names it, and
+    #: a whole-table delete (tests, a reset) is checked at the statement's end.
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("report_submission.id"))
     correction_reason: Mapped[str | None] = mapped_column(Text)
     status: Mapped[SubmissionStatus] = mapped_column(
         code_enum(SubmissionStatus, "submission_status"),

@@ -171,12 +171,12 @@ class SubmissionView(SecureView):
             form.period.errors = ["该报送期的报表刚由他人填报，请刷新列表查看"]
             return self.list_page(form)
         flash(f"已填报{sub}，数据已按{sub.as_of.isoformat()}冻结。", "success")
-        return redirect(url_for(".details", sub_id=sub.id))
+        return redirect(url_for(".details", record_id=sub.id))
 
     # --- one report ----------------------------------------------------------------------
 
-    def get_sub(self, sub_id: Any) -> ReportSubmission:
-        sub = subs.get_visible(db.session, sub_id, current_user)
+    def get_sub(self, record_id: Any) -> ReportSubmission:
+        sub = subs.get_visible(db.session, record_id, current_user)
         if sub is None:
             abort(404)
         return sub
@@ -211,13 +211,14 @@ class SubmissionView(SecureView):
             status,
         )
 
-    @expose("/<sub_id>")
-    def details(self, sub_id: str) -> Any:
-        return self.details_page(self.get_sub(sub_id))
+    @expose("/<int:record_id>")
+    def details(self, record_id: int) -> Any:
+        return self.details_page(self.get_sub(record_id))
 
-    @expose("/<sub_id>/step/<step>", methods=("POST",))
-    def step(self, sub_id: str, step: str) -> Any:
-        sub = self.get_sub(sub_id)
+    @expose("/<int:record_id>/step/<step_name>", methods=("POST",))
+    def step(self, record_id: int, step_name: str) -> Any:
+        step = step_name
+        sub = self.get_sub(record_id)
         actions = {
             "edit": "重新填报",
             subs.REVIEW: "审核",
@@ -254,20 +255,20 @@ class SubmissionView(SecureView):
             db.session.rollback()
             general = place_errors(form, exc.errors)
             flash(f"未能{actions[step]}：" + "；".join(general or exc.errors.values()), "error")
-            return self.details_page(self.get_sub(sub_id), reason_form=form, failed_step=step)
+            return self.details_page(self.get_sub(record_id), reason_form=form, failed_step=step)
         except (StaleDataError, IntegrityError):
             db.session.rollback()
             flash(f"未能{actions[step]}：该报表刚被他人处理，请查看最新状态。", "error")
-            return redirect(url_for(".details", sub_id=sub_id))
+            return redirect(url_for(".details", record_id=record_id))
         if step == "delete":
             flash("已删除该报表。", "success")
             return redirect(url_for(".index"))
         flash(f"已{actions[step]}：{target}。", "success")
-        return redirect(url_for(".details", sub_id=target.id))
+        return redirect(url_for(".details", record_id=target.id))
 
-    @expose("/<sub_id>/download")
-    def download(self, sub_id: str) -> Response:
-        sub = self.get_sub(sub_id)
+    @expose("/<int:record_id>/download")
+    def download(self, record_id: int) -> Response:
+        sub = self.get_sub(record_id)
         user = current_user._get_current_object()
         masked = not may_see_unmasked()
         content = subs.workbook(sub, user, masked)

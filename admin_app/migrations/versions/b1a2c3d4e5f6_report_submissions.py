@@ -60,7 +60,7 @@ def upgrade():
             name=op.f('ck_report_submission_report_submission_correction_reason'),
         ),
         sa.ForeignKeyConstraint(['township_id'], ['township.id'], name=op.f('fk_report_submission_township_id_township'), ondelete='RESTRICT'),
-        sa.ForeignKeyConstraint(['supersedes_id'], ['report_submission.id'], name=op.f('fk_report_submission_supersedes_id_report_submission'), ondelete='RESTRICT'),
+        sa.ForeignKeyConstraint(['supersedes_id'], ['report_submission.id'], name=op.f('fk_report_submission_supersedes_id_report_submission')),
         sa.ForeignKeyConstraint(['prepared_by_id'], ['user_account.id'], name=op.f('fk_report_submission_prepared_by_id_user_account'), ondelete='SET NULL'),
         sa.ForeignKeyConstraint(['reviewed_by_id'], ['user_account.id'], name=op.f('fk_report_submission_reviewed_by_id_user_account'), ondelete='SET NULL'),
         sa.ForeignKeyConstraint(['submitted_by_id'], ['user_account.id'], name=op.f('fk_report_submission_submitted_by_id_user_account'), ondelete='SET NULL'),

@@ -6,13 +6,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select, text
 
+from admin_app import create_app
 from admin_app.choices import ChildStatus, OutOfSchoolReason, ReportKind, Role, SubmissionStatus
 from admin_app.extensions import db
 from admin_app.models import Child, ReportSubmission, Township
 from admin_app.reports import submissions as subs
 from admin_app.util.dates import local_today
+from tests import conftest, factories
 from tests.forms import form_of, open_form
 from tests.helpers import session_token
 from tests.xlsx_helpers import workbook
@@ -340,3 +342,36 @@ def test_a_draft_may_be_deleted_and_a_correction_draft_restores_the_submitted_on
     (v1,) = reports(app)
     assert v1.status == SubmissionStatus.SUBMITTED
     assert form_of(clerk.get(f"{LIST}{v1.id}"), action="/step/correct") is not None
+
+
+def test_the_migrations_admit_the_county_role_and_its_reports(tmp_path):
+    """init-db builds the schema by the migrations: a 县教育局 account and a report fit it."""
+    uri = conftest.TEST_DATABASE_URL or f"sqlite:///{tmp_path / 'migrated.db'}"
+    app = create_app({"TESTING": True, "SECRET_KEY": "x", "SQLALCHEMY_DATABASE_URI": uri})
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    conftest.reset_postgres_schema_flag()
+    try:
+        assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
+        with app.app_context():
+            checks = inspect(db.engine).get_check_constraints("user_account")
+            role_check = next(
+                c["sqltext"] for c in checks if c["name"] == "ck_user_account_user_role"
+            )
+            assert "'county'" in role_check
+            county = factories.make_user(Role.COUNTY, username="county_x")
+            clerk = factories.make_user(Role.CLERK, username="clerk_x")
+            township = factories.make_township()
+            factories.make_child(village=factories.make_village(township))
+            sub = subs.prepare(db.session, clerk, township, ReportKind.MONTHLY, PERIOD.code)
+            db.session.commit()
+            assert county.id and sub.id
+    finally:
+        with app.app_context():
+            db.session.remove()
+            db.drop_all()
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            db.engine.dispose()

@@ -1,4 +1,8 @@
-"""月报/学期报 as records: report_submission, its snapshot frozen when prepared
+"""月报/学期报 as records: report_submission, its snapshot frozen when prepared; role 县教育局
+
+The 县教育局 role (``county``) reads the submitted reports: the two CHECKs listing roles
+(``user_account.role``, ``export_record.role``) admit it. The helper adding that role for
+the rest of the panel may carry the same change: keep one of the two when merging.
 
 Revision ID: b1a2c3d4e5f6
 Revises: a7b8c9d0e1f2
@@ -16,7 +20,25 @@ branch_labels = None
 depends_on = None
 
 
+OLD_ROLES = ('admin', 'clerk', 'leader', 'inspector', 'village', 'school')
+NEW_ROLES = (*OLD_ROLES, 'county')
+#: (table, column, constraint) of every CHECK that lists roles.
+ROLE_CHECKS = (
+    ('user_account', 'role', 'ck_user_account_user_role'),
+    ('export_record', 'role', 'ck_export_record_export_role'),
+)
+
+
+def _replace_role_checks(roles):
+    check = ', '.join(f"'{r}'" for r in roles)
+    for table, column, name in ROLE_CHECKS:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_constraint(op.f(name), type_='check')
+            batch_op.create_check_constraint(op.f(name), f'{column} IN ({check})')
+
+
 def upgrade():
+    _replace_role_checks(NEW_ROLES)
     op.create_table(
         'report_submission',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -79,3 +101,7 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_report_submission_status'))
         batch_op.drop_index('ix_report_submission_period')
     op.drop_table('report_submission')
+    # A county account becomes a deactivated read-only one: no role of before may read as it did.
+    op.execute("UPDATE user_account SET role = 'inspector', active = false WHERE role = 'county'")
+    op.execute("UPDATE export_record SET role = 'inspector' WHERE role = 'county'")
+    _replace_role_checks(OLD_ROLES)

@@ -17,6 +17,7 @@ from admin_app.util.dates import local_today
 from tests import conftest, factories
 from tests.forms import form_of, open_form
 from tests.helpers import session_token
+from tests.test_chinese_ui import english_on
 from tests.xlsx_helpers import workbook
 
 LIST = "/admin/submission/"
@@ -375,3 +376,13 @@ def test_the_migrations_admit_the_county_role_and_its_reports(tmp_path):
             with db.engine.begin() as conn:
                 conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
             db.engine.dispose()
+
+
+def test_the_pages_speak_chinese_to_every_reader(app, world, client_as, prepared):
+    refused = step(client_as(Role.LEADER), prepared, "return", reason="")
+    assert english_on(refused.get_data(as_text=True)) == set()
+    step(client_as(Role.LEADER), prepared, "return", reason="请核对")
+    for role in (Role.ADMIN, Role.CLERK, Role.LEADER, Role.INSPECTOR):
+        client = client_as(role)
+        for url in (LIST, f"{LIST}{prepared}"):
+            assert english_on(client.get(url).get_data(as_text=True)) == set(), (role, url)

@@ -111,6 +111,10 @@ def test_generating_freezes_the_figures_and_registers_as_of_its_date(
         township = db.session.get(Township, sub.township_id)
         fresh = subs.build_snapshot(db.session, township, PERIOD, PERIOD.default_as_of)
     assert fresh["figures"]["total"]["new_dropouts"] == 2  # what recomputing would say
+    # The workbook is written from the stored snapshot too.
+    book = workbook(clerk.get(f"{LIST}{sub.id}/download").data)
+    names = {c for row in book["辍学台账"].iter_rows(values_only=True) for c in row}
+    assert "李小红" in names and "王小明" not in names
 
 
 def test_one_report_per_period_and_bad_input_is_refused_in_chinese(app, world, client_as, prepared):
@@ -386,3 +390,17 @@ def test_the_pages_speak_chinese_to_every_reader(app, world, client_as, prepared
         client = client_as(role)
         for url in (LIST, f"{LIST}{prepared}"):
             assert english_on(client.get(url).get_data(as_text=True)) == set(), (role, url)
+
+
+def test_a_tampered_township_or_kind_is_refused_in_chinese(app, world, client_as):
+    clerk = client_as(Role.CLERK)
+    for field, value, words in (
+        ("township", "99999999999999999999", "请选择乡镇"),
+        ("kind", "weekly", "请选择报表类型"),
+    ):
+        form = open_form(clerk, LIST, action="/new").update({"period": PERIOD.code})
+        data = {**form.values(), field: value}
+        response = clerk.post(f"{LIST}new", data=data)
+        assert response.status_code == 200, field
+        assert words in response.get_data(as_text=True), field
+    assert reports(app) == []

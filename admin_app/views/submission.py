@@ -32,7 +32,7 @@ from ..reports import submissions as subs
 from ..reports.xlsx import XLSX_MIMETYPE
 from ..util.audit import log_event
 from ..util.dates import local_today
-from ..util.params import parse_page
+from ..util.params import parse_id, parse_page
 from .base import SecureView
 from .fields import LocalDateField, place_errors
 
@@ -43,12 +43,8 @@ PERIOD_ERROR = "请选择有效的报送期"
 
 
 def _township_id(value: Any) -> int | None:
-    if value in (None, "", "__None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return -1
+    """The chosen township's id; anything that is no record id reads as none chosen."""
+    return parse_id(value)
 
 
 class GenerateForm(FlaskForm):
@@ -77,7 +73,7 @@ class SubmissionView(SecureView):
         form = GenerateForm()
         townships = db.session.scalars(select(Township).order_by(Township.id)).all()
         form.township.choices = [SelectChoice(t.id, t.name) for t in townships]
-        if form.township.data is None and townships:
+        if request.method == "GET" and form.township.data is None and townships:
             form.township.data = townships[0].id
         today = local_today()
         choices = []

@@ -33,6 +33,7 @@ class Role(CodeEnum):
     INSPECTOR = "inspector", "督导员"
     VILLAGE = "village", "村干部"
     SCHOOL = "school", "学校"
+    COUNTY = "county", "县教育局"
 
 
 class SchoolKind(CodeEnum):
@@ -347,3 +348,24 @@ class TermCheckResult(CodeEnum):
     UNMARKED = "unmarked", "未标记"
     PRESENT = "present", "已到校"
     ABSENT = "absent", "未到校"
+
+
+# --- 月报/学期报 上报 (reporting periods and submissions) ---------------------------------
+
+
+class ReportKind(CodeEnum):
+    """A report the township hands to the 县教育局: monthly by the 28th, per term by 3/20, 9/20."""
+
+    MONTHLY = "monthly", "月报"
+    TERM = "term", "学期报"
+
+
+class SubmissionStatus(CodeEnum):
+    """Where a report stands: 填报 → 审核 → 上报; 退回 sends it back to the preparer;
+    a submitted report that is corrected is kept as 已更正 beside its new version."""
+
+    PREPARED = "prepared", "已填报"
+    RETURNED = "returned", "已退回"
+    REVIEWED = "reviewed", "已审核"
+    SUBMITTED = "submitted", "已上报"
+    SUPERSEDED = "superseded", "已更正"

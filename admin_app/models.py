@@ -58,10 +58,12 @@ from .choices import (
     NoticeKind,
     OutOfSchoolReason,
     PlanStatus,
+    ReportKind,
     Role,
     SchoolKind,
     Sex,
     Stage,
+    SubmissionStatus,
     TermCheckResult,
 )
 from .extensions import db
@@ -1231,3 +1233,74 @@ class HomeTeachingSession(TimestampMixin, Versioned, db.Model):
 
     def __str__(self) -> str:
         return f"送教上门 {self.taught_on}"
+
+
+# --- 月报/学期报 上报 (reporting periods and submissions) ---------------------------------
+
+
+class ReportSubmission(Versioned, db.Model):
+    """One version of a township's 月报 or 学期报, with its figures frozen when prepared.
+
+    ``snapshot`` holds the figures and the three registers as of ``as_of`` (JSON text),
+    stored, never recomputed: the county must read later what was signed. The workflow and
+    its locking are ``admin_app.reports.submissions``; a correction is a new row (``revision``
+    + 1, ``supersedes``) with its reason, the submitted one kept.
+    """
+
+    __tablename__ = "report_submission"
+    __table_args__ = (
+        UniqueConstraint(
+            "township_id", "kind", "period", "revision", name="uq_report_submission_revision"
+        ),
+        CheckConstraint("revision >= 1", name="report_submission_revision_positive"),
+        CheckConstraint(
+            "supersedes_id IS NULL OR correction_reason IS NOT NULL",
+            name="report_submission_correction_reason",
+        ),
+        Index("ix_report_submission_period", "township_id", "kind", "period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    township_id: Mapped[int] = mapped_column(ForeignKey("township.id", ondelete="RESTRICT"))
+    kind: Mapped[ReportKind] = mapped_column(code_enum(ReportKind, "report_kind"))
+    #: The period's code: ``2026-10`` for a month, ``2026-autumn`` / ``2026-spring`` for a term.
+    period: Mapped[str] = mapped_column(String(20))
+    period_label: Mapped[str] = mapped_column(String(40))
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    as_of: Mapped[dt.date] = mapped_column(Date)
+    #: The report's 版次 (1, 2 …); ``version`` is the optimistic-locking counter.
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    #: NO ACTION, not RESTRICT: a version is never deleted while a later one names it, and
+    #: a whole-table delete (tests, a reset) is checked at the statement's end.
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("report_submission.id"))
+    correction_reason: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[SubmissionStatus] = mapped_column(
+        code_enum(SubmissionStatus, "submission_status"),
+        default=SubmissionStatus.PREPARED,
+        index=True,
+    )
+    prepared_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    prepared_by_name: Mapped[str | None] = mapped_column(String(50))
+    prepared_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    reviewed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    reviewed_by_name: Mapped[str | None] = mapped_column(String(50))
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    submitted_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL")
+    )
+    submitted_by_name: Mapped[str | None] = mapped_column(String(50))
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    #: Every step as it was taken ([{"step", "by", "at", "note"}]), 退回 and 重新填报 included.
+    steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    snapshot: Mapped[str] = mapped_column(Text)
+
+    township: Mapped[Township] = relationship()
+    supersedes: Mapped[ReportSubmission | None] = relationship(remote_side=[id])
+
+    def __str__(self) -> str:
+        return f"{self.period_label}{self.kind.label}（第{self.revision}版）"

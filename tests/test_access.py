@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from admin_app.access.permissions import roles_for
 from admin_app.cases import termcheck
 from admin_app.choices import Role
 from admin_app.extensions import db
@@ -48,6 +49,8 @@ READERS = {
     "/admin/absence/": TOWNSHIP | {V, S},
     # 开学排查 (term-start check)
     "/admin/termcheck/": TOWNSHIP | {V, S},
+    # 月报/学期报上报: the 县教育局 reads (its submitted reports only: test_submissions.py).
+    "/admin/submission/": TOWNSHIP | {Role.COUNTY},
 }
 
 #: Who may open each create form.
@@ -182,3 +185,24 @@ def test_each_role_on_the_term_check(app, client_as, world, role):
         # others get past the role check (a redirect or a Chinese 400, never 403).
         status = client.post(url.format(id=campaign_id), data={"csrf_token": token}).status_code
         assert (status == 403) == (role not in writers), (role, url, status)
+
+
+# --- 月报/学期报上报 -----------------------------------------------------------------------
+
+
+def test_the_submission_steps_belong_to_their_roles():
+    """填报/更正: clerks and admins; 审核/退回: the leader; 上报: the leader or the admin."""
+    clerks = {A, C}
+    assert roles_for("submission", "create") == clerks
+    assert roles_for("submission", "edit") == clerks
+    assert roles_for("submission", "delete") == clerks
+    assert roles_for("submission", "correct") == clerks
+    assert roles_for("submission", "review") == {L}
+    assert roles_for("submission", "return") == {L}
+    assert roles_for("submission", "submit") == {L, A}
+
+
+def test_the_submission_menu_entry_is_for_its_readers(client_as):
+    assert "/admin/submission/" in client_as(Role.COUNTY).get("/admin/").get_data(as_text=True)
+    assert "/admin/submission/" in client_as(Role.INSPECTOR).get("/admin/").get_data(as_text=True)
+    assert "/admin/submission/" not in client_as(V).get("/admin/").get_data(as_text=True)

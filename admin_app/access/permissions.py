@@ -147,6 +147,18 @@ PERMISSIONS: Mapping[str, Mapping[str, frozenset[Role]]] = {
         **{TERMCHECK_ESCALATE: CLERKS, TERMCHECK_NOTICES: CLERKS},
     ),
     "termcheck_mark": _crud(CASE_WORKERS, CASE_WORKERS, create=NOBODY, delete=NOBODY),
+    # 月报/学期报 上报 (admin_app.reports.submissions): clerks prepare (填报), redo and
+    # correct; the township leader reviews (审核) or sends back (退回); the leader or the
+    # admin (the office that uploads to the county) submits (上报); inspectors read; the
+    # 县教育局 reads the submitted ones only (its rows: ``submissions.visible``).
+    "submission": _crud(
+        TOWNSHIP | {Role.COUNTY},
+        CLERKS,
+        review=frozenset({Role.LEADER}),
+        **{"return": frozenset({Role.LEADER})},
+        submit=frozenset({Role.LEADER, Role.ADMIN}),
+        correct=CLERKS,
+    ),
 }
 
 

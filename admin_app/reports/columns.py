@@ -35,6 +35,7 @@ from ..models import (
     InspectionScore,
     Notice,
     NoticeCounter,
+    ReportSubmission,
     ResponsibilityAgreement,
     School,
     TermCheck,
@@ -464,6 +465,32 @@ TERM_CHECK_ENTRY = {
     "marked_at": Column("标记时间"),
 }
 
+# 月报/学期报 上报
+REPORT_SUBMISSION = {
+    "township": Column("乡镇"),
+    "kind": Column("报表类型"),
+    "period": Column("报送期"),
+    "period_label": Column("报送期名称"),
+    "period_start": Column("统计起始日"),
+    "as_of": Column("数据截至"),
+    "revision": Column("版次"),
+    "supersedes": Column("更正的版本"),
+    "correction_reason": Column("更正原因"),
+    "status": Column("状态"),
+    "prepared_by": Column("填报人账号"),
+    "prepared_by_name": Column("填报人"),
+    "prepared_at": Column("填报时间"),
+    "reviewed_by": Column("审核人账号"),
+    "reviewed_by_name": Column("审核人"),
+    "reviewed_at": Column("审核时间"),
+    "submitted_by": Column("上报人账号"),
+    "submitted_by_name": Column("上报人"),
+    "submitted_at": Column("上报时间"),
+    "return_reason": Column("退回原因"),
+    "steps": Column("签批记录"),
+    "snapshot": Column("数据快照"),
+}
+
 COLUMNS: dict[type, dict[str, Column]] = {
     Child: CHILD,
     Household: HOUSEHOLD,
@@ -495,6 +522,7 @@ COLUMNS: dict[type, dict[str, Column]] = {
     Alert: ALERT,
     TermCheck: TERM_CHECK,
     TermCheckEntry: TERM_CHECK_ENTRY,
+    ReportSubmission: REPORT_SUBMISSION,
 }
 
 #: Each table by the name clerks know it by (the audit log's 数据表).
@@ -531,6 +559,7 @@ TABLE_LABELS: dict[str, str] = {
     "alert": "动态监测预警",
     "term_check": "开学排查",
     "term_check_entry": "开学排查名单",
+    "report_submission": "月报/学期报",
 }
 
 #: Bookkeeping columns and links no list declares, but details pages, forms Flask-Admin

@@ -581,7 +581,11 @@ def write_report(
 
 
 def write_sign_off(
-    sheet: Worksheet, styles: Styles, first_row: int, widths: Sequence[float]
+    sheet: Worksheet,
+    styles: Styles,
+    first_row: int,
+    widths: Sequence[float],
+    lines: Sequence[str] = SIGN_OFF,
 ) -> int:
     """The sign-off lines under a table, in one row merged across its width; the next row.
 
@@ -589,14 +593,15 @@ def write_sign_off(
     two pages (填报单位 and 日期 alone on a page under a repeated header) was what printing
     showed. A sheet printed one page wide prints nothing right of its last column, so the
     lines wrap within the table's width, the row tall enough and roomy enough to sign in.
+    ``lines`` are a report's own block where it has one (a 月报's signed names and times).
     """
     width = sum(widths)
-    text = "\n".join(SIGN_OFF)
-    lines = sum(wrapped_lines(line, width) for line in SIGN_OFF)
+    text = "\n".join(lines)
+    needed = sum(wrapped_lines(line, width) for line in lines)
     if len(widths) > 1:
         sheet.merge_range(first_row, 0, first_row, len(widths) - 1, "", styles.sign_off)
     sheet.write_string(first_row, 0, text, styles.sign_off)
-    sheet.set_row(first_row, max(SIGN_OFF_HEIGHT * len(SIGN_OFF), row_height(lines)))
+    sheet.set_row(first_row, max(SIGN_OFF_HEIGHT * len(lines), row_height(needed)))
     return first_row + 1
 
 

@@ -30,7 +30,9 @@ from ..models import (
 )
 
 #: Never copied into the log, only noted as changed.
-REDACTED_COLUMNS = frozenset({"password_hash"})
+#: A report's snapshot (``ReportSubmission.snapshot``) holds every child of the township with
+#: the ID numbers: written once, too big and too personal to copy into the log.
+REDACTED_COLUMNS = frozenset({"password_hash", "snapshot"})
 #: Bookkeeping columns whose change is no news: ``version`` counts saves for locking, a
 #: session token is a secret.
 IGNORED_COLUMNS = frozenset({"created_at", "updated_at", "session_token", "version"})

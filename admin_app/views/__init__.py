@@ -55,6 +55,7 @@ from .ranking import RankingView
 from .reports import ReportsView
 from .school import SchoolView
 from .score import ScoreView
+from .submission import SubmissionView
 from .termcheck import TermCheckView
 from .termcheck_mark import TermCheckMarkView
 from .user import UserView
@@ -106,6 +107,8 @@ SCREENS = (
     Screen(INSPECTION, "村级考核排名", RankingView, "ranking"),
     Screen(INSPECTION, "问责记录", AccountabilityView, "accountability", Accountability),
     Screen(None, "报表导出", ReportsView, "reports"),
+    # 月报/学期报 上报 (reporting periods and submissions)
+    Screen(None, "月报/学期报上报", SubmissionView, "submission", url="/admin/submission"),
     Screen(INSPECTION, "考核周期", PeriodView, "period", AssessmentPeriod),
     Screen(INSPECTION, "考核指标", IndicatorView, "indicator", AssessmentIndicator),
     Screen(SETTINGS, "检查项目", InspectionItemView, "inspection_item", InspectionItem),

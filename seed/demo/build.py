@@ -70,6 +70,7 @@ from seed.demo.settings import (
     SCALES,
     DemoDataError,
 )
+from seed.demo.submissions import seed_submissions
 from seed.demo.termcheck import seed_term_check
 from seed.demo.writer import BulkWriter, verify
 from seed.reference import load_reference
@@ -139,6 +140,8 @@ def build_demo(
     # 开学排查: this term's check, mostly marked (seed/demo/termcheck.py).
     demo_school = next(a.school for a in DEMO_ACCOUNTS if a.role == Role.SCHOOL)
     term_check_entries = seed_term_check(session, ctx.rng, demo_school)
+    # 月报/学期报 上报: after the list, so the reports freeze the register as it ends up.
+    reports = seed_submissions(session)
     session.commit()
     refresh_statistics(session)
     out_of_school = sum(c.status in OUT_OF_SCHOOL_STATUSES for c in children)
@@ -147,6 +150,7 @@ def build_demo(
         "演示账号": accounts,
         "动态监测预警": alert_count,
         "开学排查名单": term_check_entries,
+        "月报（版本）": reports,
     }
 
 

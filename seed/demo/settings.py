@@ -338,6 +338,7 @@ DEMO_ACCOUNTS: list[DemoAccount] = [
     DemoAccount("inspector", "inspector123!", Role.INSPECTOR),
     DemoAccount("village", "village123!", Role.VILLAGE, village="联合村"),
     DemoAccount("school", "school123!", Role.SCHOOL, school="联合乡中心小学"),
+    DemoAccount("county", "county123!", Role.COUNTY),
 ]
 
 PERIODS = (

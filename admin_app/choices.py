@@ -33,6 +33,7 @@ class Role(CodeEnum):
     INSPECTOR = "inspector", "督导员"
     VILLAGE = "village", "村干部"
     SCHOOL = "school", "学校"
+    COUNTY = "county", "县教育局"
 
 
 class SchoolKind(CodeEnum):

@@ -8,7 +8,7 @@ from typing import Any
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..access.scope import apply_scope
+from ..access.scope import apply_scope, scope_key
 from ..assessment.dataversion import cached
 from ..extensions import db
 from ..models import AssessmentPeriod, School, Village
@@ -17,12 +17,10 @@ from ..models import AssessmentPeriod, School, Village
 def _rows(name: str, stmt: Any) -> list[tuple[Any, str]]:
     """(id, name) rows of ``stmt``, under the user's scope in the cache key (the list is
     shared between requests: callers build their own from it)."""
-    user = current_user
-    scope = (user.role, user.village_id, user.school_id)
     return cached(
         db.session,
         f"options.{name}",
-        scope,
+        scope_key(current_user),
         lambda: [tuple(row) for row in db.session.execute(stmt)],
     )
 

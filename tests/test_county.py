@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from flask import Flask, template_rendered
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from admin_app.access import scope
 from admin_app.choices import ChildStatus, OutOfSchoolReason, Role
@@ -353,6 +353,8 @@ def test_the_county_reads_every_township_and_writes_nothing(app, county_user, co
     html = text(county_user, "/admin/child/")
     assert all(name in html for name in ("王小明", "李小红", "张一", "张三", "赵一"))
     assert "/admin/child/new/" not in html and "/admin/child/edit/" not in html
+    # Village names repeat from township to township: the filter names the township.
+    assert "竹山村（青山镇）" in filter_options(html)["行政村"]
     assert text(county_user, f"/admin/case/details/?id={county['case_b']}")
     # IDs masked, like a leader's.
     with app.app_context():
@@ -458,3 +460,43 @@ def test_the_county_drills_down_to_the_children_of_a_village(county_user, county
     children = text(county_user, link.group(1).replace("&amp;", "&"))
     assert "张一" in children and "张三" in children and "赵一" not in children
     assert "王小明" not in children
+
+
+# --- The demo ----------------------------------------------------------------------------
+
+
+def test_seed_demo_at_county_scale_makes_township_accounts(app, runner, monkeypatch):
+    """``seed-demo --scale county`` (here three small townships): a clerk and a leader kept
+    to each township, printed by ``demo-accounts``; the township scale's accounts stay."""
+    from seed.demo import settings
+
+    small = settings.Scale(3, 3, 60, 150, 100, verify_every=1)
+    monkeypatch.setitem(settings.SCALES, "county", small)
+    result = runner.invoke(args=["seed-demo", "--scale", "county"])
+    assert result.exit_code == 0, result.output
+    printed = runner.invoke(args=["demo-accounts"]).output
+    assert "county" in printed and "县教育局" in printed
+    assert "clerk03" in printed and "leader01" in printed and "各乡镇账号" in printed
+    with app.app_context():
+        townships = db.session.scalars(select(Township).order_by(Township.id)).all()
+        assert len(townships) == 3
+        kept = dict(
+            db.session.execute(
+                select(User.username, User.township_id).where(User.township_id.is_not(None))
+            ).all()
+        )
+        assert kept["clerk01"] == kept["leader01"] == townships[0].id
+        assert kept["clerk03"] == townships[2].id
+        theirs = db.session.scalar(
+            select(func.count(Child.id))
+            .join(Village, Village.id == Child.village_id)
+            .where(Village.township_id == townships[1].id)
+        )
+        assert 0 < theirs < db.session.scalar(select(func.count(Child.id)))
+    clerk = app.test_client()
+    assert login(clerk, "clerk02", "clerk123!").status_code == 302
+    assert f"共 {theirs} 条记录" in clerk.get("/admin/child/").get_data(as_text=True)
+    county = app.test_client()
+    assert login(county, "county", "county123!").status_code == 302
+    page = county.get("/admin/").get_data(as_text=True)
+    assert all(t.name in page for t in townships)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ..access.scope import apply_scope, scope_key
 from ..assessment.dataversion import cached
 from ..extensions import db
-from ..models import AssessmentPeriod, School, Village
+from ..models import AssessmentPeriod, School, Township, Village
 
 
 def _rows(name: str, stmt: Any) -> list[tuple[Any, str]]:
@@ -26,10 +26,26 @@ def _rows(name: str, stmt: Any) -> list[tuple[Any, str]]:
 
 
 def village_options() -> list[tuple[Any, str]]:
+    """The villages in scope by name; where they belong to several townships (a county's
+    reader: names repeat from township to township) by township, then name, each named
+    with its township: 竹山村（青山镇）."""
     stmt = apply_scope(
-        select(Village.id, Village.name).order_by(Village.name), Village, current_user
+        select(Village.id, Village.name, Township.name)
+        .join(Township, Township.id == Village.township_id)
+        .order_by(Village.name),
+        Village,
+        current_user,
     )
-    return _rows("village", stmt)
+    rows = cached(
+        db.session,
+        "options.village_township",
+        scope_key(current_user),
+        lambda: [tuple(row) for row in db.session.execute(stmt)],
+    )
+    if len({township for _, _, township in rows}) < 2:
+        return [(key, name) for key, name, _ in rows]
+    ordered = sorted(rows, key=lambda row: (row[2], row[1]))
+    return [(key, f"{name}（{township}）") for key, name, township in ordered]
 
 
 def school_options() -> list[tuple[Any, str]]:

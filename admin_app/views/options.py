@@ -32,7 +32,7 @@ def village_options() -> list[tuple[Any, str]]:
     stmt = apply_scope(
         select(Village.id, Village.name, Township.name)
         .join(Township, Township.id == Village.township_id)
-        .order_by(Village.name),
+        .order_by(Township.name, Village.name),
         Village,
         current_user,
     )
@@ -44,8 +44,7 @@ def village_options() -> list[tuple[Any, str]]:
     )
     if len({township for _, _, township in rows}) < 2:
         return [(key, name) for key, name, _ in rows]
-    ordered = sorted(rows, key=lambda row: (row[2], row[1]))
-    return [(key, f"{name}（{township}）") for key, name, township in ordered]
+    return [(key, f"{name}（{township}）") for key, name, township in rows]
 
 
 def school_options() -> list[tuple[Any, str]]:

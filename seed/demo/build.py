@@ -64,6 +64,7 @@ from seed.demo.settings import (
     MALE_RATE,
     PERIODS,
     SCALES,
+    TOWNSHIP_TITLES,
     DemoDataError,
     township_accounts,
 )
@@ -230,7 +231,7 @@ def create_demo_users(session: Session, places: Places) -> int:
             display_name=(
                 f"演示{account.role.label}"
                 if township is None
-                else f"{township.name}{account.role.label}"
+                else f"{township.name}{TOWNSHIP_TITLES[account.role]}"
             ),
             role=account.role,
             village_id=villages.get(account.village),

@@ -347,6 +347,8 @@ DEMO_ACCOUNTS: list[DemoAccount] = [
 #: (``User.township_id``) and numbered as the townships are: clerk01, leader01, clerk02 …
 #: The accounts above reach every township (the county's own clerks).
 TOWNSHIP_ACCOUNT_PASSWORDS = {Role.CLERK: "clerk123!", Role.LEADER: "leader123!"}
+#: Their names: 青山镇工作人员, 青山镇领导.
+TOWNSHIP_TITLES = {Role.CLERK: "工作人员", Role.LEADER: "领导"}
 
 
 def township_accounts(townships: int) -> list[DemoAccount]:

@@ -14,7 +14,7 @@ from .access.passwords import password_problem
 from .choices import ImportSource, Role
 from .extensions import db
 from .lists.validation import check_user
-from .models import Child, School, User, Village
+from .models import Child, School, Township, User, Village
 
 
 @click.command("init-db")
@@ -65,6 +65,11 @@ def seed_demo_command(scale: str, if_empty: bool, random_seed: int) -> None:
 @click.option("--name", "display_name", help="Display name (defaults to the username).")
 @click.option("--village", "village_name", help="村名, for --role village.")
 @click.option("--school", "school_name", help="校名, for --role school.")
+@click.option(
+    "--township",
+    "township_name",
+    help="乡镇名: a township role sees only this township's rows (none: every township).",
+)
 @click.option("--password", help="Prompted for (hidden, twice) when absent.")
 def create_user_command(
     username: str,
@@ -72,6 +77,7 @@ def create_user_command(
     display_name: str | None,
     village_name: str | None,
     school_name: str | None,
+    township_name: str | None,
     password: str | None,
 ) -> None:
     """Create a user account."""
@@ -81,8 +87,21 @@ def create_user_command(
     if problem:
         raise click.UsageError(problem + "。")
     user = User(username=username, display_name=display_name or username, role=Role(role))
+    if township_name:
+        user.township = db.session.scalar(select(Township).where(Township.name == township_name))
+        if user.township is None:
+            raise click.UsageError(f"找不到乡镇“{township_name}”。")
+    # Village and school names repeat across a county's townships: --township picks one.
+    in_township = (Village.township_id == user.township.id,) if user.township is not None else ()
     if village_name:
-        user.village = db.session.scalar(select(Village).where(Village.name == village_name))
+        villages = db.session.scalars(
+            select(Village).where(Village.name == village_name, *in_township).limit(2)
+        ).all()
+        if len(villages) > 1:
+            raise click.UsageError(
+                f"多个乡镇都有行政村“{village_name}”，请用 --township 指明乡镇。"
+            )
+        user.village = villages[0] if villages else None
         if user.village is None:
             raise click.UsageError(f"找不到行政村“{village_name}”。")
     if school_name:
@@ -103,12 +122,24 @@ def create_user_command(
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 def demo_accounts_command(port: int) -> None:
     """Print the demo accounts to log in with."""
-    from seed.demo.settings import DEMO_ACCOUNTS
+    from seed.demo.settings import DEMO_ACCOUNTS, TOWNSHIP_ACCOUNT_PASSWORDS
 
     click.echo(f"面板地址：http://127.0.0.1:{port}/admin/（按 Ctrl+C 停止）")
     click.echo("演示账号（用户名 / 密码 / 角色）：")
     for account in DEMO_ACCOUNTS:
         click.echo(f"  {account.username:<10} {account.password:<14} {account.role.label}")
+    # 全县部署: the township accounts the seed made (county scale), each kept to its township.
+    kept = db.session.execute(
+        select(User.username, User.role, Township.name)
+        .join(Township, Township.id == User.township_id)
+        .where(User.is_demo, User.role.in_(list(TOWNSHIP_ACCOUNT_PASSWORDS)))
+        .order_by(User.username)
+    ).all()
+    if kept:
+        click.echo("各乡镇账号（只看本乡镇数据）：")
+    for username, role, township in kept:
+        password = TOWNSHIP_ACCOUNT_PASSWORDS[role]
+        click.echo(f"  {username:<10} {password:<14} {role.label}（{township}）")
 
 
 @click.command("import")

@@ -172,6 +172,11 @@ class User(UserMixin, Versioned, db.Model):
     role: Mapped[Role] = mapped_column(code_enum(Role, "user_role"), index=True)
     village_id: Mapped[int | None] = mapped_column(ForeignKey("village.id", ondelete="RESTRICT"))
     school_id: Mapped[int | None] = mapped_column(ForeignKey("school.id", ondelete="RESTRICT"))
+    # 全县部署 (county capability): the township a township role is limited to; None for
+    # the county-level accounts and a single-township deployment (access/scope.py).
+    township_id: Mapped[int | None] = mapped_column(
+        ForeignKey("township.id", ondelete="RESTRICT"), index=True
+    )
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
@@ -189,6 +194,7 @@ class User(UserMixin, Versioned, db.Model):
 
     village: Mapped[Village | None] = relationship()
     school: Mapped[School | None] = relationship()
+    township: Mapped[Township | None] = relationship()
 
     #: Written by logins, the lockout and logouts, not by anyone editing the account: they
     #: must not outdate an admin's open edit form (see ``_bump_user_version``).

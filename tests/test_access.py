@@ -21,7 +21,9 @@ A, C, L, INS, V, S = (
     Role.VILLAGE,
     Role.SCHOOL,
 )
-TOWNSHIP = {A, C, L, INS}
+# 全县部署: the 县教育局 reads what a township's leader reads and writes nothing.
+CO = Role.COUNTY
+TOWNSHIP = {A, C, L, INS, CO}
 
 #: Who may open each list screen.
 READERS = {

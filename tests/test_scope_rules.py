@@ -233,8 +233,15 @@ def test_filter_options_follow_each_users_scope(app, rows):
         (rows["school_b"], "学校B"),
     )
     every_school = [school_0, school_a, school_b]
+    # 全县部署: villages of several townships are named with their township.
+    named = [
+        (key, f"{name}（{town}）")
+        for (key, name), town in zip(
+            (village_0, village_a, village_b), ("新乡", "联合乡", "联合乡"), strict=True
+        )
+    ]
     expected = {
-        "clerk": ([village_0, village_a, village_b], every_school),
+        "clerk": (named, every_school),
         "cadre": ([village_a], every_school),
         "cadre_b": ([village_b], every_school),
         "teacher": ([village_a, village_b], [school_a]),  # the villages of its pupils

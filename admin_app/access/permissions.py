@@ -23,8 +23,9 @@ READ, CREATE, EDIT, DELETE = "read", "create", "edit", "delete"
 EVERYONE = frozenset(Role)
 NOBODY: frozenset[Role] = frozenset()
 ADMINS = frozenset({Role.ADMIN})
-#: Roles that see every village and school.
-TOWNSHIP = frozenset({Role.ADMIN, Role.CLERK, Role.LEADER, Role.INSPECTOR})
+#: Roles that see every village and school (of their township, or of every township):
+#: the township's roles and the 县教育局 (``Role.COUNTY``), who reads and writes nothing.
+TOWNSHIP = frozenset({Role.ADMIN, Role.CLERK, Role.LEADER, Role.INSPECTOR, Role.COUNTY})
 #: The township's clerks: they keep the registers.
 CLERKS = frozenset({Role.ADMIN, Role.CLERK})
 #: Who works a case: the township's clerks and, within their scope, villages and schools.
@@ -162,6 +163,21 @@ PERMISSIONS: Mapping[str, Mapping[str, frozenset[Role]]] = {
 }
 
 
+# --- 全县部署 (county capability) ------------------------------------------------------------
+#: Screens over the whole county: a county list (its matches and rejects span every
+#: township). Not for a user kept to one township (``User.township_id``).
+COUNTY_SCREENS = frozenset({"import", "crosscheck"})
+#: The county's one configuration, shared by every township: a user kept to one township
+#: reads it and changes none of it.
+COUNTY_SETTINGS = frozenset({"period", "indicator", "inspection_item"})
+
+
+def _kept_to_township(user: Any) -> bool:
+    return user.role not in (Role.VILLAGE, Role.SCHOOL) and (
+        getattr(user, "township_id", None) is not None
+    )
+
+
 def roles_for(screen: str, action: str) -> frozenset[Role]:
     """The roles that may take ``action`` on ``screen``; nobody for one the table lacks."""
     return PERMISSIONS.get(screen, {}).get(action, NOBODY)
@@ -169,11 +185,13 @@ def roles_for(screen: str, action: str) -> frozenset[Role]:
 
 def allows(user: Any, screen: str, action: str) -> bool:
     """Whether ``user`` (logged in or anonymous) may take ``action`` on ``screen``."""
-    return bool(
-        user is not None
-        and getattr(user, "is_authenticated", False)
-        and user.role in roles_for(screen, action)
-    )
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if _kept_to_township(user) and (
+        screen in COUNTY_SCREENS or (screen in COUNTY_SETTINGS and action != READ)
+    ):
+        return False
+    return user.role in roles_for(screen, action)
 
 
 def sees_unmasked(user: Any) -> bool:

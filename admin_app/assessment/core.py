@@ -923,6 +923,11 @@ class VillageResult:
     veto_reasons: list[str]
     rank: int = 0
     previous_rank: int | None = None
+    #: 全县部署: ``rank`` is among the villages of the village's township; ``county_rank``
+    #: among every village of the database (the 县教育局's 全县 ranking).
+    township_id: int | None = None
+    county_rank: int = 0
+    previous_county_rank: int | None = None
 
     # Cached: the scores never change once ranked, and the ranking page and the chart ask
     # for each total five times (Fraction sums: a fifth of the page's time at 300 villages).
@@ -1002,14 +1007,18 @@ def rank_villages(
 
     Ranks are by total; equal totals share a rank and are listed by fewer dropouts, then
     higher 入学率, then village code. Villages under 一票否决 rank after all others.
-    ``village_ids`` limits what is returned, not what is ranked: a village cadre sees
-    their own village with its rank among all.
+    ``rank`` is among the villages of the same township (a township assesses its own
+    villages), ``county_rank`` among all of them; the list is in the county's order, which
+    is each township's order too. ``village_ids`` limits what is returned, not what is
+    ranked: a village cadre sees their own village with its rank among all.
     """
     indicators = active_indicators(session)
     counts = count_all(session, period, timeliness_days(indicators), today=today)
-    villages = session.execute(select(Village.id, Village.name, Village.code)).all()
+    villages = session.execute(
+        select(Village.id, Village.name, Village.code, Village.township_id)
+    ).all()
     results = []
-    for village_id, name, code in villages:
+    for village_id, name, code, township_id in villages:
         village_counts = counts.get(village_id) or VillageCounts()
         reasons = []
         if village_counts.facts["poor_dropout"]:
@@ -1017,8 +1026,18 @@ def rank_villages(
         if village_counts.concealment:
             reasons.append("督导发现瞒报漏报")
         scores = [score_indicator(i, village_counts) for i in indicators]
-        results.append(VillageResult(village_id, name, code, scores, village_counts, reasons))
+        result = VillageResult(village_id, name, code, scores, village_counts, reasons)
+        result.township_id = township_id
+        results.append(result)
+    by_township: dict[int | None, list[VillageResult]] = {}
+    for result in results:
+        by_township.setdefault(result.township_id, []).append(result)
+    for members in by_township.values():
+        assign_ranks(members)
+    township_ranks = {r.village_id: r.rank for r in results}
     assign_ranks(results)
+    for result in results:
+        result.county_rank, result.rank = result.rank, township_ranks[result.village_id]
     if village_ids is not None:
         wanted = set(village_ids)
         results = [r for r in results if r.village_id in wanted]
@@ -1086,19 +1105,27 @@ def ranking_with_change(
     period: AssessmentPeriod,
     village_ids: Iterable[int] | None = None,
     today: dt.date | None = None,
+    *,
+    across_county: bool = False,
 ) -> list[VillageResult]:
     """The ranking of the period with each village's rank in the previous one (较上期).
 
     Both rankings come from ``ranked``; the results are copies, each the caller's own
-    (``copy.copy`` keeps the totals already worked out)."""
+    (``copy.copy`` keeps the totals already worked out). ``across_county``: the ranks are
+    among every village (全县), not among the village's township's."""
     wanted = None if village_ids is None else set(village_ids)
     everyone = ranked(session, period, today)
     results = [copy.copy(r) for r in everyone if wanted is None or r.village_id in wanted]
     earlier = previous_period(session, period)
     if earlier is not None:
-        before = {r.village_id: r.rank for r in ranked(session, earlier, today)}
+        before = {r.village_id: r for r in ranked(session, earlier, today)}
         for result in results:
-            result.previous_rank = before.get(result.village_id)
+            old = before.get(result.village_id)
+            result.previous_rank = old.rank if old else None
+            result.previous_county_rank = old.county_rank if old else None
+    if across_county:
+        for result in results:
+            result.rank, result.previous_rank = result.county_rank, result.previous_county_rank
     return results
 
 

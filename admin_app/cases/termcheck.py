@@ -23,7 +23,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..access.permissions import EDIT, allows
-from ..access.scope import apply_scope, get_scoped, scope_criterion
+from ..access.scope import apply_scope, get_scoped, scope_criterion, scope_key
 from ..assessment import dataversion
 from ..assessment.core import NOT_DUE, Window
 from ..choices import (
@@ -502,7 +502,7 @@ def home_panel(session: Session, user: User, today: dt.date | None = None) -> li
                 break
         return shown
 
-    key = (today, user.role, user.village_id, user.school_id)
+    key = (today, *scope_key(user))
     return dataversion.cached(session, "termcheck_panel", key, compute)
 
 

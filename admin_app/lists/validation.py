@@ -44,6 +44,7 @@ from ..models import (
     Inspection,
     InspectionScore,
     ResponsibilityAgreement,
+    Township,
     User,
     Village,
 )
@@ -400,7 +401,9 @@ def check_score(session: Session, score: InspectionScore) -> Errors:
     return {}
 
 
-def check_user(session: Session, user: User) -> Errors:
+def check_user(session: Session, user: User, creator: User | None = None) -> Errors:
+    """An account's problems. ``creator``: the administrator saving it; one kept to a
+    township (``User.township_id``) makes and edits accounts of that township only."""
     errors: Errors = {}
     if user.role == Role.VILLAGE and user.village is None:
         errors["village"] = "村干部账号须选择所属行政村"
@@ -410,6 +413,7 @@ def check_user(session: Session, user: User) -> Errors:
         user.village = None
     if user.role != Role.SCHOOL:
         user.school = None
+    errors.update(_check_user_township(session, user, getattr(creator, "township_id", None)))
     with session.no_autoflush:
         duplicate = session.scalar(
             select(User.id).where(User.username == user.username, User.id != (user.id or 0))
@@ -417,6 +421,32 @@ def check_user(session: Session, user: User) -> Errors:
     if duplicate:
         errors["username"] = "该用户名已被使用"
     return errors
+
+
+def _check_user_township(session: Session, user: User, creator_township: int | None) -> Errors:
+    """全县部署: the account's township agrees with its village or school (which imply
+    it, and fill it in when left empty); the 县教育局 belongs to no township. A township's
+    administrator's accounts are of that township (filled in when left empty)."""
+    if user.role == Role.COUNTY:
+        if user.township is not None or user.township_id is not None:
+            return {"township": "县教育局账号查看全县各乡镇，不能选择所属乡镇"}
+        if creator_township is not None:
+            return {"role": "乡镇管理员不能创建县教育局账号"}
+        return {}
+    place = user.village if user.role == Role.VILLAGE else user.school
+    if place is not None:
+        if user.township is not None and place.township_id != user.township.id:
+            field = "village" if user.role == Role.VILLAGE else "school"
+            what = "行政村" if user.role == Role.VILLAGE else "学校"
+            return {field: f"所选{what}不属于所选乡镇“{user.township.name}”"}
+        if user.township is None:
+            user.township = place.township
+    if creator_township is not None and user.township is None:
+        user.township = session.get(Township, creator_township)
+    township_id = user.township.id if user.township is not None else user.township_id
+    if creator_township is not None and township_id != creator_township:
+        return {"township": "只能管理本乡镇的账号：请选择本乡镇"}
+    return {}
 
 
 def check_village(session: Session, village: Village) -> Errors:

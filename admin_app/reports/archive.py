@@ -25,6 +25,7 @@ from ..access.permissions import (
     roles_for,
     sees_unmasked,
 )
+from ..access.scope import township_criterion, township_of
 from ..choices import AuditAction
 from ..extensions import db
 from ..models import ExportRecord, User
@@ -118,8 +119,13 @@ def visible_records(user: User) -> Select[Any]:
     Admins: all. Village and school users: only their own (their files hold only their
     rows). Other township roles: every township file, but roles that may not read ID and
     phone numbers only the masked ones (``admin_app.access.permissions``, the reports rows).
+    A user kept to one township (``User.township_id``): only files of their township's users.
     """
     stmt = select(ExportRecord).order_by(ExportRecord.created_at.desc(), ExportRecord.id.desc())
+    township_id = township_of(user)
+    if township_id is not None:
+        # A township user's files only: a county account's files hold every township.
+        stmt = stmt.where(township_criterion(ExportRecord, township_id))
     if allows(user, "reports", ARCHIVE_EVERY_FILE):
         return stmt
     if allows(user, "reports", ARCHIVE_OWN_FILES):

@@ -233,6 +233,7 @@ USER = {
     "role": Column("角色"),
     "village": Column("所属村"),
     "school": Column("所属学校"),
+    "township": Column("所属乡镇"),
     "active": Column("启用"),
     "last_login_at": Column("最近登录"),
     "password": Column("密码"),

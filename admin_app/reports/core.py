@@ -20,7 +20,7 @@ from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from ..access.scope import apply_scope
+from ..access.scope import apply_scope, township_of, visible_village_ids
 from ..assessment import accountability
 from ..assessment.core import IndicatorScore, VillageResult, active_indicators, ranking_with_change
 from ..cases.core import visit_days
@@ -57,6 +57,8 @@ class ReportRequest:
     period: AssessmentPeriod | None = None
     village_ids: list[int] | None = None
     masked: bool = True
+    #: 全县部署: rank every village together (the 县教育局's 全县 ranking), not by township.
+    across_county: bool = False
 
 
 Rows = Callable[[Session, ReportRequest], Iterable[Any]]
@@ -391,7 +393,9 @@ CASE_PAPER_COLUMNS = narrowed(
 
 def ranking_rows(session: Session, request: ReportRequest) -> Iterable[Any]:
     assert request.period is not None
-    return ranking_with_change(session, request.period, request.village_ids)
+    return ranking_with_change(
+        session, request.period, request.village_ids, across_county=request.across_county
+    )
 
 
 def ranking_columns(session: Session, request: ReportRequest) -> tuple[Col, ...]:
@@ -730,6 +734,10 @@ def file_title(report_title: str, period: AssessmentPeriod | None) -> str:
 
 def issue_report(session: Session, report: Report, request: ReportRequest) -> ExportRecord:
     """Render a report into the archive and record it (see ``admin_app.reports.archive.issue``)."""
+    if request.village_ids is None and township_of(request.user) is not None:
+        # A township user's report covers their township: its villages are named, and
+        # the reports that rank or list villages read no other township's.
+        request = replace(request, village_ids=visible_village_ids(session, request.user))
     period = request.period
     title = file_title(report.title, period)
     filters = {

@@ -24,11 +24,11 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, false, or_, select
 from sqlalchemy.orm import Session
 
 from ..access.permissions import allows
-from ..access.scope import is_township_wide
+from ..access.scope import is_township_wide, scope_criterion
 from ..assessment.core import (
     SCHOOL_AGE,
     Window,
@@ -197,7 +197,8 @@ def visible(user: Any) -> ColumnElement[bool]:
         return false()
     if user.role == Role.COUNTY:
         return ReportSubmission.submitted_at.is_not(None)
-    return true() if is_township_wide(user) else false()
+    # A township's staff, their township's reports (all of them when kept to none).
+    return scope_criterion(ReportSubmission, user) if is_township_wide(user) else false()
 
 
 def get_visible(session: Session, raw_id: Any, user: Any) -> ReportSubmission | None:

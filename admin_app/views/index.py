@@ -14,7 +14,7 @@ from flask_login import current_user, logout_user
 from sqlalchemy import ColumnElement, func, select
 
 from ..access.auth import LoginForm, authenticate, end_session, start_session
-from ..access.scope import apply_scope, scope_criterion
+from ..access.scope import apply_scope, scope_criterion, scope_key
 from ..assessment.charts import rate_chart
 from ..assessment.core import count_all, current_period, persuading_cases, rate, scheme_param
 from ..assessment.dataversion import cached
@@ -194,8 +194,7 @@ class DashboardView(AdminIndexView):
         township drilled into. Villages of more than one township are shown a row per
         township, each a link to its villages: a county's 300 villages, or a trial's
         3,000, are no page to read (nor to render: 1.5 s for 3,000)."""
-        user = current_user
-        scope = (user.role, user.village_id, user.school_id)
+        scope = scope_key(current_user)
         township_id = township.id if township is not None else None
 
         def compute() -> dict[str, Any]:

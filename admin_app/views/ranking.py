@@ -10,17 +10,18 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..access.auth import may_see_unmasked
-from ..access.scope import visible_village_ids
+from ..access.scope import sees_every_row, visible_village_ids
 from ..assessment.core import (
     VillageResult,
     absent_children,
     current_period,
+    display,
     explain_village,
     ranking_with_change,
     veto_children,
 )
 from ..extensions import db
-from ..models import AssessmentPeriod
+from ..models import AssessmentPeriod, Township, Village
 from ..reports.archive import send_record
 from ..reports.core import REPORTS, ReportRequest, issue_report, value_text
 from ..reports.display import points
@@ -51,20 +52,52 @@ class RankingView(SecureView):
             db.session.scalars(select(AssessmentPeriod).order_by(AssessmentPeriod.end_on.desc()))
         )
 
-    def results(self, period: AssessmentPeriod) -> list[VillageResult]:
-        return ranking_with_change(
-            db.session, period, visible_village_ids(db.session, current_user)
+    @staticmethod
+    def townships() -> list[Township]:
+        """The townships a reader may choose between: every one for a reader kept to none
+        (the 县教育局, the county's administrators) when there are several; else none."""
+        if not sees_every_row(current_user):
+            return []
+        townships = list(
+            db.session.scalars(select(Township).order_by(Township.code, Township.name))
         )
+        return townships if len(townships) > 1 else []
+
+    def selected_township(self, townships: list[Township]) -> Township | None:
+        """The township chosen (``?township=``) among ``townships``; None: 全县."""
+        wanted = parse_id(request.args.get("township"))
+        return next((t for t in townships if t.id == wanted), None)
+
+    def ranked_villages(self) -> tuple[list[int] | None, bool]:
+        """The villages shown and whether they are ranked across the county (全县)."""
+        townships = self.townships()
+        if not townships:
+            return visible_village_ids(db.session, current_user), False
+        township = self.selected_township(townships)
+        if township is None:
+            return None, True
+        ids = db.session.scalars(select(Village.id).where(Village.township_id == township.id))
+        return list(ids), False
+
+    def results(self, period: AssessmentPeriod) -> list[VillageResult]:
+        village_ids, across_county = self.ranked_villages()
+        return ranking_with_change(db.session, period, village_ids, across_county=across_county)
 
     @expose("/")
     def index(self) -> Any:
         period = self.selected_period()
         results = self.results(period)
         headers = results[0].scores if results else []
+        townships = self.townships()
+        township = self.selected_township(townships)
         return self.render(
             "admin/ranking.html",
             period=period,
             periods=self.periods(),
+            townships=townships,
+            township=township,
+            township_names={t.id: t.name for t in townships},
+            summary=township_summary(results, townships) if townships and not township else [],
             results=results,
             headers=headers,
             value_text=value_text,
@@ -113,17 +146,42 @@ class RankingView(SecureView):
 
         POST with the CSRF token: issuing an archived, audited workbook is a write."""
         period = self.selected_period()
+        village_ids, across_county = self.ranked_villages()
         record = issue_report(
             db.session,
             REPORTS["ranking"],
             ReportRequest(
                 user=current_user._get_current_object(),
                 period=period,
-                village_ids=visible_village_ids(db.session, current_user),
+                village_ids=village_ids,
                 masked=not may_see_unmasked(),
+                across_county=across_county,
             ),
         )
         return send_record(record)
+
+
+def township_summary(
+    results: list[VillageResult], townships: list[Township]
+) -> list[dict[str, Any]]:
+    """全县 ranking's township lines: villages, their average total (of those scored),
+    the best and worst county rank and the villages under 一票否决, best average first."""
+    lines = []
+    for township in townships:
+        members = [r for r in results if r.township_id == township.id]
+        totals = [r.exact_total for r in members if r.exact_total is not None]
+        lines.append(
+            {
+                "id": township.id,
+                "name": township.name,
+                "villages": len(members),
+                "average": display(sum(totals) / len(totals)) if totals else None,
+                "best": min((r.rank for r in members), default=None),
+                "worst": max((r.rank for r in members), default=None),
+                "vetoes": sum(1 for r in members if r.veto),
+            }
+        )
+    return sorted(lines, key=lambda line: (line["average"] is None, -(line["average"] or 0)))
 
 
 def result_json(result: VillageResult) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from wtforms.validators import InputRequired, Optional
 from ..access.auth import may, may_see_unmasked
 from ..access.masking import mask_id_number
 from ..access.permissions import CREATE
+from ..access.scope import get_scoped, scope_criterion
 from ..choices import AuditAction, ReportKind, SubmissionStatus
 from ..extensions import db
 from ..models import ReportSubmission, Township
@@ -71,7 +72,9 @@ class SubmissionView(SecureView):
 
     def generate_form(self) -> GenerateForm:
         form = GenerateForm()
-        townships = db.session.scalars(select(Township).order_by(Township.id)).all()
+        townships = db.session.scalars(
+            select(Township).where(scope_criterion(Township, current_user)).order_by(Township.id)
+        ).all()
         form.township.choices = [SelectChoice(t.id, t.name) for t in townships]
         if request.method == "GET" and form.township.data is None and townships:
             form.township.data = townships[0].id
@@ -137,7 +140,7 @@ class SubmissionView(SecureView):
             if form.kind.errors:
                 form.kind.errors = ["请选择报表类型"]
             return self.list_page(form)
-        township = db.session.get(Township, form.township.data or 0)
+        township = get_scoped(db.session, Township, form.township.data, current_user)
         if township is None:
             form.township.errors = ["请选择乡镇"]
             return self.list_page(form)

@@ -21,13 +21,12 @@ from wtforms.validators import InputRequired, Length
 
 from ..access.auth import may
 from ..access.permissions import CREATE, EDIT, READ, TERMCHECK_ESCALATE, TERMCHECK_NOTICES
-from ..access.scope import scope_criterion
+from ..access.scope import get_scoped, scope_criterion
 from ..cases import termcheck
 from ..cases.notices import intake_notice_context
 from ..extensions import db
 from ..models import Child, TermCheck, Township
 from ..util.dates import local_today
-from ..util.params import parse_id
 from .base import SecureView
 from .fields import DATE_FORMAT_HINT, LocalDateField, place_errors
 
@@ -51,7 +50,11 @@ class CampaignForm(FlaskForm):
 
 
 def township_choices() -> list[tuple[str, str]]:
-    stmt = select(Township.id, Township.name).order_by(Township.name)
+    stmt = (
+        select(Township.id, Township.name)
+        .where(scope_criterion(Township, current_user))
+        .order_by(Township.name)
+    )
     return [(str(i), name) for i, name in db.session.execute(stmt)]
 
 
@@ -103,8 +106,7 @@ class TermCheckView(SecureView):
                 if field.raw_data and field.raw_data[0] and field.data is None:
                     field.errors = [DATE_FORMAT_HINT]
             return self._render_list(form, 400)
-        key = parse_id(form.township.data)
-        township = db.session.get(Township, key) if key is not None else None
+        township = get_scoped(db.session, Township, form.township.data, current_user)
         if township is None:
             form.township.errors = ["请选择乡镇"]
             return self._render_list(form, 400)

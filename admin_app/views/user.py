@@ -28,7 +28,7 @@ from .widgets import enum_filter
 def check_user_form(session: Any, user: User) -> dict[str, str]:
     """The account's problems, the password typed into the form included; changes nothing
     (the password is hashed when the account is saved, ``UserView.on_model_change``)."""
-    errors = check_user(session, user)
+    errors = check_user(session, user, current_user._get_current_object())
     password = getattr(user, "password", None)
     if not user.password_hash and not password:
         errors["password"] = "新用户须设置密码"
@@ -59,6 +59,7 @@ class UserView(SecureModelView):
         "role",
         "village",
         "school",
+        "township",
         "active",
         "is_demo",
         "locked_until",
@@ -70,7 +71,16 @@ class UserView(SecureModelView):
     column_sortable_list = ("username", "display_name", "role", "last_login_at")
     column_default_sort = ("username", False)
     column_filters = (enum_filter(User.role, "角色", Role),)
-    form_columns = ("username", "display_name", "role", "village", "school", "active", "password")
+    form_columns = (
+        "username",
+        "display_name",
+        "role",
+        "township",
+        "village",
+        "school",
+        "active",
+        "password",
+    )
     form_extra_fields = {
         "password": PasswordField(
             "密码",
@@ -79,7 +89,18 @@ class UserView(SecureModelView):
             "不能是常见密码；改密码后该用户须重新登录",
         )
     }
-    form_ajax_refs = {"village": {"fields": ("name",)}, "school": {"fields": ("name",)}}
+    form_ajax_refs = {
+        "village": {"fields": ("name",)},
+        "school": {"fields": ("name",)},
+        "township": {"fields": ("name",)},
+    }
+    form_args = {
+        "township": {
+            "description": "乡镇账号（管理员、工作人员、领导、督导员）只看所选乡镇的数据；"
+            "留空则查看所有乡镇（单乡镇部署或县级账号）。村干部、学校账号按所属村、学校自动填写。"
+            "县教育局账号不选。"
+        }
+    }
 
     @action("unlock", "解除登录锁定", "确定解除所选账号的登录锁定并清零失败次数吗？")
     def action_unlock(self, ids: Any) -> None:

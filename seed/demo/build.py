@@ -68,7 +68,9 @@ from seed.demo.settings import (
     MALE_RATE,
     PERIODS,
     SCALES,
+    TOWNSHIP_TITLES,
     DemoDataError,
+    township_accounts,
 )
 from seed.demo.submissions import seed_submissions
 from seed.demo.termcheck import seed_term_check
@@ -233,21 +235,29 @@ def ensure_periods(session: Session) -> dict[str, int]:
 
 
 def create_demo_users(session: Session, places: Places) -> int:
-    """The DEMO_ACCOUNTS, skipping usernames already taken (an admin made before seeding)."""
+    """The DEMO_ACCOUNTS and, with several townships, each township's own accounts
+    (``township_accounts``), skipping usernames already taken (an admin made before
+    seeding)."""
     taken = set(session.scalars(select(User.username)))
     villages = {v.name: v.id for v in places.villages if v.township is places.townships[0]}
     schools = {s.name: s.id for s in places.schools}
     method = current_app.config.get("PASSWORD_HASH_METHOD")
     created = 0
-    for account in DEMO_ACCOUNTS:
+    for account in [*DEMO_ACCOUNTS, *township_accounts(len(places.townships))]:
         if account.username in taken:
             continue
+        township = None if account.township is None else places.townships[account.township]
         user = User(
             username=account.username,
-            display_name=f"演示{account.role.label}",
+            display_name=(
+                f"演示{account.role.label}"
+                if township is None
+                else f"{township.name}{TOWNSHIP_TITLES[account.role]}"
+            ),
             role=account.role,
             village_id=villages.get(account.village),
             school_id=schools.get(account.school),
+            township_id=township.id if township else None,
             # Exempt from the password policy, and marked: see admin_app.util.siteflags.
             is_demo=True,
         )

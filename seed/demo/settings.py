@@ -328,6 +328,7 @@ class DemoAccount:
     role: Role
     village: str | None = None  # village name for role village
     school: str | None = None  # school name for role school
+    township: int | None = None  # index of the township a township role is kept to
 
 
 #: One account per role. The passwords are published in the README: demo use only.
@@ -338,8 +339,28 @@ DEMO_ACCOUNTS: list[DemoAccount] = [
     DemoAccount("inspector", "inspector123!", Role.INSPECTOR),
     DemoAccount("village", "village123!", Role.VILLAGE, village="联合村"),
     DemoAccount("school", "school123!", Role.SCHOOL, school="联合乡中心小学"),
+    # 全县部署: the 县教育局 reads every township.
     DemoAccount("county", "county123!", Role.COUNTY),
 ]
+
+#: 全县部署: at a scale of several townships, each township's own accounts, kept to it
+#: (``User.township_id``) and numbered as the townships are: clerk01, leader01, clerk02 …
+#: The accounts above reach every township (the county's own clerks).
+TOWNSHIP_ACCOUNT_PASSWORDS = {Role.CLERK: "clerk123!", Role.LEADER: "leader123!"}
+#: Their names: 青山镇工作人员, 青山镇领导.
+TOWNSHIP_TITLES = {Role.CLERK: "工作人员", Role.LEADER: "领导"}
+
+
+def township_accounts(townships: int) -> list[DemoAccount]:
+    """The accounts of each township when there are several (none for one township)."""
+    if townships < 2:
+        return []
+    return [
+        DemoAccount(f"{role.value}{index + 1:02d}", password, role, township=index)
+        for index in range(townships)
+        for role, password in TOWNSHIP_ACCOUNT_PASSWORDS.items()
+    ]
+
 
 PERIODS = (
     ("2025年度", dt.date(2025, 1, 1), dt.date(2025, 12, 31)),

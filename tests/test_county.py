@@ -13,6 +13,7 @@ inspection and an accountability record, and the users 乡A/乡B (clerks of 联�
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -24,7 +25,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from admin_app.access import scope
-from admin_app.choices import ChildStatus, OutOfSchoolReason, Role
+from admin_app.cases import termcheck
+from admin_app.choices import ChildStatus, OutOfSchoolReason, ReportKind, Role
 from admin_app.extensions import db
 from admin_app.models import (
     Accountability,
@@ -32,11 +34,15 @@ from admin_app.models import (
     DropoutCase,
     Household,
     Inspection,
+    ReportSubmission,
     School,
+    TermCheck,
     Township,
     User,
     Village,
 )
+from admin_app.reports import submissions
+from admin_app.util.dates import local_today
 from tests import factories as f
 from tests.forms import open_form
 from tests.helpers import (
@@ -500,3 +506,51 @@ def test_seed_demo_at_county_scale_makes_township_accounts(app, runner, monkeypa
     assert login(county, "county", "county123!").status_code == 302
     page = county.get("/admin/").get_data(as_text=True)
     assert all(t.name in page for t in townships)
+
+
+def test_a_township_clerk_reports_and_checks_their_township_only(
+    app: Flask, county: dict[str, Any], clerk_a: FlaskClient
+) -> None:
+    """月报 and 开学排查 of 青山镇 stay out of 联合乡's reach, and 联合乡's clerk can neither
+    pick 青山镇 in their forms nor forge it."""
+    today = local_today()
+    period = submissions.recent_periods(ReportKind.MONTHLY, today)[1]
+    with app.app_context():
+        clerk_b = db.session.scalar(select(User).where(User.username == county["users"]["clerk_b"]))
+        township_b = db.session.get(Township, county["township_b"])
+        report_b = submissions.prepare(
+            db.session, clerk_b, township_b, ReportKind.MONTHLY, period.code
+        )
+        check_b = termcheck.open_campaign(
+            db.session,
+            township_b,
+            term="2026年秋季学期",
+            opens_on=dt.date(2026, 9, 1),
+            deadline=dt.date(2026, 9, 20),
+            user=clerk_b,
+        )
+        db.session.commit()
+        report_b_id, check_b_id = report_b.id, check_b.id
+
+    assert clerk_a.get(f"/admin/submission/{report_b_id}").status_code == 404
+    assert "青山镇" not in text(clerk_a, "/admin/submission/")
+    assert clerk_a.get(f"/admin/termcheck/campaign/?id={check_b_id}").status_code == 404
+    assert "青山镇" not in text(clerk_a, "/admin/termcheck/")
+
+    own = [str(county["township_a"])]
+    report_form = open_form(clerk_a, "/admin/submission/", action="/new")
+    assert report_form.options("township") == own
+    report_form.update({"kind": "monthly", "period": period.code})
+    response = report_form.force("township", county["township_b"]).submit(clerk_a)
+    assert "请选择乡镇" in response.get_data(as_text=True)
+
+    check_form = open_form(clerk_a, "/admin/termcheck/", action="/new/")
+    assert check_form.options("township") == own
+    check_form.update(
+        {"term": "2027年春季学期", "opens_on": "2027-02-20", "deadline": "2027-03-20"}
+    )
+    response = check_form.force("township", county["township_b"]).submit(clerk_a)
+    assert "请选择乡镇" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(ReportSubmission)) == 1
+        assert db.session.scalar(select(func.count()).select_from(TermCheck)) == 1

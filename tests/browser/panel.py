@@ -30,7 +30,7 @@ from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 DEMO_PASSWORDS = {name: f"{name}123!" for name in ("admin", "clerk", "leader", "inspector")}
-DEMO_PASSWORDS.update({"village": "village123!", "school": "school123!"})
+DEMO_PASSWORDS.update({"village": "village123!", "school": "school123!", "county": "county123!"})
 DESKTOP = (1366, 900)
 PHONE = (390, 844)
 SERVER_ERRORS = re.compile(r"Traceback|Unhandled error|\" 5\d\d ")

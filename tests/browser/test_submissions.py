@@ -76,3 +76,13 @@ def test_a_term_report_from_preparing_to_a_correction(panel: Panel) -> None:
     block = next(t for t in texts if t.startswith("填报人："))
     assert "审核人：演示乡领导" in block and "上报人：演示乡领导" in block
     assert "第1版" in block
+
+    # The 县教育局 reads what was submitted (the corrected first version among it), not the
+    # drafts: version 2 and November wait for the township's review.
+    panel.login("county")
+    panel.follow("月报/学期报上报")
+    table = panel.driver.find_element(By.ID, "submission-table").text
+    assert "2026年秋季学期" in table and "已更正" in table and "已上报" in table
+    assert "已填报" not in table and "2026年11月" not in table
+    assert "生成并填报" not in panel.text()
+    panel.screenshot("6-county-reads-submitted")

@@ -238,6 +238,18 @@ def test_admin_sets_the_threshold_on_the_alert_page(client_as, app, world):
     form.set("threshold-days", "5").submit(admin)
     with app.app_context():
         assert alerts.absence_threshold(db.session) == 5
+    # A value that is no whole number of days, or out of range, is refused beside the field
+    # with the typing kept, and the threshold stays.
+    for typed in ("三天", "0"):
+        form = open_form(admin, "/admin/alerts/", action="/threshold/")
+        response = form.set("threshold-days", typed).submit(admin)
+        assert response.status_code == 400
+        refused = form_of(response.get_data(as_text=True), action="/threshold/")
+        assert refused.value("threshold-days") == typed
+        html = response.get_data(as_text=True)
+        assert re.search(r'id="threshold-days-error">缺勤预警天数应为1–30之间的整数<', html)
+    with app.app_context():
+        assert alerts.absence_threshold(db.session) == 5
     # Other roles have no such form and may not post it.
     clerk = client_as(Role.CLERK)
     assert "threshold-form" not in page(clerk, "/admin/alerts/")

@@ -69,6 +69,11 @@ def _choice(raw: str | None, allowed: list[tuple[str, str]]) -> str:
 class AlertView(SecureView):
     @expose("/")
     def index(self) -> Any:
+        return self._render_index()
+
+    def _render_index(self, settings: ThresholdForm | None = None, status_code: int = 200) -> Any:
+        """The list; ``settings`` is a refused threshold form, shown with its errors and
+        what the admin typed."""
         alerts.scan_if_due(db.session)
         today = local_today()
         kind = _choice(request.args.get("kind"), AlertKind.choices())
@@ -89,26 +94,31 @@ class AlertView(SecureView):
             .limit(PAGE_SIZE)
             .offset((page - 1) * PAGE_SIZE)
         ).all()
-        settings = ThresholdForm(formdata=None, prefix="threshold")
-        settings.days.data = alerts.absence_threshold(db.session)
-        return self.render(
-            "admin/alert_list.html",
-            rows=rows,
-            total=total,
-            page=page,
-            pages=pages,
-            today=today,
-            kinds=AlertKind.choices(),
-            statuses=STATUS_CHOICES,
-            lines=AgreementLine.choices(),
-            picked={"kind": kind, "status": status, "line": line},
-            township_wide=is_township_wide(current_user),
-            may_close=may("alerts", CLOSE_ALERT),
-            may_set=may("alerts", ALERT_SETTINGS),
-            settings=settings,
-            threshold=settings.days.data,
-            overdue=alerts.is_overdue,
-            owner=alerts.owner_name,
+        threshold = alerts.absence_threshold(db.session)
+        if settings is None:
+            settings = ThresholdForm(formdata=None, prefix="threshold")
+            settings.days.data = threshold
+        return (
+            self.render(
+                "admin/alert_list.html",
+                rows=rows,
+                total=total,
+                page=page,
+                pages=pages,
+                today=today,
+                kinds=AlertKind.choices(),
+                statuses=STATUS_CHOICES,
+                lines=AgreementLine.choices(),
+                picked={"kind": kind, "status": status, "line": line},
+                township_wide=is_township_wide(current_user),
+                may_close=may("alerts", CLOSE_ALERT),
+                may_set=may("alerts", ALERT_SETTINGS),
+                settings=settings,
+                threshold=threshold,
+                overdue=alerts.is_overdue,
+                owner=alerts.owner_name,
+            ),
+            status_code,
         )
 
     def _alert(self) -> Alert:
@@ -180,14 +190,16 @@ class AlertView(SecureView):
         if not form.validate():
             if form.csrf_token.errors:
                 abort(400)
-            flash("缺勤预警天数应为整数。", "error")
-            return redirect(url_for(".index"))
+            form.days.errors = [
+                f"缺勤预警天数应为{alerts.ABSENCE_DAYS_MIN}–{alerts.ABSENCE_DAYS_MAX}之间的整数"
+            ]
+            return self._render_index(form, 400)
         try:
             alerts.set_absence_threshold(db.session, form.days.data)
             db.session.commit()
         except alerts.AlertError as exc:
             db.session.rollback()
-            flash(str(exc), "error")
-            return redirect(url_for(".index"))
+            form.days.errors = [str(exc)]
+            return self._render_index(form, 400)
         flash(f"已设置：连续缺勤达{form.days.data}天即产生缺勤超限预警。", "success")
         return redirect(url_for(".index"))

@@ -12,6 +12,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .reports.tables import MAX_ROWS, MAX_UNPACKED_BYTES
+from .util.dates import PINNED_TODAY_VARIABLE, local_today
 from .util.files import create_sqlite_file, private_folder
 
 
@@ -30,6 +31,17 @@ def secret_key_from_instance(instance_path: str) -> str:
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
     return key
+
+
+def check_pinned_today() -> None:
+    """Refuse to start on a mistyped pinned day rather than fail on every page later."""
+    try:
+        local_today()
+    except ValueError:
+        value = os.environ[PINNED_TODAY_VARIABLE]
+        raise RuntimeError(
+            f"{PINNED_TODAY_VARIABLE}={value!r}: expected a date as YYYY-MM-DD"
+        ) from None
 
 
 def env_flag(name: str) -> bool:
@@ -88,6 +100,7 @@ def load_config(app: Flask, test_config: dict[str, Any] | None) -> None:
     )
     if test_config is not None:
         app.config.from_mapping(test_config)
+    check_pinned_today()
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or secret_key_from_instance(
             app.instance_path

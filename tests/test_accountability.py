@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from admin_app.choices import AccountabilityStatus, AgreementLine, Role
 from admin_app.extensions import db
 from admin_app.models import Accountability
+from admin_app.util.dates import local_today
 from tests.forms import open_form
 from tests.helpers import (
     field_errors,
@@ -75,7 +76,7 @@ def test_inspector_records_edits_and_deletes_accountability(app, client_as, worl
 
 def test_accountability_rules_keep_the_typing(app, client_as, world, data):
     inspector = client_as(Role.INSPECTOR)
-    future = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    future = (local_today() + dt.timedelta(days=30)).isoformat()
     cases = [
         ({"decided_on": future}, "决定日期不能晚于今天"),
         ({"status": "decided"}, "已问责、已整改的记录须填写决定日期"),

@@ -12,8 +12,9 @@ from sqlalchemy import text
 from admin_app.choices import Role
 from admin_app.config import secret_key_from_instance
 from admin_app.extensions import db
-from tests import conftest
-from tests.helpers import submit
+from admin_app.util.dates import PINNED_TODAY_VARIABLE
+from tests import conftest, helpers
+from tests.helpers import page, submit
 
 
 def test_secret_key_is_generated_once_into_instance(tmp_path):
@@ -33,6 +34,24 @@ def test_database_url_from_environment(monkeypatch, tmp_path):
     assert app.config["SQLALCHEMY_DATABASE_URI"] == (
         "postgresql+psycopg://someone@db.example/kongchuo"
     )
+
+
+def test_the_whole_run_sees_one_day_even_across_midnight():
+    assert os.environ[PINNED_TODAY_VARIABLE] == helpers.TODAY.isoformat()
+
+
+def test_a_pinned_day_is_the_day_the_forms_offer(monkeypatch, client_as, world):
+    monkeypatch.setenv(PINNED_TODAY_VARIABLE, "2027-03-01")
+    form = page(client_as(Role.CLERK), f"/admin/case/new/?child={world.child_a}")
+    assert re.search(r'name="discovered_on"[^>]*value="2027-03-01"', form), form
+
+
+def test_a_mistyped_pinned_day_stops_the_panel_at_start(monkeypatch):
+    from admin_app import create_app
+
+    monkeypatch.setenv(PINNED_TODAY_VARIABLE, "2027-13-01")
+    with pytest.raises(RuntimeError, match="PANEL_TODAY='2027-13-01': expected a date"):
+        create_app({"SECRET_KEY": "x"})
 
 
 @pytest.mark.skipif(bool(conftest.TEST_DATABASE_URL), reason="SQLite pragmas")

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from admin_app.choices import ChildStatus, OutOfSchoolReason, Role, Sex
 from admin_app.extensions import db
 from admin_app.models import AuditLog, Child, ChildStatusChange
+from admin_app.util.dates import local_today
 from tests.factories import make_id_number
 from tests.forms import forms_of
 from tests.helpers import NEW_CHILD, field_errors, new_child_values, submit, view_of
@@ -106,7 +107,7 @@ def test_duplicate_id_number_names_the_village_that_holds_it(app, client_as, wor
 
 
 def test_future_birth_date_and_age_out_of_range_are_refused(app, client_as, world):
-    tomorrow = dt.date.today() + dt.timedelta(days=2)
+    tomorrow = local_today() + dt.timedelta(days=2)
     response = submit(
         client_as(Role.CLERK),
         NEW_CHILD,

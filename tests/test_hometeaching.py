@@ -19,6 +19,7 @@ from admin_app.models import (
     School,
     User,
 )
+from admin_app.util.dates import local_today
 from tests.factories import make_child
 from tests.forms import FormError, open_form
 from tests.helpers import field_errors
@@ -165,7 +166,7 @@ def test_bad_input_is_refused_in_chinese_with_the_typing_kept(
 
 
 def test_a_future_date_is_refused(app, client_as, world, taught):
-    future = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    future = (local_today() + dt.timedelta(days=3)).isoformat()
     school = client_as(Role.SCHOOL)
     response = new_session_form(school, world.child_a, taught_on=future).submit(school)
     assert "送教日期不能晚于今天" in field_errors(response)

@@ -44,6 +44,7 @@ from admin_app.models import (
     Village,
 )
 from admin_app.reports.tables import store_upload
+from admin_app.util.dates import local_today
 from tests import factories as f
 from tests.forms import form_of, forms_of, open_form
 from tests.helpers import World, login, session_token, view_of
@@ -103,7 +104,7 @@ def build_data(app: Flask, world: World) -> dict[str, str]:
             CaseKind.DROPOUT,
             CaseSource.SCHOOL_REPORT,
             OutOfSchoolReason.LEARNING,
-            on=dt.date.today() - dt.timedelta(days=30),
+            on=local_today() - dt.timedelta(days=30),
         )
         cases.start_verification(db.session, case, on=case.discovered_on, actor=None)
         cases.confirm_case(db.session, case, on=case.discovered_on, actor=None)

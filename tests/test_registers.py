@@ -19,6 +19,7 @@ from admin_app.models import (
     ResponsibilityAgreement,
     Village,
 )
+from admin_app.util.dates import local_today
 from tests.factories import make_inspection, make_item, make_period
 from tests.forms import form_of, open_form
 from tests.helpers import field_errors, inline_cell, row_delete_form, submit
@@ -120,7 +121,7 @@ def test_negative_amount_and_future_date_are_refused(app, client_as, world):
     response = submit(clerk, "/admin/assistance/new/", assistance_values(world, amount="-1"))
     assert "金额不能为负数" in field_errors(response)
     assert 'value="-1"' in response.get_data(as_text=True)
-    future = (dt.date.today() + dt.timedelta(days=3)).isoformat()
+    future = (local_today() + dt.timedelta(days=3)).isoformat()
     response = submit(clerk, "/admin/assistance/new/", assistance_values(world, given_on=future))
     assert "帮扶日期不能晚于今天" in field_errors(response)
     assert count(app, AssistanceRecord) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -10,8 +11,19 @@ COMPULSORY_AGE_MIN = 6
 COMPULSORY_AGE_MAX = 15
 
 
+# A run of the test suite takes half an hour; one that straddles Beijing midnight would
+# otherwise see two different "todays" (the tests' at import, the panel's per request).
+PINNED_TODAY_VARIABLE = "PANEL_TODAY"
+
+
 def local_today() -> dt.date:
-    """Today in China: a clerk working at 07:00 must not get yesterday's UTC date."""
+    """Today in China: a clerk working at 07:00 must not get yesterday's UTC date.
+
+    ``PANEL_TODAY=YYYY-MM-DD`` pins the day, for the test suite and for a training run.
+    """
+    pinned = os.environ.get(PINNED_TODAY_VARIABLE)
+    if pinned:
+        return dt.date.fromisoformat(pinned)
     return dt.datetime.now(LOCAL_TZ).date()
 
 

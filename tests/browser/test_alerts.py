@@ -9,6 +9,7 @@ import datetime as dt
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 
+from admin_app.util.dates import local_today
 from tests.browser.panel import Panel
 from tests.browser.records import query
 
@@ -35,7 +36,7 @@ def pupil_without_alert(panel: Panel) -> str:
 
 def test_school_reports_absence_and_closes_the_alert(panel: Panel) -> None:
     name = pupil_without_alert(panel)
-    start = (dt.date.today() - dt.timedelta(days=4)).isoformat()
+    start = (local_today() - dt.timedelta(days=4)).isoformat()
 
     panel.login("school")
     panel.open("/admin/absence/new/")

@@ -21,6 +21,7 @@ from urllib.parse import quote
 from selenium.webdriver.common.by import By
 from stdnum.cn import ric
 
+from admin_app.util.dates import local_today
 from tests.browser.panel import Panel
 from tests.browser.records import child_with_plan
 
@@ -31,7 +32,7 @@ HOUSEHOLD_CHILD = "邹可晴"
 CASE_CHILD = "徐慧菲"
 ITEM = "控辍保学工作领导小组及工作机制"  # 满分 10
 ITEM_2 = "学习困难学生帮扶"  # 满分 10
-FUTURE = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+FUTURE = (local_today() + dt.timedelta(days=30)).isoformat()
 
 
 def _tag() -> str:

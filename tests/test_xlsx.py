@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import zipfile
+from collections.abc import Callable
 from decimal import Decimal
 from types import SimpleNamespace
+from typing import Any
+
+import xlsxwriter
 
 from admin_app.choices import ChildStatus
 from admin_app.reports.xlsx import (
@@ -14,6 +19,7 @@ from admin_app.reports.xlsx import (
     Col,
     Heading,
     ReportWriter,
+    StreamedWorkbook,
     Summary,
     fit_scale,
     row_height,
@@ -269,6 +275,63 @@ def test_a_long_ledger_keeps_every_row_height_without_holding_them_in_memory():
     sheet = workbook(buffer.getvalue()).worksheets[0]
     assert {sheet.row_dimensions[r].height for r in range(6, 306)} == {14 * LINE_HEIGHT}
     assert sheet["A305"].value == "学生299"
+
+
+def sheet_xml(book_class: type, write: Callable[[Any, Any], None]) -> bytes:
+    buffer = io.BytesIO()
+    book = book_class(buffer, {"constant_memory": True, "strings_to_numbers": False})
+    write(book, book.add_worksheet())
+    book.close()
+    with zipfile.ZipFile(buffer) as archive:
+        return archive.read("xl/worksheets/sheet1.xml")
+
+
+def test_the_fast_cell_writer_writes_what_xlsxwriter_writes_byte_for_byte():
+    """The streamed sheet writes plain cells itself: the XML must be XlsxWriter's own."""
+    texts = [
+        "王小明",
+        "420102201001011234",
+        "a&b",
+        "<r>not rich</r>",
+        'say "hi"',
+        "x > y",
+        " leading",
+        "trailing ",
+        "\u3000全角空格",
+        "two\nlines",
+        "tab\tinside",
+        "bell\x07",
+        "_x0041_",
+        "_x00zz_",
+        "\ufffe",
+        "😀 wide",
+        *HOSTILE,
+    ]
+
+    def write(book: Any, sheet: Any) -> None:
+        plain = book.add_format({"border": 1})
+        date = book.add_format({"border": 1, "num_format": "yyyy-mm-dd"})
+        row_fmt = book.add_format({"bold": True})
+        sheet.set_column(3, 3, 12, book.add_format({"italic": True}))
+        sheet.set_row(1, 30)
+        sheet.set_row(2, None, row_fmt)
+        for r, text in enumerate(texts):
+            sheet.write_string(r, 0, text, plain)
+            sheet.write_string(r, 1, text)  # no format: the row's or column's, if any
+            sheet.write_string(r, 3, text)
+            sheet.write_number(r, 4, r * 1.5 - 7, plain)
+            sheet.write_number(r, 5, 10**r, plain)
+            sheet.write_datetime(r, 6, dt.date(2010, 1, 1) + dt.timedelta(days=r), date)
+            sheet.write_blank(r, 7, None, plain)
+            sheet.write_blank(r, 8, None)
+        end = len(texts)
+        sheet.write_boolean(end, 0, True, plain)
+        sheet.write_formula(end, 1, "=1+1", plain)
+        sheet.write_rich_string(end, 2, "a", row_fmt, "b", plain)
+        sheet.write_url(end, 3, "https://example.org", plain, "link")
+        sheet.merge_range(end + 1, 0, end + 1, 4, "merged", plain)
+
+    assert sheet_xml(StreamedWorkbook, write) == sheet_xml(xlsxwriter.Workbook, write)
 
 
 def test_headers_fit_their_row():

@@ -6,6 +6,10 @@ screen matrix of ``tests/test_access.py`` and the screens' own tests.
 
 from __future__ import annotations
 
+from flask_login import login_user, logout_user
+from sqlalchemy import select
+
+from admin_app.access.auth import may, may_see_unmasked
 from admin_app.access.permissions import (
     CREATE,
     DELETE,
@@ -17,6 +21,8 @@ from admin_app.access.permissions import (
     sees_unmasked,
 )
 from admin_app.choices import CaseEventKind, Role
+from admin_app.extensions import db
+from admin_app.models import User
 from admin_app.views import SCREENS
 from admin_app.views.case import STEPS
 
@@ -71,3 +77,21 @@ def test_who_reads_numbers_in_full():
     assert not sees_unmasked(Someone(Role.CLERK, authenticated=False))
     assert not sees_unmasked(NotAUser())
     assert not sees_unmasked(None)
+
+
+def test_answers_kept_for_a_request_follow_its_user_and_role(app, world):
+    """``may`` keeps its answers for the request: a login, or a changed role, within the
+    same request must be asked again, not answered for the user before."""
+    with app.test_request_context("/admin/"):
+        admin, inspector = (
+            db.session.scalar(select(User).filter_by(username=world.users[role]))
+            for role in (Role.ADMIN, Role.INSPECTOR)
+        )
+        login_user(admin)
+        assert may("user", READ) and may_see_unmasked()
+        login_user(inspector)
+        assert not may("user", READ) and not may_see_unmasked()
+        inspector.role = Role.ADMIN
+        assert may("user", READ) and may_see_unmasked()
+        logout_user()
+        assert not may("user", READ) and not may_see_unmasked()

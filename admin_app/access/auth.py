@@ -6,12 +6,12 @@ import datetime as dt
 import hmac
 import secrets
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from flask import Flask, current_app, flash, session
+from flask import Flask, current_app, flash, g, has_app_context, session
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -151,13 +151,29 @@ def has_role(roles: Iterable[Role]) -> bool:
 def may(screen: str, action: str) -> bool:
     """Whether the current user may take ``action`` on ``screen``.
 
-    The roles come from ``admin_app.access.permissions``.
+    The roles come from ``admin_app.access.permissions``. A list page asks some sixty
+    times (each menu entry, each row's edit and delete buttons): the answer is kept for
+    the request, per user.
     """
-    return allows(current_user, screen, action)
+    return _per_request(("may", screen, action), lambda user: allows(user, screen, action))
 
 
 def may_see_unmasked() -> bool:
-    return sees_unmasked(current_user)
+    """Asked for every masked cell of a list: kept for the request, per user."""
+    return _per_request(("unmasked",), sees_unmasked)
+
+
+def _per_request(question: tuple[str, ...], answer: Callable[[Any], bool]) -> bool:
+    user = current_user._get_current_object() if has_app_context() else None
+    if user is None:
+        return answer(current_user)
+    # The user, the role and the township are in the key: logging in or out, or a
+    # changed role, within one request asks again.
+    key = (user, getattr(user, "role", None), getattr(user, "township_id", None), *question)
+    answers: dict[tuple[Any, ...], bool] = g.setdefault("access_answers", {})
+    if key not in answers:
+        answers[key] = answer(user)
+    return answers[key]
 
 
 def start_session(user: User) -> None:

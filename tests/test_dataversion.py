@@ -337,6 +337,20 @@ def ranking_table(html: str) -> str:
     return found.group(0)
 
 
+def test_a_token_changed_elsewhere_is_read_by_the_next_transaction(app, world):
+    """The token is read once per transaction (a list page asks three times): another
+    process's commit must show in the session's next transaction, i.e. the next request."""
+    with app.app_context():
+        db.session.execute(update(Village).values(name=Village.name))
+        db.session.commit()
+        first = dataversion.current(db.session)
+        assert first is not None and dataversion.current(db.session) == first
+        with db.engine.begin() as other:  # another request saves a village
+            other.execute(update(Village).where(Village.id == world.village_a).values(name="新村"))
+        db.session.commit()  # this request ends; the next one begins
+        assert dataversion.current(db.session) not in (None, first)
+
+
 def test_figures_computed_while_a_write_commits_are_not_filed_under_the_old_token(app, world):
     """Each statement sees the latest commit (PostgreSQL's READ COMMITTED; pysqlite opens
     no transaction for reads): a computation that straddles another transaction's commit

@@ -60,6 +60,8 @@ UNWATCHED = frozenset(
 )
 #: ``Connection.info`` key: this transaction has written (and so bumped the token).
 WROTE = "data_version_wrote"
+#: ``Session.info`` key: (the transaction's connection, the token it read first).
+READ = "data_version_read"
 #: Execution option that turns the hook off (migrations: ``site_flag`` may not exist yet).
 OFF = "data_version_off"
 _WRITE = re.compile(
@@ -155,10 +157,36 @@ def bump(session: Session) -> None:
 
 def current(session: Session) -> str | None:
     """The token, or None when the cache must not be used: no token yet (nothing has been
-    written since the database was created), or this transaction has written."""
+    written since the database was created), or this transaction has written.
+
+    Read once per transaction of the session: a list page asks for it three times (its
+    filter options, its count) and each read is a round trip. A commit or rollback ends
+    the transaction and the next call reads again. Within one transaction another
+    process's commit can make the kept token older than the rows (READ COMMITTED):
+    what it answers from the cache is then the state just before, whole, and ``cached``
+    files nothing under it, since it checks the token afresh after computing.
+    """
     conn = session.connection()
     if conn.info.get(WROTE) or not _has_table(conn, remembered=True):
         return None
+    # The session's connection is its transaction's: a new transaction, a new one.
+    kept = session.info.get(READ)
+    if kept is not None and kept[0] is conn:
+        return kept[1]
+    token = _read(conn)
+    session.info[READ] = (conn, token)
+    return token
+
+
+def _fresh(session: Session) -> str | None:
+    """The token as committed now (``current`` without the per-transaction read)."""
+    conn = session.connection()
+    if conn.info.get(WROTE) or not _has_table(conn, remembered=True):
+        return None
+    return _read(conn)
+
+
+def _read(conn: Connection) -> str | None:
     return conn.exec_driver_sql(f"SELECT value FROM site_flag WHERE name = '{NAME}'").scalar()
 
 
@@ -186,7 +214,7 @@ def cached(session: Session, name: str, key: Hashable, compute: Callable[[], T])
             _cache.move_to_end(full)
             return value
     value = compute()
-    if current(session) != token:
+    if _fresh(session) != token:
         return value
     with _lock:
         _cache[full] = value

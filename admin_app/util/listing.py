@@ -14,6 +14,8 @@ from typing import Any
 
 from sqlalchemy import literal_column
 
+from ..assessment.dataversion import cached
+
 #: A list whose rows PostgreSQL's planner estimates above this is counted from the
 #: estimate, and its pager says 约 (about). Below it the count is exact: such a count
 #: reads at most about this many index entries, a few milliseconds.
@@ -45,17 +47,32 @@ def count_rows(count_query: Any) -> RowCount:
 
 
 def planner_rows(query: Any) -> int:
-    """PostgreSQL's estimate of the rows ``query`` returns (its plan's top node)."""
-    connection = query.session.connection()
+    """PostgreSQL's estimate of the rows ``query`` returns (its plan's top node).
+
+    Kept while the data is unchanged (``dataversion``): the unfiltered list asks the same
+    question on every page, and the answer is a round trip that changes only with the
+    rows (or a new ANALYZE of them).
+    """
+    session = query.session
+    connection = session.connection()
     statement = query.statement.compile(
         dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
     )
-    # SQLAlchemy's own compilation in the driver's parameter style, values still bound.
-    explained = connection.exec_driver_sql(
-        f"EXPLAIN (FORMAT JSON) {statement}", statement.params
-    ).scalar_one()
-    plan = explained if isinstance(explained, list) else json.loads(explained)
-    return int(plan[0]["Plan"]["Plan Rows"])
+
+    def explain() -> int:
+        # SQLAlchemy's own compilation in the driver's parameter style, values still bound.
+        explained = connection.exec_driver_sql(
+            f"EXPLAIN (FORMAT JSON) {statement}", statement.params
+        ).scalar_one()
+        plan = explained if isinstance(explained, list) else json.loads(explained)
+        return int(plan[0]["Plan"]["Plan Rows"])
+
+    try:
+        key = (str(statement), tuple(sorted(statement.params.items())))
+        hash(key)
+    except TypeError:  # a value that cannot be a key (none of the lists' filters has one)
+        return explain()
+    return cached(session, "listing.planner_rows", key, explain)
 
 
 @dataclass(frozen=True)

@@ -372,18 +372,26 @@ class SecureModelView(XlsxExportMixin, RoleGuard, ModelView):
             if value.get("validators")
         }
         form_class = self.scaffold_list_form(widget=ChineseXEditableWidget(), validators=validators)
+        # A list page draws one form per row: without the version field, which the page
+        # never draws (the cell carries ``data-version``), it costs a field less each.
+        self._list_display_form_class = form_class
         if issubclass(self.model, locking.Versioned):
-            setattr(form_class, locking.VERSION_FIELD, VersionField())
+            form_class = type(
+                form_class.__name__, (form_class,), {locking.VERSION_FIELD: VersionField()}
+            )
         return form_class
 
     def list_form(self, obj: Any = None) -> Any:
         """Each editable cell carries its row's version (``data-version``); panel.js posts it
         with the inline edit, as an edit form posts its hidden field."""
-        form = super().list_form(obj)
-        if obj is not None and locking.is_versioned(obj):
-            for field in form:
-                if field.name in self.column_editable_list:
-                    field.render_kw = {**(field.render_kw or {}), "data-version": obj.version}
+        if obj is None:  # an inline edit posted: the form that reads it, version and all
+            return super().list_form(obj)
+        form = self._list_display_form_class(None, obj=obj)
+        if locking.is_versioned(obj):
+            version = {"data-version": obj.version}
+            for name in self.column_editable_list:
+                field = form[name]
+                field.render_kw = {**field.render_kw, **version} if field.render_kw else version
         return form
 
     def record_heading(self, model: Any) -> tuple[str, str] | None:

@@ -69,6 +69,8 @@ _WRITE = re.compile(
     r"|TRUNCATE(?:\s+TABLE)?|COPY)\s+(?:ONLY\s+)?\"?(\w+)",
     re.IGNORECASE,
 )
+#: Entries kept per kind of value (``name``): a clerk's searches filling the count
+#: estimates' share must not push the ranking, a second's work, out of its own.
 CACHE_SIZE = 64
 
 
@@ -190,7 +192,7 @@ def _read(conn: Connection) -> str | None:
     return conn.exec_driver_sql(f"SELECT value FROM site_flag WHERE name = '{NAME}'").scalar()
 
 
-_cache: OrderedDict[Hashable, Any] = OrderedDict()
+_caches: dict[str, OrderedDict[Hashable, Any]] = {}
 _lock = threading.Lock()
 _MISSING = object()
 
@@ -207,23 +209,24 @@ def cached(session: Session, name: str, key: Hashable, compute: Callable[[], T])
     token = current(session)
     if token is None:
         return compute()
-    full = (session.get_bind().url.render_as_string(), name, token, key)
+    full = (session.get_bind().url.render_as_string(), token, key)
     with _lock:
-        value = _cache.get(full, _MISSING)
+        kept = _caches.setdefault(name, OrderedDict())
+        value = kept.get(full, _MISSING)
         if value is not _MISSING:
-            _cache.move_to_end(full)
+            kept.move_to_end(full)
             return value
     value = compute()
     if _fresh(session) != token:
         return value
     with _lock:
-        _cache[full] = value
-        while len(_cache) > CACHE_SIZE:
-            _cache.popitem(last=False)
+        kept[full] = value
+        while len(kept) > CACHE_SIZE:
+            kept.popitem(last=False)
     return value
 
 
 def clear() -> None:
     """Empty this process's cache (tests; nothing else needs it)."""
     with _lock:
-        _cache.clear()
+        _caches.clear()

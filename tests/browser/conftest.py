@@ -21,6 +21,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -78,10 +79,8 @@ def _flask(args: list[str], env: dict[str, str]) -> None:
     )
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """``flask run`` on a free port over a fresh demo database (the ``make run`` data)."""
-    home = tmp_path_factory.mktemp("panel")
+def panel_env(home: Path) -> dict[str, str]:
+    """The environment of a served panel over its own SQLite database under ``home``."""
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{home / 'panel.db'}",
@@ -91,8 +90,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         "PYTHONPATH": str(ROOT),
     }
     env.pop("TEST_DATABASE_URL", None)
-    _flask(["init-db"], env)
-    _flask(["seed-demo"], env)
+    return env
+
+
+@contextmanager
+def serve_panel(home: Path, env: dict[str, str]) -> Iterator[Server]:
+    """``flask run`` on a free port over the database ``env`` names, until the block ends."""
     port = _free_port()
     log = (home / "server.log").open("w")
     process = subprocess.Popen(
@@ -112,10 +115,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError((home / "server.log").read_text()) from None
             time.sleep(0.2)
-    yield Server(url=url, home=home, log=home / "server.log")
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    try:
+        yield Server(url=url, home=home, log=home / "server.log")
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """``flask run`` on a free port over a fresh demo database (the ``make run`` data)."""
+    home = tmp_path_factory.mktemp("panel")
+    env = panel_env(home)
+    _flask(["init-db"], env)
+    _flask(["seed-demo"], env)
+    with serve_panel(home, env) as served:
+        yield served
 
 
 @pytest.fixture(scope="session")

@@ -11,14 +11,12 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 
 import pytest
 from selenium.webdriver.common.by import By
 
-from tests.browser.conftest import ROOT, SCREENSHOTS, _flask, _free_port
+from tests.browser.conftest import ROOT, SCREENSHOTS, _flask, panel_env, serve_panel
 from tests.browser.panel import Panel, Server
 
 SEED_SMALL_COUNTY = """
@@ -35,18 +33,8 @@ with create_app().app_context():
 
 @pytest.fixture(scope="module")
 def county_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    import os
-
     home = tmp_path_factory.mktemp("county")
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{home / 'county.db'}",
-        "SECRET_KEY": "browser-suite-secret",
-        "EXPORTS_DIR": str(home / "exports"),
-        "IMPORT_DIR": str(home / "imports"),
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("TEST_DATABASE_URL", None)
+    env = panel_env(home)
     _flask(["init-db"], env)
     subprocess.run(
         [sys.executable, "-c", SEED_SMALL_COUNTY],
@@ -55,29 +43,8 @@ def county_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         check=True,
         capture_output=True,
     )
-    port = _free_port()
-    log = (home / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "admin_app", "run", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(url + "/admin/login/", timeout=2).read()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((home / "server.log").read_text()) from None
-            time.sleep(0.2)
-    yield Server(url=url, home=home, log=home / "server.log")
-    process.terminate()
-    process.wait(timeout=10)
-    log.close()
+    with serve_panel(home, env) as served:
+        yield served
 
 
 @pytest.fixture

@@ -169,7 +169,7 @@ def current(session: Session) -> str | None:
     files nothing under it, since it checks the token afresh after computing.
     """
     conn = session.connection()
-    if conn.info.get(WROTE) or not _has_table(conn, remembered=True):
+    if not _usable(conn):
         return None
     # The session's connection is its transaction's: a new transaction, a new one.
     kept = session.info.get(READ)
@@ -183,9 +183,12 @@ def current(session: Session) -> str | None:
 def _fresh(session: Session) -> str | None:
     """The token as committed now (``current`` without the per-transaction read)."""
     conn = session.connection()
-    if conn.info.get(WROTE) or not _has_table(conn, remembered=True):
-        return None
-    return _read(conn)
+    return _read(conn) if _usable(conn) else None
+
+
+def _usable(conn: Connection) -> bool:
+    """A token to key on exists, and this transaction has not written."""
+    return not conn.info.get(WROTE) and _has_table(conn, remembered=True)
 
 
 def _read(conn: Connection) -> str | None:

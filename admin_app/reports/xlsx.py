@@ -16,6 +16,7 @@ as well, and text cells carry Excel's quote prefix so that editing one keeps it 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import operator
 import re
@@ -296,6 +297,9 @@ MASKS: dict[str, Callable[[str], str]] = {"id": mask_id_number, "phone": mask_ph
 #: Text that XlsxWriter writes with some change (XML escapes, ``_xHHHH_`` escapes, a
 #: ``preserve`` for edge whitespace, a rich string): such a cell takes XlsxWriter's own path.
 TEXT_NEEDING_CARE = re.compile(r'[\x00-\x1f"&<>\ufffe\uffff]|_x[0-9a-fA-F]{4}_|^\s|\s$')
+#: Cells whose XML is the same whatever they hold, given a cell format.
+_PLAIN_CELLS = (CellNumberTuple, CellDatetimeTuple, CellBlankTuple)
+_column_name = functools.cache(xl_col_to_name)
 
 
 class StreamedWorksheet(Worksheet):
@@ -320,8 +324,6 @@ class StreamedWorksheet(Worksheet):
     subclass a sheet.
     """
 
-    _column_names: dict[int, str] = {}
-
     def _write_single_row(self, current_row_num: int = 0) -> None:
         flushed = self.previous_row
         super()._write_single_row(current_row_num)
@@ -329,33 +331,22 @@ class StreamedWorksheet(Worksheet):
         self.row_sizes.pop(flushed, None)
 
     def _write_cell(self, row: int, col: int, cell: Any) -> None:
-        cell_format = cell.format
         kind = type(cell)
-        if not cell_format:
-            # A row's or a column's format applies: XlsxWriter decides.
+        # Without a cell format, a row's or a column's applies: XlsxWriter decides.
+        plain = cell.format and (
+            kind in _PLAIN_CELLS
+            or (kind is CellStringTuple and not TEXT_NEEDING_CARE.search(cell.string))
+        )
+        if not plain:
             super()._write_cell(row, col, cell)
             return
-        name = self._column_names.get(col)
-        if name is None:
-            name = self._column_names[col] = xl_col_to_name(col)
+        start = f'<c r="{_column_name(col)}{row + 1}" s="{cell.format._get_xf_index()}"'
         if kind is CellStringTuple:
-            text = cell.string
-            if TEXT_NEEDING_CARE.search(text):
-                super()._write_cell(row, col, cell)
-                return
-            self.fh.write(
-                f'<c r="{name}{row + 1}" s="{cell_format._get_xf_index()}" t="inlineStr">'
-                f"<is><t>{text}</t></is></c>"
-            )
-        elif kind is CellNumberTuple or kind is CellDatetimeTuple:
-            self.fh.write(
-                f'<c r="{name}{row + 1}" s="{cell_format._get_xf_index()}">'
-                f"<v>{cell.number:.16G}</v></c>"
-            )
+            self.fh.write(f'{start} t="inlineStr"><is><t>{cell.string}</t></is></c>')
         elif kind is CellBlankTuple:
-            self.fh.write(f'<c r="{name}{row + 1}" s="{cell_format._get_xf_index()}"/>')
+            self.fh.write(f"{start}/>")
         else:
-            super()._write_cell(row, col, cell)
+            self.fh.write(f"{start}><v>{cell.number:.16G}</v></c>")
 
 
 class StreamedWorkbook(xlsxwriter.Workbook):
